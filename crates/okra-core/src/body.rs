@@ -1,0 +1,224 @@
+//! Request-body validation with Joi-style messages (CONTRACT §3).
+//!
+//! Bodies are parsed to a JSON object first; each operation then reads its fields through [`Body`]
+//! in the order the reference lists them, so the first failing rule produces the one message a
+//! client sees. Unknown fields are ignored. Messages name fields in backticks as the reference does.
+
+use serde_json::{Map, Value};
+
+use crate::id::ObjectId;
+use crate::pagination::{PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
+
+/// A validation failure: the Joi-style message shown with HTTP 422.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Longest string accepted in any field unless an operation says otherwise (input limit).
+pub const MAX_STRING_LEN: usize = 1024;
+
+/// `` `field` is a required input``
+pub fn required(field: &str) -> Invalid {
+    Invalid(format!("`{field}` is a required input"))
+}
+
+/// `` `field` must be a string``
+pub fn must_be_string(field: &str) -> Invalid {
+    Invalid(format!("`{field}` must be a string"))
+}
+
+/// A JSON request body, read field by field.
+#[derive(Debug, Default)]
+pub struct Body {
+    fields: Map<String, Value>,
+}
+
+impl Body {
+    /// Wraps a parsed JSON value; anything but an object is refused with `body must be an object`.
+    pub fn from_value(value: Value) -> Result<Self, Invalid> {
+        match value {
+            Value::Object(fields) => Ok(Body { fields }),
+            Value::Null => Ok(Body::default()),
+            _ => Err(Invalid("`body` must be an object".into())),
+        }
+    }
+
+    /// Builds a body from query-string pairs (GET endpoints); every value is a string.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let fields = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        Body { fields }
+    }
+
+    /// The raw value of the first present name among `names` (aliases), treating `null` as absent.
+    pub fn raw<'a>(&self, names: &[&'a str]) -> Option<(&'a str, &Value)> {
+        names.iter().find_map(|n| match self.fields.get(*n) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some((*n, v)),
+        })
+    }
+
+    /// An optional string field (aliases accepted, first name used in messages).
+    pub fn opt_str(&self, names: &[&str]) -> Result<Option<String>, Invalid> {
+        match self.raw(names) {
+            None => Ok(None),
+            Some((_, Value::String(s))) if s.len() <= MAX_STRING_LEN => Ok(Some(s.clone())),
+            Some((_, Value::String(_))) => Err(Invalid(format!(
+                "`{}` length must be less than or equal to {MAX_STRING_LEN} characters long",
+                names[0]
+            ))),
+            Some(_) => Err(must_be_string(names[0])),
+        }
+    }
+
+    /// A required, non-empty string field.
+    pub fn req_str(&self, names: &[&str]) -> Result<String, Invalid> {
+        match self.opt_str(names)? {
+            Some(s) if !s.trim().is_empty() => Ok(s),
+            _ => Err(required(names[0])),
+        }
+    }
+
+    /// A required id (24 hex characters): `` `id` must be a valid id`` otherwise.
+    pub fn req_id(&self, names: &[&str]) -> Result<String, Invalid> {
+        let s = self.req_str(names)?;
+        if ObjectId::is_valid(&s) {
+            Ok(s.to_ascii_lowercase())
+        } else {
+            Err(Invalid(format!("`{}` must be a valid id", names[0])))
+        }
+    }
+
+    /// An optional boolean; the strings `"true"`/`"false"` are accepted as Joi does by default.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, Invalid> {
+        match self.raw(&[name]) {
+            None => Ok(None),
+            Some((_, Value::Bool(b))) => Ok(Some(*b)),
+            Some((_, Value::String(s))) if s == "true" => Ok(Some(true)),
+            Some((_, Value::String(s))) if s == "false" => Ok(Some(false)),
+            Some(_) => Err(Invalid(format!("`{name}` must be a boolean"))),
+        }
+    }
+
+    /// An optional integer within `[min, max]`; numeric strings are converted as Joi does.
+    /// Fails with `` `name` must be an integer between min and max``.
+    pub fn opt_int_between(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, Invalid> {
+        let bad = || Invalid(format!("`{name}` must be an integer between {min} and {max}"));
+        let n = match self.raw(&[name]) {
+            None => return Ok(None),
+            Some((_, Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => i,
+                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => f as i64,
+                _ => return Err(bad()),
+            },
+            Some((_, Value::String(s))) => s.trim().parse::<i64>().map_err(|_| bad())?,
+            Some(_) => return Err(bad()),
+        };
+        if (min..=max).contains(&n) {
+            Ok(Some(n))
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// `page` (default 1, integer >= 1) and `limit` (default 20, 1..=100).
+    pub fn page(&self) -> Result<PageRequest, Invalid> {
+        let page = self
+            .opt_int_between("page", 1, i64::from(u32::MAX))
+            .map_err(|_| Invalid("`page` must be an integer greater than or equal to 1".into()))?
+            .unwrap_or(1);
+        let limit = self
+            .opt_int_between("limit", 1, i64::from(MAX_LIMIT))?
+            .unwrap_or(i64::from(DEFAULT_LIMIT));
+        Ok(PageRequest { page: page as u32, limit: limit as u32 })
+    }
+
+    /// An optional JSON object field (`options`, `meta`).
+    pub fn opt_object(&self, name: &str) -> Result<Option<&Map<String, Value>>, Invalid> {
+        match self.raw(&[name]) {
+            None => Ok(None),
+            Some((_, Value::Object(m))) => Ok(Some(m)),
+            Some(_) => Err(Invalid(format!("`{name}` must be an object"))),
+        }
+    }
+}
+
+/// Maximum nesting depth accepted in a JSON body (input limit against stack exhaustion).
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Depth of a JSON value (a scalar is depth 0), stopping early once `limit` is exceeded.
+pub fn depth_exceeds(value: &Value, limit: usize) -> bool {
+    fn walk(v: &Value, remaining: usize) -> bool {
+        match v {
+            Value::Array(a) => remaining == 0 || a.iter().any(|x| walk(x, remaining - 1)),
+            Value::Object(o) => remaining == 0 || o.values().any(|x| walk(x, remaining - 1)),
+            _ => false,
+        }
+    }
+    walk(value, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: Value) -> Body {
+        Body::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn required_and_type_messages() {
+        let b = body(json!({"customer": 12, "empty": "  "}));
+        assert_eq!(b.req_str(&["nuban"]).unwrap_err().0, "`nuban` is a required input");
+        assert_eq!(b.req_str(&["customer"]).unwrap_err().0, "`customer` must be a string");
+        assert_eq!(b.req_str(&["empty"]).unwrap_err().0, "`empty` is a required input");
+        assert!(Body::from_value(json!([1])).is_err());
+    }
+
+    #[test]
+    fn aliases_and_nulls() {
+        let b = body(json!({"account_id": "5d6fe57a4099cc4b210bbec0", "account": null}));
+        assert_eq!(b.req_id(&["account", "account_id"]).unwrap(), "5d6fe57a4099cc4b210bbec0");
+        let b = body(json!({"id": "nope"}));
+        assert_eq!(b.req_id(&["id"]).unwrap_err().0, "`id` must be a valid id");
+    }
+
+    #[test]
+    fn pagination_defaults_and_bounds() {
+        assert_eq!(body(json!({})).page().unwrap(), PageRequest { page: 1, limit: 20 });
+        assert_eq!(body(json!({"page": "3", "limit": 5})).page().unwrap(), PageRequest { page: 3, limit: 5 });
+        let msg = "`limit` must be an integer between 1 and 100";
+        for bad in [json!(0), json!(101), json!("x"), json!(1.5), json!(true), json!(-1)] {
+            assert_eq!(body(json!({"limit": bad})).page().unwrap_err().0, msg);
+        }
+        for bad in [json!(0), json!("a"), json!(2.5), json!(-3)] {
+            assert_eq!(
+                body(json!({"page": bad})).page().unwrap_err().0,
+                "`page` must be an integer greater than or equal to 1"
+            );
+        }
+        assert_eq!(body(json!({"limit": 100.0})).page().unwrap().limit, 100);
+    }
+
+    #[test]
+    fn booleans_and_long_strings() {
+        let b = body(json!({"a": true, "b": "false", "c": 1, "s": "x".repeat(MAX_STRING_LEN + 1)}));
+        assert_eq!(b.opt_bool("a").unwrap(), Some(true));
+        assert_eq!(b.opt_bool("b").unwrap(), Some(false));
+        assert_eq!(b.opt_bool("c").unwrap_err().0, "`c` must be a boolean");
+        assert!(b.opt_str(&["s"]).unwrap_err().0.contains("less than or equal to"));
+    }
+
+    #[test]
+    fn depth_limit() {
+        let mut v = json!(1);
+        for _ in 0..40 {
+            v = json!([v]);
+        }
+        assert!(depth_exceeds(&v, MAX_JSON_DEPTH));
+        assert!(!depth_exceeds(&json!({"a": [1, {"b": 2}]}), MAX_JSON_DEPTH));
+    }
+}

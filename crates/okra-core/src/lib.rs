@@ -1,0 +1,17 @@
+//! Pure domain of okra-server: no I/O and no async.
+//!
+//! Everything here is deterministic given its inputs (ids take randomness from the OS) so it can be
+//! unit-tested exhaustively: ids, environments, NUBAN check digits, Joi-style validation messages,
+//! pagination arithmetic, timestamps and the bank catalogue.
+
+pub mod apikey;
+pub mod banks;
+pub mod body;
+pub mod env;
+pub mod id;
+pub mod nuban;
+pub mod pagination;
+pub mod time;
+
+pub use env::Environment;
+pub use id::ObjectId;

@@ -1,0 +1,66 @@
+//! `/openapi.json`, generated from the handlers' annotations.
+//!
+//! Handlers are annotated with their production path (`/v2/…`); the document then lists the same
+//! operations under `/v2/sandbox/…` too, since both environments serve identical operations.
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "okra-server", description = "Self-hostable, Okra v2-compatible open-banking API. \
+        Every `/v2/…` operation is also served under `/v2/sandbox/…` (and its alias `/sandbox/v2/…`) \
+        for the sandbox environment; the key's environment must match the path's."),
+    paths(
+        super::banks::list,
+        super::banks::get_by_id,
+        super::health::health,
+        super::health::ready,
+        super::assets::bank_asset,
+        openapi_json,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "banks", description = "The bank list"),
+         (name = "operations", description = "Health, readiness and documents"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, with sandbox copies of every `/v2/` path.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let sandbox: Vec<(String, utoipa::openapi::PathItem)> = doc
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(p, item)| p.strip_prefix("/v2/").map(|rest| (format!("/v2/sandbox/{rest}"), item.clone())))
+        .collect();
+    for (path, item) in sandbox {
+        doc.paths.paths.insert(path, item);
+    }
+    doc
+}
+
+/// The OpenAPI 3 document of this server.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> Response {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOC.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()));
+    let mut res = body.clone().into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}

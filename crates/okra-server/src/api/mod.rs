@@ -1,0 +1,32 @@
+//! HTTP handlers, one module per product. Handlers are thin: they read the request, call a
+//! service and wrap the result in the envelope.
+//!
+//! [`versioned_routes`] is the single list of API operations (paths relative to a base path); the
+//! OpenAPI test checks every entry is documented, so a route cannot be added without its docs.
+
+pub mod assets;
+pub mod banks;
+pub mod docs;
+pub mod health;
+
+use axum::routing::{get, MethodRouter};
+
+use crate::app::AppState;
+
+/// API operations, mounted under each base path of [`crate::app::BASES`].
+pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("banks/list", get(banks::list)),
+        ("banks/getById", get(banks::get_by_id)),
+    ]
+}
+
+/// Routes outside the versioned API (health, documents, static assets).
+pub fn unversioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/health", get(health::health)),
+        ("/ready", get(health::ready)),
+        ("/openapi.json", get(docs::openapi_json)),
+        ("/assets/banks/{slug}/{file}", get(assets::bank_asset)),
+    ]
+}

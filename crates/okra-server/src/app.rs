@@ -1,0 +1,100 @@
+//! Application state and the router: every API route is mounted under `/v2` (production),
+//! `/v2/sandbox` and its alias `/sandbox/v2` (sandbox), with the outer middleware around all of it.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderName, Method};
+use axum::middleware::from_fn_with_state;
+use axum::routing::MethodRouter;
+use axum::{Extension, Router};
+use okra_core::Environment;
+use okra_store::crypto::Keyring;
+use okra_store::Db;
+use tokio::sync::Notify;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::api;
+use crate::config::Config;
+use crate::http::auth::{KeyCache, PathEnv};
+use crate::http::middleware::{panic_response, request_context, REQUEST_ID};
+use crate::http::ApiError;
+
+/// Shared state of one process.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Encryption and blind-index keys.
+    pub keyring: Arc<Keyring>,
+    /// Resolved API keys.
+    pub keys: Arc<KeyCache>,
+    /// Absolute base URL of this server (no trailing slash).
+    pub public_url: Arc<str>,
+    /// Wakes idle workers when a job is enqueued by this process.
+    pub jobs_ready: Arc<Notify>,
+}
+
+impl AppState {
+    /// State over an open database.
+    pub fn new(db: Db, config: Config, keyring: Keyring, public_url: String) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+            keyring: Arc::new(keyring),
+            keys: Arc::new(KeyCache::default()),
+            public_url: public_url.into(),
+            jobs_ready: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// Base paths and the environment each one serves.
+pub const BASES: [(&str, Environment); 3] = [
+    ("/v2", Environment::Production),
+    ("/v2/sandbox", Environment::Sandbox),
+    ("/sandbox/v2", Environment::Sandbox),
+];
+
+fn mount_api(mut router: Router<AppState>, routes: &[(&'static str, MethodRouter<AppState>)]) -> Router<AppState> {
+    for (base, env) in BASES {
+        for (path, method_router) in routes {
+            router = router.route(
+                &format!("{base}/{path}"),
+                method_router.clone().layer(Extension(PathEnv(env))),
+            );
+        }
+    }
+    router
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            HeaderName::from_static("x-requested-with"),
+            HeaderName::from_static("content-type"),
+            HeaderName::from_static("authorization"),
+            HeaderName::from_static(REQUEST_ID),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static(REQUEST_ID)]);
+    let router = mount_api(Router::new(), &api::versioned_routes());
+    let router = api::unversioned_routes()
+        .into_iter()
+        .fold(router, |r, (path, method_router)| r.route(path, method_router));
+    router
+        .fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(RequestBodyLimitLayer::new(state.config.body_limit_bytes))
+        .layer(cors)
+        .layer(from_fn_with_state(state.clone(), request_context))
+        .with_state(state)
+}

@@ -1,0 +1,248 @@
+//! The `okra-server` command line (CONTRACT §8).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use okra_core::apikey::KeyKind;
+use okra_core::Environment;
+
+use crate::bootstrap;
+use crate::config::{Config, Overrides, Role};
+use crate::server;
+use crate::services::owners;
+
+/// Self-hostable, Okra v2-compatible open-banking server.
+#[derive(Parser, Debug)]
+#[command(name = "okra-server", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct GlobalArgs {
+    /// Directory for the SQLite database, credentials.json and keys.json [env: OKRA_DATA_DIR]
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); SQLite in the data dir when absent [env: OKRA_DATABASE_URL]
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Configuration file (default: ./okra.toml when it exists)
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the API and the background workers.
+    Serve {
+        /// Address to listen on [env: OKRA_LISTEN; default 127.0.0.1:8080]
+        #[arg(long)]
+        listen: Option<String>,
+        /// Run the API, the workers, or both [env: OKRA_ROLE]
+        #[arg(long, value_enum)]
+        role: Option<Role>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage owners.
+    #[command(subcommand)]
+    Owners(OwnersCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage wallets.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Webhook settings.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum OwnersCommand {
+    /// Create an owner with keys for both environments; prints its credentials as JSON.
+    Create {
+        /// Unique owner name.
+        name: String,
+    },
+    /// List owners.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Create a key and print it (and nothing else) on stdout.
+    Create {
+        /// Owner name.
+        #[arg(long)]
+        owner: String,
+        /// sandbox or production.
+        #[arg(long)]
+        env: Environment,
+        /// secret (default) or publishable.
+        #[arg(long, default_value = "secret", value_parser = ["secret", "publishable"])]
+        kind: String,
+    },
+    /// List keys (hints only, never the keys).
+    List {
+        /// Only this owner's keys.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// Key id from `keys list`.
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WalletCommand {
+    /// Add credits to an owner's wallet.
+    Topup {
+        /// Owner name.
+        #[arg(long)]
+        owner: String,
+        /// Credits to add (may have two decimals).
+        #[arg(long)]
+        amount: f64,
+        /// Which environment's wallet.
+        #[arg(long, default_value = "production")]
+        env: Environment,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WebhooksCommand {
+    /// Print an owner's webhook signing secret.
+    Secret {
+        /// Owner name.
+        #[arg(long)]
+        owner: String,
+    },
+}
+
+impl Cli {
+    fn config(&self, listen: Option<String>, role: Option<Role>) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            data_dir: self.global.data_dir.clone(),
+            database_url: self.global.database_url.clone(),
+            listen,
+            role,
+        };
+        Config::load(self.global.config.as_deref(), &overrides)
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let (listen, role) = match &cli.command {
+        Command::Serve { listen, role } => (listen.clone(), *role),
+        _ => (None, None),
+    };
+    let config = cli.config(listen, role)?;
+    crate::logging::init(&config);
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            bootstrap::open(&config).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Owners(cmd) => {
+            let (db, keyring) = bootstrap::open(&config).await?;
+            match cmd {
+                OwnersCommand::Create { name } => {
+                    let creds = owners::create_owner(&db, &keyring, &name)
+                        .await
+                        .map_err(|e| match e {
+                            okra_store::StoreError::Conflict(_) => anyhow::anyhow!("an owner named `{name}` already exists"),
+                            other => other.into(),
+                        })?;
+                    println!("{}", serde_json::to_string_pretty(&creds)?);
+                }
+                OwnersCommand::List => {
+                    for o in okra_store::owners::list(&db).await? {
+                        println!("{}\t{}\t{}", o.id, o.name, okra_core::time::iso_ms(o.created_at));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Keys(cmd) => {
+            let (db, _) = bootstrap::open(&config).await?;
+            match cmd {
+                KeysCommand::Create { owner, env, kind } => {
+                    let kind = KeyKind::parse(&kind).context("kind")?;
+                    let key = owners::create_key(&db, &owner, env, kind)
+                        .await?
+                        .with_context(|| format!("no owner named `{owner}`"))?;
+                    println!("{key}");
+                }
+                KeysCommand::List { owner } => {
+                    for k in okra_store::keys::list(&db, owner.as_deref()).await? {
+                        let state = match k.revoked_at {
+                            Some(at) => format!("revoked {}", okra_core::time::iso_ms(at)),
+                            None => "active".to_string(),
+                        };
+                        println!("{}\t{}\t{}\t{}\t{}\t{}", k.id, k.owner, k.env, k.kind.as_str(), k.hint, state);
+                    }
+                }
+                KeysCommand::Revoke { id } => {
+                    if !okra_store::keys::revoke(&db, &id).await? {
+                        anyhow::bail!("no active key with id {id}");
+                    }
+                    eprintln!("key {id} revoked (takes effect on every server within a second)");
+                }
+            }
+            Ok(())
+        }
+        Command::Wallet(WalletCommand::Topup { owner, amount, env }) => {
+            if !(amount.is_finite() && amount > 0.0 && amount < 1e13) {
+                anyhow::bail!("--amount must be a positive number");
+            }
+            let (db, _) = bootstrap::open(&config).await?;
+            let o = okra_store::owners::find_by_name(&db, &owner)
+                .await?
+                .with_context(|| format!("no owner named `{owner}`"))?;
+            let minor = (amount * 100.0).round() as i64;
+            let balance = okra_store::owners::top_up(&db, &o.id, env, minor)
+                .await?
+                .context("the owner has no wallet in that environment")?;
+            println!("{:.2}", balance as f64 / 100.0);
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Secret { owner }) => {
+            let (db, keyring) = bootstrap::open(&config).await?;
+            let secret = owners::webhook_secret(&db, &keyring, &owner)
+                .await?
+                .with_context(|| format!("no owner named `{owner}`"))?;
+            println!("{secret}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let (db, keyring) = bootstrap::open(&config).await?;
+    if let Some(creds) = bootstrap::first_start(&db, &keyring, &config).await? {
+        println!("{}", bootstrap::credentials_banner(&creds, &config));
+    }
+    tracing::warn!("no real bank connector is configured: both environments use the simulated bank network");
+    let running = server::start(config, db, keyring, crate::workers::registry()).await?;
+    if let Some(addr) = running.addr {
+        tracing::info!(%addr, "okra-server listening");
+        println!("okra-server listening on http://{addr}  (try: curl -H 'Authorization: Bearer <sandbox secret key>' http://{addr}/v2/sandbox/banks/list)");
+    }
+    let token = running.shutdown.clone();
+    tokio::spawn(async move {
+        server::shutdown_signal().await;
+        token.cancel();
+    });
+    running.wait().await;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Configuration: built-in defaults, then `okra.toml`, then `OKRA_*` environment variables, then
+//! command-line flags (CONTRACT §8). Secrets are wrapped in [`Secret`] so `Debug` and logs show
+//! `[redacted]` instead of their value.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A configuration value that must never be printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Which parts of the server a process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Only the HTTP API.
+    Api,
+    /// Only the background workers.
+    Worker,
+    /// Both (the default).
+    All,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// All settings. Every field has a default; see the README's configuration table.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP API listens on.
+    pub listen: String,
+    /// Directory for the SQLite file, `credentials.json` and the generated key file.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of SQLite in the data dir.
+    pub database_url: Option<Secret>,
+    /// Absolute base URL clients reach this server at (for asset and callback URLs); defaults to
+    /// `http://<listen address>`.
+    pub public_url: Option<String>,
+    /// API, workers or both.
+    pub role: Role,
+    /// `tracing` filter, e.g. `info` or `okra_server=debug`.
+    pub log_level: String,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest time one request may take, in seconds.
+    pub request_timeout_secs: u64,
+    /// Longest wait for a database connection before answering 503, in milliseconds.
+    pub db_acquire_timeout_ms: u64,
+    /// Largest number of database connections per process.
+    pub db_max_connections: u32,
+    /// Jobs one worker process runs at once.
+    pub worker_concurrency: usize,
+    /// Lease a worker holds on a job before another may take it over, in seconds.
+    pub job_lease_secs: u64,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    pub job_poll_ms: u64,
+    /// First retry delay of a failed job, in milliseconds (doubles per attempt).
+    pub job_backoff_base_ms: u64,
+    /// Largest retry delay, in milliseconds.
+    pub job_backoff_max_ms: u64,
+    /// Data keys for encryption at rest, `ID:BASE64[,ID:BASE64…]`, current first. Generated into
+    /// the data dir when absent.
+    pub data_key: Option<Secret>,
+    /// Key for blind indexes, base64 of 32 bytes. Generated into the data dir when absent.
+    pub index_key: Option<Secret>,
+    /// How long to wait for in-flight requests and jobs at shutdown, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./okra-data"),
+            database_url: None,
+            public_url: None,
+            role: Role::All,
+            log_level: "info".into(),
+            log_format: LogFormat::Pretty,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            db_acquire_timeout_ms: 2000,
+            db_max_connections: 16,
+            worker_concurrency: 4,
+            job_lease_secs: 30,
+            job_poll_ms: 500,
+            job_backoff_base_ms: 1000,
+            job_backoff_max_ms: 3_600_000,
+            data_key: None,
+            index_key: None,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// Values given on the command line (highest precedence); `None` leaves lower layers alone.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `serve --listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// `serve --role`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`, else `okra.toml` in the working directory if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let toml = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("okra.toml"));
+        if file.is_some() && !toml.exists() {
+            anyhow::bail!("configuration file {} does not exist", toml.display());
+        }
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&toml))
+            .merge(Env::prefixed("OKRA_").ignore(&["test_postgres_url"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.body_limit_bytes < 1024 {
+            anyhow::bail!("body_limit_bytes must be at least 1024");
+        }
+        if self.request_timeout_secs == 0 || self.db_acquire_timeout_ms == 0 {
+            anyhow::bail!("timeouts must be positive");
+        }
+        if self.worker_concurrency == 0 || self.job_lease_secs == 0 {
+            anyhow::bail!("worker_concurrency and job_lease_secs must be positive");
+        }
+        Ok(())
+    }
+
+    /// The database URL to use: the configured one, else SQLite in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.expose().is_empty() => url.expose().to_string(),
+            _ => okra_store::db::sqlite_url(&self.data_dir.join("okra.db")),
+        }
+    }
+
+    /// The public base URL for a server bound to `bound`.
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) if !u.is_empty() => u.trim_end_matches('/').to_string(),
+            _ => format!("http://{bound}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = Config {
+            database_url: Some(Secret::new("postgres://u:hunter2@h/db")),
+            data_key: Some(Secret::new("1:c2VjcmV0")),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("c2VjcmV0"));
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("okra.toml", "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\nbody_limit_bytes = 4096")?;
+            jail.set_env("OKRA_LOG_LEVEL", "warn");
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.listen, "127.0.0.1:9000");
+            assert_eq!(c.log_level, "warn");
+            assert_eq!(c.body_limit_bytes, 4096);
+            let o = Overrides { listen: Some("127.0.0.1:1".into()), ..Overrides::default() };
+            assert_eq!(Config::load(None, &o).unwrap().listen, "127.0.0.1:1");
+            Ok(())
+        });
+    }
+}

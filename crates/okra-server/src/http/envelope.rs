@@ -1,0 +1,40 @@
+//! The success envelope `{"status":"success","message":…,"data":…}` with HTTP 200.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// A success response.
+pub struct Success<T> {
+    message: &'static str,
+    data: T,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    status: &'static str,
+    message: &'a str,
+    data: &'a T,
+}
+
+/// Wraps `data` in the success envelope with `message`.
+pub fn success<T: Serialize>(message: &'static str, data: T) -> Success<T> {
+    Success { message, data }
+}
+
+impl<T: Serialize> IntoResponse for Success<T> {
+    fn into_response(self) -> Response {
+        let body = Envelope { status: "success", message: self.message, data: &self.data };
+        match serde_json::to_vec(&body) {
+            Ok(bytes) => {
+                let mut res = (StatusCode::OK, bytes).into_response();
+                res.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                );
+                res
+            }
+            Err(e) => super::ApiError::Internal(format!("serialising response: {e}")).into_response(),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Use cases. Services open transactions, call repositories and data sources, and build the
+//! response shapes; handlers only translate HTTP to service calls.
+
+pub mod banks;
+pub mod owners;

@@ -1,0 +1,301 @@
+-- okra-server schema, SQLite flavour. The PostgreSQL file beside this one is the same schema with
+-- PostgreSQL's type names; a unit test checks that both define the same tables, columns and indexes.
+--
+-- Conventions (why):
+-- * Ids are 24-hex ObjectIds in TEXT: Okra's id format, sortable by creation time.
+-- * Timestamps are INTEGER milliseconds since the epoch (UTC): one portable type for both backends,
+--   cheap range scans for getByDate.
+-- * Money is INTEGER minor units (kobo, or hundredths of a credit): no floating point in storage.
+-- * Booleans are INTEGER 0/1: identical on both backends through sqlx's Any driver.
+-- * Every tenant row carries owner_id and env and every lookup index starts with them, so a query
+--   without tenant scope has no index to use and stands out in review.
+-- * Personal data lives only in *_enc columns (AES-256-GCM, key id inside the ciphertext);
+--   lookups use *_idx blind indexes (keyed HMAC-SHA256 of the normalised value).
+
+CREATE TABLE owners (
+    id                  TEXT PRIMARY KEY,
+    name                TEXT NOT NULL UNIQUE,
+    webhook_url         TEXT,
+    webhook_token_enc   BLOB,
+    webhook_secret_enc  BLOB NOT NULL,
+    created_at          INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    owner_id    TEXT NOT NULL REFERENCES owners(id),
+    env         TEXT NOT NULL,
+    kind        TEXT NOT NULL,            -- 'secret' | 'publishable'
+    key_hash    TEXT NOT NULL UNIQUE,     -- hex SHA-256 of the whole key; the key itself is never stored
+    hint        TEXT NOT NULL,            -- prefix and last characters, for `keys list`
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+CREATE INDEX api_keys_owner ON api_keys (owner_id, env);
+
+CREATE TABLE banks (
+    id          TEXT PRIMARY KEY,
+    slug        TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    sortcode    TEXT NOT NULL,
+    nip_code    TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    colors      TEXT NOT NULL,            -- JSON {primary, accent, bg, button, icon}
+    products    TEXT NOT NULL,            -- JSON array
+    individual  INTEGER NOT NULL,
+    corporate   INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX banks_position ON banks (position, id);
+
+CREATE TABLE customers (
+    id            TEXT PRIMARY KEY,
+    owner_id      TEXT NOT NULL REFERENCES owners(id),
+    env           TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    bvn_idx       TEXT,
+    bvn_enc       BLOB,
+    nin_idx       TEXT,
+    pii_enc       BLOB,                  -- JSON {nin, phone[], email[]}
+    sandbox_enc   BLOB,                  -- JSON {bank, username, password} for sandbox customers
+    created_at    INTEGER NOT NULL,
+    last_updated  INTEGER NOT NULL
+);
+CREATE INDEX customers_page ON customers (owner_id, env, created_at DESC, id DESC);
+CREATE UNIQUE INDEX customers_bvn ON customers (owner_id, env, bvn_idx) WHERE bvn_idx IS NOT NULL;
+CREATE INDEX customers_nin ON customers (owner_id, env, nin_idx);
+
+CREATE TABLE link_sessions (
+    id          TEXT PRIMARY KEY,
+    owner_id    TEXT NOT NULL REFERENCES owners(id),
+    env         TEXT NOT NULL,
+    options     TEXT NOT NULL,            -- JSON buildWithOptions options, functions stripped
+    status      TEXT NOT NULL,            -- 'open' | 'completed' | 'expired'
+    record_id   TEXT,
+    expires_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX link_sessions_page ON link_sessions (owner_id, env, created_at DESC, id DESC);
+
+CREATE TABLE records (
+    id              TEXT PRIMARY KEY,
+    owner_id        TEXT NOT NULL REFERENCES owners(id),
+    env             TEXT NOT NULL,
+    customer_id     TEXT NOT NULL REFERENCES customers(id),
+    bank_id         TEXT NOT NULL REFERENCES banks(id),
+    link_id         TEXT,
+    products        TEXT NOT NULL,        -- JSON array of requested products
+    options         TEXT NOT NULL,        -- JSON object (custom ids)
+    meta            TEXT NOT NULL,        -- JSON object
+    running         INTEGER NOT NULL,
+    completed       INTEGER NOT NULL,
+    product_status  TEXT NOT NULL,        -- JSON {product: {status, last_success_at, last_fail_at}}
+    callback_url    TEXT,
+    created_at      INTEGER NOT NULL,
+    last_updated    INTEGER NOT NULL
+);
+CREATE INDEX records_page ON records (owner_id, env, created_at DESC, id DESC);
+CREATE INDEX records_customer ON records (owner_id, env, customer_id, created_at DESC, id DESC);
+
+-- One row per (record, option key): getByOptions joins these, every pair must match.
+CREATE TABLE record_options (
+    record_id  TEXT NOT NULL REFERENCES records(id),
+    owner_id   TEXT NOT NULL,
+    env        TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,            -- the JSON encoding of the value
+    PRIMARY KEY (record_id, key)
+);
+CREATE INDEX record_options_lookup ON record_options (owner_id, env, key, value, record_id);
+
+CREATE TABLE accounts (
+    id            TEXT PRIMARY KEY,
+    owner_id      TEXT NOT NULL REFERENCES owners(id),
+    env           TEXT NOT NULL,
+    customer_id   TEXT NOT NULL REFERENCES customers(id),
+    bank_id       TEXT NOT NULL REFERENCES banks(id),
+    record_id     TEXT NOT NULL REFERENCES records(id),
+    name          TEXT NOT NULL,
+    nuban_enc     BLOB NOT NULL,
+    nuban_idx     TEXT NOT NULL,          -- blind index of (bank id, NUBAN)
+    type          TEXT NOT NULL,
+    currency      TEXT NOT NULL,
+    connected     INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_updated  INTEGER NOT NULL
+);
+CREATE INDEX accounts_customer ON accounts (owner_id, env, customer_id, created_at DESC, id DESC);
+CREATE UNIQUE INDEX accounts_nuban ON accounts (owner_id, env, nuban_idx);
+CREATE INDEX accounts_record ON accounts (owner_id, env, record_id);
+
+CREATE TABLE identities (
+    id                    TEXT PRIMARY KEY,
+    owner_id              TEXT NOT NULL REFERENCES owners(id),
+    env                   TEXT NOT NULL,
+    customer_id           TEXT NOT NULL REFERENCES customers(id),
+    record_id             TEXT,
+    bvn_idx               TEXT,
+    nin_idx               TEXT,
+    firstname             TEXT,
+    middlename            TEXT,
+    lastname              TEXT,
+    fullname              TEXT,
+    gender                TEXT,
+    nationality           TEXT,
+    lga_of_origin         TEXT,
+    lga_of_residence      TEXT,
+    state_of_origin       TEXT,
+    state_of_residence    TEXT,
+    marital_status        TEXT,
+    verification_country  TEXT NOT NULL,
+    score                 INTEGER,
+    watch_listed          INTEGER,
+    dti                   REAL,
+    rc_number             TEXT,
+    enrollment_bank       TEXT,
+    enrollment_branch     TEXT,
+    enrollment_date       TEXT,
+    pii_enc               BLOB NOT NULL,  -- JSON {bvn, nin, dob, phone[], email[], address[], aliases[], next_of_kins[], mothers_maiden, photo_id[]}
+    created_at            INTEGER NOT NULL,
+    last_updated          INTEGER NOT NULL
+);
+CREATE INDEX identities_page ON identities (owner_id, env, created_at DESC, id DESC);
+CREATE INDEX identities_customer ON identities (owner_id, env, customer_id, created_at DESC, id DESC);
+CREATE INDEX identities_bvn ON identities (owner_id, env, bvn_idx, created_at DESC);
+CREATE INDEX identities_nin ON identities (owner_id, env, nin_idx);
+CREATE INDEX identities_record ON identities (owner_id, env, record_id);
+
+CREATE TABLE balances (
+    id              TEXT PRIMARY KEY,
+    owner_id        TEXT NOT NULL REFERENCES owners(id),
+    env             TEXT NOT NULL,
+    account_id      TEXT NOT NULL REFERENCES accounts(id),
+    customer_id     TEXT NOT NULL REFERENCES customers(id),
+    record_id       TEXT NOT NULL REFERENCES records(id),
+    available_minor INTEGER,
+    ledger_minor    INTEGER,
+    currency        TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_updated    INTEGER NOT NULL
+);
+CREATE INDEX balances_page ON balances (owner_id, env, created_at DESC, id DESC);
+CREATE INDEX balances_account ON balances (owner_id, env, account_id, created_at DESC, id DESC);
+CREATE INDEX balances_customer ON balances (owner_id, env, customer_id, created_at DESC, id DESC);
+CREATE INDEX balances_available ON balances (owner_id, env, available_minor);
+CREATE INDEX balances_ledger ON balances (owner_id, env, ledger_minor);
+
+-- Daily history of a balance (the `periodic` arrays).
+CREATE TABLE balance_history (
+    id          TEXT PRIMARY KEY,
+    balance_id  TEXT NOT NULL REFERENCES balances(id),
+    owner_id    TEXT NOT NULL,
+    env         TEXT NOT NULL,
+    kind        TEXT NOT NULL,            -- 'available_balance' | 'ledger_balance'
+    amount_minor INTEGER NOT NULL,
+    day         TEXT NOT NULL,            -- YYYY-MM-DD
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX balance_history_balance ON balance_history (balance_id, kind, day);
+
+CREATE TABLE wallets (
+    owner_id       TEXT NOT NULL REFERENCES owners(id),
+    env            TEXT NOT NULL,
+    balance_minor  INTEGER NOT NULL,
+    currency       TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, env)
+);
+
+CREATE TABLE receipts (
+    id               TEXT PRIMARY KEY,
+    owner_id         TEXT NOT NULL REFERENCES owners(id),
+    env              TEXT NOT NULL,
+    record_id        TEXT,
+    customer_id      TEXT,
+    type             TEXT NOT NULL,
+    billable_service TEXT NOT NULL,
+    charge_minor     INTEGER NOT NULL,
+    wallet_balance_minor INTEGER NOT NULL,
+    currency         TEXT NOT NULL,
+    body             TEXT NOT NULL,       -- the receipt JSON as returned
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX receipts_page ON receipts (owner_id, env, created_at DESC, id DESC);
+
+CREATE TABLE idempotency_keys (
+    owner_id      TEXT NOT NULL,
+    env           TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    request_hash  TEXT NOT NULL,
+    status        TEXT NOT NULL,          -- 'running' | 'done'
+    response_status INTEGER,
+    response_body TEXT,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, env, key)
+);
+CREATE INDEX idempotency_expiry ON idempotency_keys (expires_at);
+
+-- Shared short-lived facts that must hold across processes: the 15-minute invalid-identity
+-- negative cache, refresh debounce, rate-limit windows.
+CREATE TABLE ephemeral (
+    owner_id    TEXT NOT NULL,
+    env         TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    counter     INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, env, key)
+);
+CREATE INDEX ephemeral_expiry ON ephemeral (expires_at);
+
+-- The background job queue (see okra-store/src/jobs.rs).
+CREATE TABLE jobs (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    payload       TEXT NOT NULL,
+    owner_id      TEXT,
+    env           TEXT,
+    status        TEXT NOT NULL,          -- 'queued' | 'running' | 'done' | 'failed'
+    run_at        INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL,
+    max_attempts  INTEGER NOT NULL,
+    lease_until   INTEGER,
+    lease_token   TEXT,
+    last_error    TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX jobs_ready ON jobs (status, run_at);
+CREATE INDEX jobs_lease ON jobs (status, lease_until);
+
+-- Webhook outbox: one message per event, one attempt row per delivery try.
+CREATE TABLE webhook_messages (
+    id          TEXT PRIMARY KEY,
+    owner_id    TEXT NOT NULL REFERENCES owners(id),
+    env         TEXT NOT NULL,
+    record_id   TEXT,
+    event_code  TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    status      TEXT NOT NULL,            -- 'pending' | 'delivered' | 'failed'
+    created_at  INTEGER NOT NULL,
+    last_updated INTEGER NOT NULL
+);
+CREATE INDEX webhook_messages_page ON webhook_messages (owner_id, env, created_at DESC, id DESC);
+CREATE INDEX webhook_messages_record ON webhook_messages (owner_id, env, record_id);
+
+CREATE TABLE webhook_attempts (
+    id           TEXT PRIMARY KEY,
+    message_id   TEXT NOT NULL REFERENCES webhook_messages(id),
+    owner_id     TEXT NOT NULL,
+    env          TEXT NOT NULL,
+    attempt      INTEGER NOT NULL,
+    status_code  INTEGER,
+    error        TEXT,
+    duration_ms  INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_message ON webhook_attempts (owner_id, env, message_id, attempt);

@@ -1,0 +1,31 @@
+//! Persistence for okra-server.
+//!
+//! One schema (in `migrations/sqlite` and `migrations/postgres`, identical but for type names) and
+//! one set of SQL statements serve both backends through sqlx's `Any` driver: statements use `$n`
+//! placeholders and portable types only (TEXT, BIGINT, BLOB/BYTEA), so there is a single code path.
+//! Where the backends must differ (row locking in the job queue) [`Db::backend`] says which is in use.
+//!
+//! Every repository function over tenant data takes a [`Tenant`] (owner and environment) so that a
+//! query without tenant scope cannot be written by accident.
+
+pub mod banks;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod keys;
+pub mod owners;
+
+pub use db::{Backend, Db, DbOptions, Tx};
+pub use error::StoreError;
+
+use okra_core::Environment;
+
+/// The scope of every tenant query: one owner in one environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tenant {
+    /// The owner's id.
+    pub owner_id: String,
+    /// The environment of the key that made the request.
+    pub env: Environment,
+}
