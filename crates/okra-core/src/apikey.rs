@@ -67,7 +67,13 @@ pub fn generate(kind: KeyKind, env: Environment) -> String {
     let random: String = (0..RANDOM_LEN)
         .map(|_| ALPHABET[rng.gen_range(0..62)] as char)
         .collect();
-    format!("{}_{}_{}{}", kind.prefix(), env.key_tag(), random, checksum(&random))
+    format!(
+        "{}_{}_{}{}",
+        kind.prefix(),
+        env.key_tag(),
+        random,
+        checksum(&random)
+    )
 }
 
 /// The kind and environment a well-formed key claims, or `None` when the shape or checksum is wrong.
@@ -129,7 +135,14 @@ mod tests {
         chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
         let typo: String = chars.into_iter().collect();
         assert_eq!(parse(&typo), None);
-        for junk in ["", "sk_", "sk_sandbox_", "Bearer x", "sk_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &k[..k.len() - 1]] {
+        for junk in [
+            "",
+            "sk_",
+            "sk_sandbox_",
+            "Bearer x",
+            "sk_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            &k[..k.len() - 1],
+        ] {
             assert_eq!(parse(junk), None, "{junk}");
         }
     }

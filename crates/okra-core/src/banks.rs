@@ -93,7 +93,13 @@ impl BankInfo {
 pub const PRODUCTS: [&str; 4] = ["auth", "identity", "balance", "accounts"];
 
 const fn colors(primary: &'static str, accent: &'static str, button: &'static str) -> BankColors {
-    BankColors { primary, accent, bg: "#FFFFFF", button, icon: primary }
+    BankColors {
+        primary,
+        accent,
+        bg: "#FFFFFF",
+        button,
+        icon: primary,
+    }
 }
 
 const fn bank(
@@ -120,34 +126,254 @@ const fn bank(
 
 /// Every bank, in the order `banks/list` shows them (alphabetical by name).
 pub const BANKS: &[BankInfo] = &[
-    bank("5d6fe57a4099cc4b210bbec0", "Access Bank", "access-bank", "044", "000014", colors("#114185", "#114185", "#F0632B")),
-    BankInfo { corporate: false, ..bank("5d6fe57a4099cc4b210bbebe", "ALAT by Wema", "alat", "035", "000017", colors("#E0006D", "#990D81", "#E0006D")) },
-    bank("e1c2a0000000000000000003", "Citibank Nigeria", "citibank-nigeria", "023", "000009", colors("#056DAE", "#003B70", "#056DAE")),
-    bank("5d6fe57a4099cc4b210bbeae", "Ecobank Nigeria", "ecobank-nigeria", "050", "000010", colors("#005B82", "#8DC63F", "#005B82")),
-    bank("5d6fe57a4099cc4b210bbeb0", "Fidelity Bank", "fidelity-bank", "070", "000007", colors("#262262", "#8CC63F", "#262262")),
-    bank("5d6fe57a4099cc4b210bbeb1", "First Bank of Nigeria", "first-bank-of-nigeria", "011", "000016", colors("#003B65", "#F6A800", "#003B65")),
-    bank("5d6fe57a4099cc4b210bbeb2", "First City Monument Bank", "first-city-monument-bank", "214", "000003", colors("#5C2684", "#F7B500", "#5C2684")),
-    bank("e1c2a0000000000000000002", "Globus Bank", "globus-bank", "00103", "000027", colors("#7B2C81", "#F5A623", "#7B2C81")),
-    bank("5d6fe57a4099cc4b210bbeb3", "Guaranty Trust Bank", "guaranty-trust-bank", "058", "000013", colors("#DD4F05", "#FFFFFF", "#DD4F05")),
-    bank("5d6fe57a4099cc4b210bbeb4", "Heritage Bank", "heritage-bank", "030", "000020", colors("#7AB800", "#004B23", "#7AB800")),
-    bank("5fb906f78c486a00b987ec06", "Jaiz Bank", "jaiz-bank", "301", "000006", colors("#006838", "#C49A2C", "#006838")),
-    bank("5d6fe57a4099cc4b210bbeba", "Keystone Bank", "keystone-bank", "082", "000002", colors("#004990", "#00A3E0", "#004990")),
-    BankInfo { bank_type: BankType::Microfinance, corporate: false, ..bank("5f0cf73e8a8bcc18b8156ad7", "Kuda Bank", "kuda-bank", "50211", "090267", colors("#40196D", "#8E5BD8", "#40196D")) },
-    BankInfo { bank_type: BankType::Microfinance, ..bank("e1c2a0000000000000000001", "Moniepoint MFB", "moniepoint-mfb", "50515", "090405", colors("#0357EE", "#01B0F1", "#0357EE")) },
-    BankInfo { bank_type: BankType::MobileMoney, numbering: AccountNumbering::Phone, corporate: false, ..bank("e1c2a0000000000000000004", "OPay", "opay", "999992", "100004", colors("#1DCF9F", "#0A3D2E", "#1DCF9F")) },
-    BankInfo { bank_type: BankType::MobileMoney, numbering: AccountNumbering::Phone, corporate: false, ..bank("e1c2a0000000000000000005", "PalmPay", "palmpay", "999991", "100033", colors("#6B38FB", "#FFB800", "#6B38FB")) },
-    bank("5d6fe57a4099cc4b210bbeb5", "Polaris Bank", "polaris-bank", "076", "000008", colors("#6F2C91", "#00A3AD", "#6F2C91")),
-    bank("5d6fe57a4099cc4b210bbebf", "Providus Bank", "providus-bank", "101", "000023", colors("#FDB913", "#231F20", "#231F20")),
-    BankInfo { bank_type: BankType::Microfinance, numbering: AccountNumbering::Unchecked, ..bank("5f11487e847b28538bfc6c5f", "Rubies Bank", "rubies-bank", "", "090175", colors("#C8102E", "#2B2B2B", "#C8102E")) },
-    bank("5d6fe57a4099cc4b210bbeb6", "Stanbic IBTC Bank", "stanbic-ibtc-bank", "221", "000012", colors("#00529B", "#00A1E4", "#00529B")),
-    bank("5d6fe57a4099cc4b210bbeb7", "Standard Chartered Bank", "standard-chartered-bank", "068", "000021", colors("#0473EA", "#38D200", "#0473EA")),
-    bank("5d6fe57a4099cc4b210bbeb8", "Sterling Bank", "sterling-bank", "232", "000001", colors("#DB353A", "#6D6E71", "#DB353A")),
-    bank("610080715958c61031f37737", "Titan Trust Bank", "titan-trust-bank", "102", "000025", colors("#2E3192", "#EC1C24", "#2E3192")),
-    bank("5d6fe57a4099cc4b210bbeb9", "Union Bank of Nigeria", "union-bank-of-nigeria", "032", "000018", colors("#00AEEF", "#003B5C", "#00AEEF")),
-    bank("5d6fe57a4099cc4b210bbebb", "United Bank for Africa", "united-bank-for-africa", "033", "000004", colors("#D42E12", "#000000", "#D42E12")),
-    bank("5d6fe57a4099cc4b210bbebd", "Unity Bank", "unity-bank", "215", "000011", colors("#8DC63F", "#005D30", "#8DC63F")),
-    bank("5d6fe57a4099cc4b210bbebc", "Wema Bank", "wema-bank", "035", "000017", colors("#990D81", "#E0006D", "#990D81")),
-    bank("5d6fe57a4099cc4b210bbec2", "Zenith Bank", "zenith-bank", "057", "000015", colors("#E30613", "#3D3D3D", "#E30613")),
+    bank(
+        "5d6fe57a4099cc4b210bbec0",
+        "Access Bank",
+        "access-bank",
+        "044",
+        "000014",
+        colors("#114185", "#114185", "#F0632B"),
+    ),
+    BankInfo {
+        corporate: false,
+        ..bank(
+            "5d6fe57a4099cc4b210bbebe",
+            "ALAT by Wema",
+            "alat",
+            "035",
+            "000017",
+            colors("#E0006D", "#990D81", "#E0006D"),
+        )
+    },
+    bank(
+        "e1c2a0000000000000000003",
+        "Citibank Nigeria",
+        "citibank-nigeria",
+        "023",
+        "000009",
+        colors("#056DAE", "#003B70", "#056DAE"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeae",
+        "Ecobank Nigeria",
+        "ecobank-nigeria",
+        "050",
+        "000010",
+        colors("#005B82", "#8DC63F", "#005B82"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb0",
+        "Fidelity Bank",
+        "fidelity-bank",
+        "070",
+        "000007",
+        colors("#262262", "#8CC63F", "#262262"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb1",
+        "First Bank of Nigeria",
+        "first-bank-of-nigeria",
+        "011",
+        "000016",
+        colors("#003B65", "#F6A800", "#003B65"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb2",
+        "First City Monument Bank",
+        "first-city-monument-bank",
+        "214",
+        "000003",
+        colors("#5C2684", "#F7B500", "#5C2684"),
+    ),
+    bank(
+        "e1c2a0000000000000000002",
+        "Globus Bank",
+        "globus-bank",
+        "00103",
+        "000027",
+        colors("#7B2C81", "#F5A623", "#7B2C81"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb3",
+        "Guaranty Trust Bank",
+        "guaranty-trust-bank",
+        "058",
+        "000013",
+        colors("#DD4F05", "#FFFFFF", "#DD4F05"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb4",
+        "Heritage Bank",
+        "heritage-bank",
+        "030",
+        "000020",
+        colors("#7AB800", "#004B23", "#7AB800"),
+    ),
+    bank(
+        "5fb906f78c486a00b987ec06",
+        "Jaiz Bank",
+        "jaiz-bank",
+        "301",
+        "000006",
+        colors("#006838", "#C49A2C", "#006838"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeba",
+        "Keystone Bank",
+        "keystone-bank",
+        "082",
+        "000002",
+        colors("#004990", "#00A3E0", "#004990"),
+    ),
+    BankInfo {
+        bank_type: BankType::Microfinance,
+        corporate: false,
+        ..bank(
+            "5f0cf73e8a8bcc18b8156ad7",
+            "Kuda Bank",
+            "kuda-bank",
+            "50211",
+            "090267",
+            colors("#40196D", "#8E5BD8", "#40196D"),
+        )
+    },
+    BankInfo {
+        bank_type: BankType::Microfinance,
+        ..bank(
+            "e1c2a0000000000000000001",
+            "Moniepoint MFB",
+            "moniepoint-mfb",
+            "50515",
+            "090405",
+            colors("#0357EE", "#01B0F1", "#0357EE"),
+        )
+    },
+    BankInfo {
+        bank_type: BankType::MobileMoney,
+        numbering: AccountNumbering::Phone,
+        corporate: false,
+        ..bank(
+            "e1c2a0000000000000000004",
+            "OPay",
+            "opay",
+            "999992",
+            "100004",
+            colors("#1DCF9F", "#0A3D2E", "#1DCF9F"),
+        )
+    },
+    BankInfo {
+        bank_type: BankType::MobileMoney,
+        numbering: AccountNumbering::Phone,
+        corporate: false,
+        ..bank(
+            "e1c2a0000000000000000005",
+            "PalmPay",
+            "palmpay",
+            "999991",
+            "100033",
+            colors("#6B38FB", "#FFB800", "#6B38FB"),
+        )
+    },
+    bank(
+        "5d6fe57a4099cc4b210bbeb5",
+        "Polaris Bank",
+        "polaris-bank",
+        "076",
+        "000008",
+        colors("#6F2C91", "#00A3AD", "#6F2C91"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbebf",
+        "Providus Bank",
+        "providus-bank",
+        "101",
+        "000023",
+        colors("#FDB913", "#231F20", "#231F20"),
+    ),
+    BankInfo {
+        bank_type: BankType::Microfinance,
+        numbering: AccountNumbering::Unchecked,
+        ..bank(
+            "5f11487e847b28538bfc6c5f",
+            "Rubies Bank",
+            "rubies-bank",
+            "",
+            "090175",
+            colors("#C8102E", "#2B2B2B", "#C8102E"),
+        )
+    },
+    bank(
+        "5d6fe57a4099cc4b210bbeb6",
+        "Stanbic IBTC Bank",
+        "stanbic-ibtc-bank",
+        "221",
+        "000012",
+        colors("#00529B", "#00A1E4", "#00529B"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb7",
+        "Standard Chartered Bank",
+        "standard-chartered-bank",
+        "068",
+        "000021",
+        colors("#0473EA", "#38D200", "#0473EA"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb8",
+        "Sterling Bank",
+        "sterling-bank",
+        "232",
+        "000001",
+        colors("#DB353A", "#6D6E71", "#DB353A"),
+    ),
+    bank(
+        "610080715958c61031f37737",
+        "Titan Trust Bank",
+        "titan-trust-bank",
+        "102",
+        "000025",
+        colors("#2E3192", "#EC1C24", "#2E3192"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbeb9",
+        "Union Bank of Nigeria",
+        "union-bank-of-nigeria",
+        "032",
+        "000018",
+        colors("#00AEEF", "#003B5C", "#00AEEF"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbebb",
+        "United Bank for Africa",
+        "united-bank-for-africa",
+        "033",
+        "000004",
+        colors("#D42E12", "#000000", "#D42E12"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbebd",
+        "Unity Bank",
+        "unity-bank",
+        "215",
+        "000011",
+        colors("#8DC63F", "#005D30", "#8DC63F"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbebc",
+        "Wema Bank",
+        "wema-bank",
+        "035",
+        "000017",
+        colors("#990D81", "#E0006D", "#990D81"),
+    ),
+    bank(
+        "5d6fe57a4099cc4b210bbec2",
+        "Zenith Bank",
+        "zenith-bank",
+        "057",
+        "000015",
+        colors("#E30613", "#3D3D3D", "#E30613"),
+    ),
 ];
 
 /// Looks a bank up by id or slug (the forms clients send).
@@ -173,7 +399,11 @@ mod tests {
             assert!(crate::ObjectId::is_valid(b.id), "{}", b.slug);
             assert!(b.colors.primary.starts_with('#') && b.colors.primary.len() == 7);
             if b.numbering == AccountNumbering::Nuban {
-                assert!(crate::nuban::make_nuban(b.cbn_code, "000001457").is_some(), "{}", b.slug);
+                assert!(
+                    crate::nuban::make_nuban(b.cbn_code, "000001457").is_some(),
+                    "{}",
+                    b.slug
+                );
             }
         }
         let mut names: Vec<_> = BANKS.iter().map(|b| b.name.to_lowercase()).collect();
@@ -195,7 +425,11 @@ mod tests {
             ("5d6fe57a4099cc4b210bbeae", "ecobank-nigeria", "050"),
             ("5d6fe57a4099cc4b210bbeb0", "fidelity-bank", "070"),
             ("5d6fe57a4099cc4b210bbeb1", "first-bank-of-nigeria", "011"),
-            ("5d6fe57a4099cc4b210bbeb2", "first-city-monument-bank", "214"),
+            (
+                "5d6fe57a4099cc4b210bbeb2",
+                "first-city-monument-bank",
+                "214",
+            ),
             ("5d6fe57a4099cc4b210bbeb3", "guaranty-trust-bank", "058"),
             ("5d6fe57a4099cc4b210bbeb4", "heritage-bank", "030"),
             ("5d6fe57a4099cc4b210bbeb5", "polaris-bank", "076"),
@@ -219,12 +453,25 @@ mod tests {
             assert_eq!((b.slug, b.cbn_code), (slug, code));
             assert_eq!(find(slug).unwrap().id, id);
         }
-        for (slug, code) in [("moniepoint-mfb", "50515"), ("globus-bank", "00103"), ("citibank-nigeria", "023"), ("opay", "999992"), ("palmpay", "999991")] {
+        for (slug, code) in [
+            ("moniepoint-mfb", "50515"),
+            ("globus-bank", "00103"),
+            ("citibank-nigeria", "023"),
+            ("opay", "999992"),
+            ("palmpay", "999991"),
+        ] {
             assert_eq!(find(slug).unwrap().cbn_code, code);
         }
         assert_eq!(BANKS.len(), 28);
         let access = find("access-bank").unwrap();
-        assert_eq!((access.colors.primary, access.colors.accent, access.colors.button), ("#114185", "#114185", "#F0632B"));
+        assert_eq!(
+            (
+                access.colors.primary,
+                access.colors.accent,
+                access.colors.button
+            ),
+            ("#114185", "#114185", "#F0632B")
+        );
         assert_eq!(find("stanbic-ibtc-bank").unwrap().colors.primary, "#00529B");
     }
 
@@ -235,6 +482,8 @@ mod tests {
         assert!(gtb.accepts_account_number(&n));
         let opay = find("opay").unwrap();
         assert!(opay.accepts_account_number("8031234567"));
-        assert!(find("rubies-bank").unwrap().accepts_account_number("1234567890"));
+        assert!(find("rubies-bank")
+            .unwrap()
+            .accepts_account_number("1234567890"));
     }
 }

@@ -105,7 +105,11 @@ impl Body {
     /// An optional integer within `[min, max]`; numeric strings are converted as Joi does.
     /// Fails with `` `name` must be an integer between min and max``.
     pub fn opt_int_between(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, Invalid> {
-        let bad = || Invalid(format!("`{name}` must be an integer between {min} and {max}"));
+        let bad = || {
+            Invalid(format!(
+                "`{name}` must be an integer between {min} and {max}"
+            ))
+        };
         let n = match self.raw(&[name]) {
             None => return Ok(None),
             Some((_, Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
@@ -132,7 +136,10 @@ impl Body {
         let limit = self
             .opt_int_between("limit", 1, i64::from(MAX_LIMIT))?
             .unwrap_or(i64::from(DEFAULT_LIMIT));
-        Ok(PageRequest { page: page as u32, limit: limit as u32 })
+        Ok(PageRequest {
+            page: page as u32,
+            limit: limit as u32,
+        })
     }
 
     /// An optional JSON object field (`options`, `meta`).
@@ -172,26 +179,51 @@ mod tests {
     #[test]
     fn required_and_type_messages() {
         let b = body(json!({"customer": 12, "empty": "  "}));
-        assert_eq!(b.req_str(&["nuban"]).unwrap_err().0, "`nuban` is a required input");
-        assert_eq!(b.req_str(&["customer"]).unwrap_err().0, "`customer` must be a string");
-        assert_eq!(b.req_str(&["empty"]).unwrap_err().0, "`empty` is a required input");
+        assert_eq!(
+            b.req_str(&["nuban"]).unwrap_err().0,
+            "`nuban` is a required input"
+        );
+        assert_eq!(
+            b.req_str(&["customer"]).unwrap_err().0,
+            "`customer` must be a string"
+        );
+        assert_eq!(
+            b.req_str(&["empty"]).unwrap_err().0,
+            "`empty` is a required input"
+        );
         assert!(Body::from_value(json!([1])).is_err());
     }
 
     #[test]
     fn aliases_and_nulls() {
         let b = body(json!({"account_id": "5d6fe57a4099cc4b210bbec0", "account": null}));
-        assert_eq!(b.req_id(&["account", "account_id"]).unwrap(), "5d6fe57a4099cc4b210bbec0");
+        assert_eq!(
+            b.req_id(&["account", "account_id"]).unwrap(),
+            "5d6fe57a4099cc4b210bbec0"
+        );
         let b = body(json!({"id": "nope"}));
         assert_eq!(b.req_id(&["id"]).unwrap_err().0, "`id` must be a valid id");
     }
 
     #[test]
     fn pagination_defaults_and_bounds() {
-        assert_eq!(body(json!({})).page().unwrap(), PageRequest { page: 1, limit: 20 });
-        assert_eq!(body(json!({"page": "3", "limit": 5})).page().unwrap(), PageRequest { page: 3, limit: 5 });
+        assert_eq!(
+            body(json!({})).page().unwrap(),
+            PageRequest { page: 1, limit: 20 }
+        );
+        assert_eq!(
+            body(json!({"page": "3", "limit": 5})).page().unwrap(),
+            PageRequest { page: 3, limit: 5 }
+        );
         let msg = "`limit` must be an integer between 1 and 100";
-        for bad in [json!(0), json!(101), json!("x"), json!(1.5), json!(true), json!(-1)] {
+        for bad in [
+            json!(0),
+            json!(101),
+            json!("x"),
+            json!(1.5),
+            json!(true),
+            json!(-1),
+        ] {
             assert_eq!(body(json!({"limit": bad})).page().unwrap_err().0, msg);
         }
         for bad in [json!(0), json!("a"), json!(2.5), json!(-3)] {
@@ -209,7 +241,11 @@ mod tests {
         assert_eq!(b.opt_bool("a").unwrap(), Some(true));
         assert_eq!(b.opt_bool("b").unwrap(), Some(false));
         assert_eq!(b.opt_bool("c").unwrap_err().0, "`c` must be a boolean");
-        assert!(b.opt_str(&["s"]).unwrap_err().0.contains("less than or equal to"));
+        assert!(b
+            .opt_str(&["s"])
+            .unwrap_err()
+            .0
+            .contains("less than or equal to"));
     }
 
     #[test]

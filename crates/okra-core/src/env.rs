@@ -56,7 +56,9 @@ impl FromStr for Environment {
         match s {
             "sandbox" | "production-sandbox" => Ok(Environment::Sandbox),
             "production" | "live" => Ok(Environment::Production),
-            other => Err(format!("unknown environment `{other}` (expected sandbox or production)")),
+            other => Err(format!(
+                "unknown environment `{other}` (expected sandbox or production)"
+            )),
         }
     }
 }
@@ -67,8 +69,14 @@ mod tests {
 
     #[test]
     fn parses_and_labels() {
-        assert_eq!("sandbox".parse::<Environment>().unwrap(), Environment::Sandbox);
-        assert_eq!("live".parse::<Environment>().unwrap(), Environment::Production);
+        assert_eq!(
+            "sandbox".parse::<Environment>().unwrap(),
+            Environment::Sandbox
+        );
+        assert_eq!(
+            "live".parse::<Environment>().unwrap(),
+            Environment::Production
+        );
         assert!("staging".parse::<Environment>().is_err());
         assert_eq!(Environment::Sandbox.label(), "production-sandbox");
         assert_eq!(Environment::Production.label(), "production");

@@ -116,7 +116,9 @@ mod tests {
         let id = ObjectId::new();
         let s = id.to_string();
         assert_eq!(s.len(), 24);
-        assert!(s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(s
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
         assert_eq!(ObjectId::parse(&s), Some(id));
         assert_eq!(ObjectId::parse(&s.to_uppercase()), Some(id));
     }

@@ -9,8 +9,10 @@ pub mod banks;
 pub mod body;
 pub mod env;
 pub mod id;
+pub mod mask;
 pub mod nuban;
 pub mod pagination;
+pub mod source;
 pub mod time;
 
 pub use env::Environment;

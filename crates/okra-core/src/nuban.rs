@@ -55,9 +55,18 @@ mod tests {
 
     #[test]
     fn worked_examples_from_the_standard() {
-        assert_eq!(make_nuban("011", "000001457").as_deref(), Some("0000014579"));
-        assert_eq!(make_nuban("50547", "000021457").as_deref(), Some("0000214579"));
-        assert_eq!(make_nuban("011", "000000022").as_deref(), Some("0000000220"));
+        assert_eq!(
+            make_nuban("011", "000001457").as_deref(),
+            Some("0000014579")
+        );
+        assert_eq!(
+            make_nuban("50547", "000021457").as_deref(),
+            Some("0000214579")
+        );
+        assert_eq!(
+            make_nuban("011", "000000022").as_deref(),
+            Some("0000000220")
+        );
     }
 
     #[test]

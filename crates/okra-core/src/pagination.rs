@@ -19,7 +19,10 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest { page: 1, limit: DEFAULT_LIMIT }
+        PageRequest {
+            page: 1,
+            limit: DEFAULT_LIMIT,
+        }
     }
 }
 
@@ -33,7 +36,11 @@ impl PageRequest {
     pub fn paginate(&self, total_docs: u64) -> Pagination {
         let limit = u64::from(self.limit);
         let page = u64::from(self.page);
-        let total_pages = if total_docs == 0 { 1 } else { total_docs.div_ceil(limit) };
+        let total_pages = if total_docs == 0 {
+            1
+        } else {
+            total_docs.div_ceil(limit)
+        };
         let has_prev = page > 1;
         let has_next = page < total_pages;
         Pagination {
@@ -104,7 +111,10 @@ mod tests {
     #[test]
     fn middle_last_and_past_the_end() {
         let m = p(2, 10, 25);
-        assert_eq!((m.total_pages, m.paging_counter, m.prev_page, m.next_page), (3, 11, Some(1), Some(3)));
+        assert_eq!(
+            (m.total_pages, m.paging_counter, m.prev_page, m.next_page),
+            (3, 11, Some(1), Some(3))
+        );
         let last = p(3, 10, 25);
         assert!(!last.has_next_page);
         assert_eq!(last.next_page, None);
@@ -119,7 +129,17 @@ mod tests {
     fn serialises_with_okra_names_and_explicit_nulls() {
         let v = serde_json::to_value(p(1, 20, 1)).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        for k in ["totalDocs", "limit", "hasPrevPage", "hasNextPage", "page", "totalPages", "pagingCounter", "prevPage", "nextPage"] {
+        for k in [
+            "totalDocs",
+            "limit",
+            "hasPrevPage",
+            "hasNextPage",
+            "page",
+            "totalPages",
+            "pagingCounter",
+            "prevPage",
+            "nextPage",
+        ] {
             assert!(keys.contains(&k), "missing {k}");
         }
         assert!(v["prevPage"].is_null() && v["nextPage"].is_null());
@@ -127,6 +147,13 @@ mod tests {
 
     #[test]
     fn offset_does_not_overflow() {
-        assert_eq!(PageRequest { page: u32::MAX, limit: 100 }.offset(), (i64::from(u32::MAX) - 1) * 100);
+        assert_eq!(
+            PageRequest {
+                page: u32::MAX,
+                limit: 100
+            }
+            .offset(),
+            (i64::from(u32::MAX) - 1) * 100
+        );
     }
 }

@@ -34,7 +34,12 @@ pub fn parse_date(s: &str) -> Option<Date> {
     let year: i32 = s[..4].parse().ok()?;
     let month: u8 = s[5..7].parse().ok()?;
     let day: u8 = s[8..].parse().ok()?;
-    if !s[..4].bytes().chain(s[5..7].bytes()).chain(s[8..].bytes()).all(|c| c.is_ascii_digit()) {
+    if !s[..4]
+        .bytes()
+        .chain(s[5..7].bytes())
+        .chain(s[8..].bytes())
+        .all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()

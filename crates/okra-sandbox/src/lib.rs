@@ -1,2 +1,40 @@
-//! The simulated Nigerian bank network (issue 4): a deterministic population of people, banks,
-//! accounts and balances generated from a seed. Only the crate boundary exists so far.
+//! The simulated Nigerian bank network: a deterministic population of people, banks, accounts
+//! and balances generated from a seed, serving as the default data source
+//! (`okra_core::source::BankSource` and `IdentityRegistry`).
+//!
+//! Millions of people cost no storage: person `i` is computed from `(seed, i)` alone in a few
+//! microseconds, and every identifier (BVN, NIN, phone, NUBAN, photo token) is a keyed
+//! permutation of `i`, so reverse lookups are O(1) computations. See [`Network`] for the
+//! credentials rule and [`faults`] for the built-in fault triggers; the README has both.
+//!
+//! ```
+//! use okra_sandbox::Network;
+//! let network = Network::new(7, 1_000);
+//! let person = network.person(3).unwrap();
+//! let bvn = person.bvn.clone().unwrap_or_default();
+//! assert!(bvn.is_empty() || network.person_by_bvn(&bvn).unwrap().index == 3);
+//! ```
+
+pub mod accounts;
+pub mod balances;
+pub mod dates;
+pub mod faults;
+pub mod geo;
+pub mod ids;
+pub mod names;
+pub mod network;
+pub mod permute;
+pub mod person;
+pub mod photo;
+mod rng;
+mod source_impl;
+
+#[cfg(test)]
+mod tests;
+
+pub use accounts::Account;
+pub use dates::Date;
+pub use faults::{delay_for_username, fault_for_bvn, fault_for_nuban, fault_for_username, Fault};
+pub use ids::MAX_POPULATION;
+pub use network::{AccountSummary, Network, PersonSummary, DEFAULT_POPULATION, DEFAULT_SEED};
+pub use person::{Company, Person};

@@ -59,7 +59,10 @@ pub const BASES: [(&str, Environment); 3] = [
     ("/sandbox/v2", Environment::Sandbox),
 ];
 
-fn mount_api(mut router: Router<AppState>, routes: &[(&'static str, MethodRouter<AppState>)]) -> Router<AppState> {
+fn mount_api(
+    mut router: Router<AppState>,
+    routes: &[(&'static str, MethodRouter<AppState>)],
+) -> Router<AppState> {
     for (base, env) in BASES {
         for (path, method_router) in routes {
             router = router.route(
@@ -76,7 +79,14 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::OPTIONS,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             HeaderName::from_static("x-requested-with"),
             HeaderName::from_static("content-type"),
@@ -88,7 +98,9 @@ pub fn router(state: AppState) -> Router {
     let router = mount_api(Router::new(), &api::versioned_routes());
     let router = api::unversioned_routes()
         .into_iter()
-        .fold(router, |r, (path, method_router)| r.route(path, method_router));
+        .fold(router, |r, (path, method_router)| {
+            r.route(path, method_router)
+        });
     router
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -34,7 +34,9 @@ pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut f = opts
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
         f.write_all(contents)?;
         f.sync_all()?;
     }
@@ -46,10 +48,13 @@ pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     match (&config.data_key, &config.index_key) {
         (Some(d), Some(i)) => {
-            return Keyring::parse(d.expose(), i.expose()).map_err(|e| anyhow::anyhow!("data_key/index_key: {e}"))
+            return Keyring::parse(d.expose(), i.expose())
+                .map_err(|e| anyhow::anyhow!("data_key/index_key: {e}"))
         }
         (Some(_), None) | (None, Some(_)) => {
-            anyhow::bail!("set both data_key and index_key (OKRA_DATA_KEY, OKRA_INDEX_KEY), or neither")
+            anyhow::bail!(
+                "set both data_key and index_key (OKRA_DATA_KEY, OKRA_INDEX_KEY), or neither"
+            )
         }
         (None, None) => {}
     }
@@ -68,7 +73,10 @@ pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
 /// Writes the keyring to `<data-dir>/keys.json` (0600).
 pub fn save_keyring(config: &Config, keyring: &Keyring) -> anyhow::Result<()> {
     let (data_keys, index_key) = keyring.export();
-    let json = serde_json::to_vec_pretty(&KeyFile { data_keys, index_key })?;
+    let json = serde_json::to_vec_pretty(&KeyFile {
+        data_keys,
+        index_key,
+    })?;
     write_private(&config.data_dir.join(KEY_FILE), &json)
 }
 
@@ -79,7 +87,9 @@ pub async fn open(config: &Config) -> anyhow::Result<(Db, Keyring)> {
     let keyring = load_keyring(config)?;
     let db = connect(config).await?;
     db.migrate().await.context("applying migrations")?;
-    okra_store::banks::seed(&db).await.context("loading the bank list")?;
+    okra_store::banks::seed(&db)
+        .await
+        .context("loading the bank list")?;
     Ok((db, keyring))
 }
 
@@ -97,8 +107,15 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
 
 /// On first start, creates owner `default` and writes `<data-dir>/credentials.json` (0600).
 /// Returns the credentials when they were created now (so they can be printed once).
-pub async fn first_start(db: &Db, keyring: &Keyring, config: &Config) -> anyhow::Result<Option<OwnerCredentials>> {
-    if okra_store::owners::find_by_name(db, DEFAULT_OWNER).await?.is_some() {
+pub async fn first_start(
+    db: &Db,
+    keyring: &Keyring,
+    config: &Config,
+) -> anyhow::Result<Option<OwnerCredentials>> {
+    if okra_store::owners::find_by_name(db, DEFAULT_OWNER)
+        .await?
+        .is_some()
+    {
         return Ok(None);
     }
     let creds = match owners::create_owner(db, keyring, DEFAULT_OWNER).await {
@@ -107,7 +124,10 @@ pub async fn first_start(db: &Db, keyring: &Keyring, config: &Config) -> anyhow:
         Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    write_private(&config.data_dir.join(CREDENTIALS_FILE), &serde_json::to_vec_pretty(&creds)?)?;
+    write_private(
+        &config.data_dir.join(CREDENTIALS_FILE),
+        &serde_json::to_vec_pretty(&creds)?,
+    )?;
     Ok(Some(creds))
 }
 
@@ -119,8 +139,16 @@ pub fn credentials_banner(creds: &OwnerCredentials, config: &Config) -> String {
         config.data_dir.join(CREDENTIALS_FILE).display()
     );
     for k in &creds.keys {
-        out.push_str(&format!("  {:<11} {:<12} key: {}\n", k.env.as_str(), k.kind, k.key));
+        out.push_str(&format!(
+            "  {:<11} {:<12} key: {}\n",
+            k.env.as_str(),
+            k.kind,
+            k.key
+        ));
     }
-    out.push_str(&format!("  webhook signing secret:       {}\n", creds.webhook_secret));
+    out.push_str(&format!(
+        "  webhook signing secret:       {}\n",
+        creds.webhook_secret
+    ));
     out
 }

@@ -160,14 +160,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let creds = owners::create_owner(&db, &keyring, &name)
                         .await
                         .map_err(|e| match e {
-                            okra_store::StoreError::Conflict(_) => anyhow::anyhow!("an owner named `{name}` already exists"),
+                            okra_store::StoreError::Conflict(_) => {
+                                anyhow::anyhow!("an owner named `{name}` already exists")
+                            }
                             other => other.into(),
                         })?;
                     println!("{}", serde_json::to_string_pretty(&creds)?);
                 }
                 OwnersCommand::List => {
                     for o in okra_store::owners::list(&db).await? {
-                        println!("{}\t{}\t{}", o.id, o.name, okra_core::time::iso_ms(o.created_at));
+                        println!(
+                            "{}\t{}\t{}",
+                            o.id,
+                            o.name,
+                            okra_core::time::iso_ms(o.created_at)
+                        );
                     }
                 }
             }
@@ -189,7 +196,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                             Some(at) => format!("revoked {}", okra_core::time::iso_ms(at)),
                             None => "active".to_string(),
                         };
-                        println!("{}\t{}\t{}\t{}\t{}\t{}", k.id, k.owner, k.env, k.kind.as_str(), k.hint, state);
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}\t{}",
+                            k.id,
+                            k.owner,
+                            k.env,
+                            k.kind.as_str(),
+                            k.hint,
+                            state
+                        );
                     }
                 }
                 KeysCommand::Revoke { id } => {
@@ -232,7 +247,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(creds) = bootstrap::first_start(&db, &keyring, &config).await? {
         println!("{}", bootstrap::credentials_banner(&creds, &config));
     }
-    tracing::warn!("no real bank connector is configured: both environments use the simulated bank network");
+    tracing::warn!(
+        "no real bank connector is configured: both environments use the simulated bank network"
+    );
     let running = server::start(config, db, keyring, crate::workers::registry()).await?;
     if let Some(addr) = running.addr {
         tracing::info!(%addr, "okra-server listening");

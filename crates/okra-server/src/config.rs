@@ -146,7 +146,9 @@ pub struct Overrides {
 impl Config {
     /// Loads the layers. `file` is `--config`, else `okra.toml` in the working directory if present.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
-        let toml = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("okra.toml"));
+        let toml = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("okra.toml"));
         if file.is_some() && !toml.exists() {
             anyhow::bail!("configuration file {} does not exist", toml.display());
         }
@@ -206,15 +208,22 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("okra.toml", "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\nbody_limit_bytes = 4096")?;
+            jail.create_file(
+                "okra.toml",
+                "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\nbody_limit_bytes = 4096",
+            )?;
             jail.set_env("OKRA_LOG_LEVEL", "warn");
             let c = Config::load(None, &Overrides::default()).unwrap();
             assert_eq!(c.listen, "127.0.0.1:9000");
             assert_eq!(c.log_level, "warn");
             assert_eq!(c.body_limit_bytes, 4096);
-            let o = Overrides { listen: Some("127.0.0.1:1".into()), ..Overrides::default() };
+            let o = Overrides {
+                listen: Some("127.0.0.1:1".into()),
+                ..Overrides::default()
+            };
             assert_eq!(Config::load(None, &o).unwrap().listen, "127.0.0.1:1");
             Ok(())
         });

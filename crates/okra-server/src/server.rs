@@ -41,7 +41,12 @@ impl Running {
 }
 
 /// Starts the API (unless `role` is worker) and the workers (unless `role` is api) over an open database.
-pub async fn start(config: Config, db: Db, keyring: Keyring, registry: Registry) -> anyhow::Result<Running> {
+pub async fn start(
+    config: Config,
+    db: Db,
+    keyring: Keyring,
+    registry: Registry,
+) -> anyhow::Result<Running> {
     let role = config.role;
     let (listener, addr) = if role == Role::Worker {
         (None, None)
@@ -69,7 +74,12 @@ pub async fn start(config: Config, db: Db, keyring: Keyring, registry: Registry)
         })
     });
     let work = (role != Role::Api).then(|| {
-        tokio::spawn(workers::run(state.clone(), Arc::new(registry), concurrency, shutdown.clone()))
+        tokio::spawn(workers::run(
+            state.clone(),
+            Arc::new(registry),
+            concurrency,
+            shutdown.clone(),
+        ))
     });
 
     let token = shutdown.clone();
@@ -88,7 +98,12 @@ pub async fn start(config: Config, db: Db, keyring: Keyring, registry: Registry)
             tracing::warn!("shutdown grace period ran out; exiting with work still in flight");
         }
     });
-    Ok(Running { addr, state, shutdown, task })
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        task,
+    })
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.

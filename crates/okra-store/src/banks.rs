@@ -97,15 +97,22 @@ pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<BankRow>, u64)> {
     .bind(page.offset())
     .fetch_all(db.pool())
     .await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM banks").fetch_one(db.pool()).await?;
-    Ok((rows.iter().map(bank_from).collect::<Result<_>>()?, total as u64))
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM banks")
+        .fetch_one(db.pool())
+        .await?;
+    Ok((
+        rows.iter().map(bank_from).collect::<Result<_>>()?,
+        total as u64,
+    ))
 }
 
 /// Every bank in catalogue order.
 pub async fn all(db: &Db) -> Result<Vec<BankRow>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM banks ORDER BY position, id"))
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM banks ORDER BY position, id"
+    ))
+    .fetch_all(db.pool())
+    .await?;
     rows.iter().map(bank_from).collect()
 }
 

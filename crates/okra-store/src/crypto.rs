@@ -8,8 +8,8 @@
 //!   the normalised value under a separate index key, so the plaintext is never a column.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
-use base64::Engine;
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -31,7 +31,11 @@ pub struct DataKey {
 impl DataKey {
     /// A key from its id and 32 raw bytes.
     pub fn new(id: u32, raw: [u8; 32]) -> Self {
-        DataKey { id, cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&raw)), raw }
+        DataKey {
+            id,
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&raw)),
+            raw,
+        }
     }
 
     /// A fresh random key.
@@ -61,7 +65,9 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn unb64(s: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
 }
 
 fn key32(s: &str) -> Option<[u8; 32]> {
@@ -86,11 +92,18 @@ impl Keyring {
     /// index key `"BASE64"`, each key 32 bytes.
     pub fn parse(data_keys: &str, index_key: &str) -> std::result::Result<Self, String> {
         let mut keys = Vec::new();
-        for part in data_keys.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in data_keys
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let (id, material) = part
                 .split_once(':')
                 .ok_or("a data key must look like ID:BASE64 (32 bytes)")?;
-            let id: u32 = id.trim().parse().map_err(|_| "a data key id must be a number")?;
+            let id: u32 = id
+                .trim()
+                .parse()
+                .map_err(|_| "a data key id must be a number")?;
             let raw = key32(material).ok_or("a data key must be 32 bytes of base64")?;
             if keys.iter().any(|k: &DataKey| k.id == id) {
                 return Err(format!("data key id {id} appears twice"));
@@ -135,7 +148,13 @@ impl Keyring {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let ct = key
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(HEADER + ct.len());
         out.push(VERSION);
@@ -160,14 +179,19 @@ impl Keyring {
         key.cipher
             .decrypt(
                 Nonce::from_slice(&sealed[5..HEADER]),
-                Payload { msg: &sealed[HEADER..], aad: context.as_bytes() },
+                Payload {
+                    msg: &sealed[HEADER..],
+                    aad: context.as_bytes(),
+                },
             )
             .map_err(|_| corrupt("authentication failed"))
     }
 
     /// The id of the data key that sealed `sealed`.
     pub fn key_id_of(sealed: &[u8]) -> Option<u32> {
-        sealed.get(1..5).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        sealed
+            .get(1..5)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// Seals a string.

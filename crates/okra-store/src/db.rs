@@ -51,7 +51,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,7 +112,11 @@ impl Db {
             })
             .connect_with(connect_options)
             .await?;
-        Ok(Db { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Db {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
     }
 
     /// Applies the migrations of this backend (idempotent; safe while other processes run).
@@ -161,9 +167,12 @@ impl Db {
     }
 
     async fn lock_writer(&self) -> Result<OwnedMutexGuard<()>> {
-        tokio::time::timeout(Duration::from_secs(10), self.write_lock.clone().lock_owned())
-            .await
-            .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            self.write_lock.clone().lock_owned(),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))
     }
 
     /// Closes the pool; later operations fail as unavailable (used at shutdown).
@@ -224,14 +233,20 @@ mod tests {
         db.migrate().await.unwrap();
         db.migrate().await.unwrap();
         db.ping().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
         let mut tx = db.begin().await.unwrap();
         sqlx::query("INSERT INTO ephemeral (owner_id, env, key, value, counter, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind("o").bind("sandbox").bind("k").bind("v").bind(1i64).bind(2i64)
             .execute(tx.conn()).await.unwrap();
         drop(tx); // rolled back
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ephemeral").fetch_one(db.pool()).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ephemeral")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(n, 0);
     }
 }

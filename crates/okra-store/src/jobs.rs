@@ -38,7 +38,14 @@ pub struct NewJob {
 impl NewJob {
     /// A job of `kind` with `payload`, due now, up to 8 attempts.
     pub fn new(kind: impl Into<String>, payload: serde_json::Value) -> Self {
-        NewJob { kind: kind.into(), payload, owner_id: None, env: None, run_at: None, max_attempts: 8 }
+        NewJob {
+            kind: kind.into(),
+            payload,
+            owner_id: None,
+            env: None,
+            run_at: None,
+            max_attempts: 8,
+        }
     }
 }
 
@@ -174,7 +181,12 @@ pub fn backoff_ms(attempt: i64, base_ms: i64, max_ms: i64) -> i64 {
 
 /// Records a failed attempt: back to `queued` after `retry_in_ms`, or `failed` when attempts are
 /// used up (or `retry_in_ms` is `None`). False when the caller no longer held the lease.
-pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, retry_in_ms: Option<i64>) -> Result<bool> {
+pub async fn fail(
+    db: &Db,
+    job: &ClaimedJob,
+    error: &str,
+    retry_in_ms: Option<i64>,
+) -> Result<bool> {
     let now = now_ms();
     let retry = retry_in_ms.filter(|_| job.attempt < job.max_attempts);
     let (status, run_at) = match retry {

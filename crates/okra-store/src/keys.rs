@@ -125,10 +125,11 @@ pub async fn list(db: &Db, owner_name: Option<&str>) -> Result<Vec<KeyInfo>> {
 /// Revokes a key by id. Returns false when no active key has that id.
 pub async fn revoke(db: &Db, key_id: &str) -> Result<bool> {
     let _w = db.write_guard().await?;
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now_ms())
-        .bind(key_id)
-        .execute(db.pool())
-        .await?;
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(key_id)
+            .execute(db.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -29,15 +29,25 @@ pub fn opening_balance_minor(env: Environment) -> i64 {
 }
 
 /// Creates an owner with its two wallets. `webhook_secret_enc` is the sealed `whsec_` secret.
-pub async fn create(conn: &mut AnyConnection, name: &str, webhook_secret_enc: &[u8]) -> Result<Owner> {
-    let owner = Owner { id: new_id(), name: name.to_string(), created_at: now_ms() };
-    sqlx::query("INSERT INTO owners (id, name, webhook_secret_enc, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&owner.id)
-        .bind(&owner.name)
-        .bind(webhook_secret_enc.to_vec())
-        .bind(owner.created_at)
-        .execute(&mut *conn)
-        .await?;
+pub async fn create(
+    conn: &mut AnyConnection,
+    name: &str,
+    webhook_secret_enc: &[u8],
+) -> Result<Owner> {
+    let owner = Owner {
+        id: new_id(),
+        name: name.to_string(),
+        created_at: now_ms(),
+    };
+    sqlx::query(
+        "INSERT INTO owners (id, name, webhook_secret_enc, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&owner.id)
+    .bind(&owner.name)
+    .bind(webhook_secret_enc.to_vec())
+    .bind(owner.created_at)
+    .execute(&mut *conn)
+    .await?;
     for env in Environment::ALL {
         sqlx::query(
             "INSERT INTO wallets (owner_id, env, balance_minor, currency, updated_at) VALUES ($1, $2, $3, $4, $5)",
@@ -54,7 +64,11 @@ pub async fn create(conn: &mut AnyConnection, name: &str, webhook_secret_enc: &[
 }
 
 fn owner_from(row: &sqlx::any::AnyRow) -> Result<Owner> {
-    Ok(Owner { id: row.try_get("id")?, name: row.try_get("name")?, created_at: row.try_get("created_at")? })
+    Ok(Owner {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 /// Finds an owner by name.
@@ -85,23 +99,36 @@ pub async fn list(db: &Db) -> Result<Vec<Owner>> {
 
 /// The sealed webhook signing secret of an owner.
 pub async fn webhook_secret_enc(db: &Db, owner_id: &str) -> Result<Option<Vec<u8>>> {
-    Ok(sqlx::query_scalar("SELECT webhook_secret_enc FROM owners WHERE id = $1")
-        .bind(owner_id)
-        .fetch_optional(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT webhook_secret_enc FROM owners WHERE id = $1")
+            .bind(owner_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
 }
 
 /// The wallet balance of an owner in an environment, in minor units.
-pub async fn wallet_balance_minor(db: &Db, owner_id: &str, env: Environment) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT balance_minor FROM wallets WHERE owner_id = $1 AND env = $2")
-        .bind(owner_id)
-        .bind(env.as_str())
-        .fetch_optional(db.pool())
-        .await?)
+pub async fn wallet_balance_minor(
+    db: &Db,
+    owner_id: &str,
+    env: Environment,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT balance_minor FROM wallets WHERE owner_id = $1 AND env = $2")
+            .bind(owner_id)
+            .bind(env.as_str())
+            .fetch_optional(db.pool())
+            .await?,
+    )
 }
 
 /// Adds `amount_minor` to a wallet (`wallet topup`). Returns the new balance, or `None` if no such wallet.
-pub async fn top_up(db: &Db, owner_id: &str, env: Environment, amount_minor: i64) -> Result<Option<i64>> {
+pub async fn top_up(
+    db: &Db,
+    owner_id: &str,
+    env: Environment,
+    amount_minor: i64,
+) -> Result<Option<i64>> {
     let _w = db.write_guard().await?;
     Ok(sqlx::query_scalar(
         "UPDATE wallets SET balance_minor = balance_minor + $1, updated_at = $2 \

@@ -28,9 +28,18 @@ pub async fn bank_asset(Path((slug, file)): Path<(String, String)>) -> Response 
         Some(f) => {
             let mut res = (StatusCode::OK, f.contents()).into_response();
             let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
-            h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            );
+            h.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
             res
         }
         None => ApiError::RouteNotFound.into_response(),

@@ -24,7 +24,11 @@ fn query_body(Query(pairs): QueryPairs) -> Body {
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Invalid page or limit")),
     security(("bearer" = [])))]
-pub async fn list(_auth: SecretAuth, State(state): State<AppState>, query: QueryPairs) -> ApiResult<Response> {
+pub async fn list(
+    _auth: SecretAuth,
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> ApiResult<Response> {
     let query = query_body(query);
     let page = if query.raw(&["page"]).is_some() || query.raw(&["limit"]).is_some() {
         Some(query.page()?)
@@ -43,7 +47,11 @@ pub async fn list(_auth: SecretAuth, State(state): State<AppState>, query: Query
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed id")),
     security(("bearer" = [])))]
-pub async fn get_by_id(_auth: SecretAuth, State(state): State<AppState>, query: QueryPairs) -> ApiResult<Response> {
+pub async fn get_by_id(
+    _auth: SecretAuth,
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> ApiResult<Response> {
     let query = query_body(query);
     let id = query.req_id(&["id"])?;
     let bank = banks::get(&state, &id).await?;

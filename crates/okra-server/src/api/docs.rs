@@ -16,6 +16,9 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::banks::list,
         super::banks::get_by_id,
+        super::customers::list,
+        super::customers::get_by_id,
+        super::customers::get,
         super::health::health,
         super::health::ready,
         super::assets::bank_asset,
@@ -23,6 +26,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     tags((name = "banks", description = "The bank list"),
+         (name = "customers", description = "Customers"),
          (name = "operations", description = "Health, readiness and documents"))
 )]
 struct ApiDoc;
@@ -46,7 +50,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .paths
         .paths
         .iter()
-        .filter_map(|(p, item)| p.strip_prefix("/v2/").map(|rest| (format!("/v2/sandbox/{rest}"), item.clone())))
+        .filter_map(|(p, item)| {
+            p.strip_prefix("/v2/")
+                .map(|rest| (format!("/v2/sandbox/{rest}"), item.clone()))
+        })
         .collect();
     for (path, item) in sandbox {
         doc.paths.paths.insert(path, item);
@@ -61,6 +68,9 @@ pub async fn openapi_json() -> Response {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let body = DOC.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()));
     let mut res = body.clone().into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }

@@ -13,7 +13,11 @@ use crate::http::ApiError;
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The process is alive")))]
 pub async fn health() -> Response {
-    (StatusCode::OK, Json(json!({"status": "success", "message": "ok", "data": {"status": "ok"}}))).into_response()
+    (
+        StatusCode::OK,
+        Json(json!({"status": "success", "message": "ok", "data": {"status": "ok"}})),
+    )
+        .into_response()
 }
 
 /// Readiness: the database answers (503 within the acquire timeout when it does not).
@@ -22,5 +26,9 @@ pub async fn health() -> Response {
               (status = 503, description = "The database is unreachable")))]
 pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.db.ping().await?;
-    Ok((StatusCode::OK, Json(json!({"status": "success", "message": "ready", "data": {"database": "ok"}}))).into_response())
+    Ok((
+        StatusCode::OK,
+        Json(json!({"status": "success", "message": "ready", "data": {"database": "ok"}})),
+    )
+        .into_response())
 }

@@ -6,10 +6,11 @@
 
 pub mod assets;
 pub mod banks;
+pub mod customers;
 pub mod docs;
 pub mod health;
 
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 
 use crate::app::AppState;
 
@@ -18,6 +19,9 @@ pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("banks/list", get(banks::list)),
         ("banks/getById", get(banks::get_by_id)),
+        ("customers/list", post(customers::list)),
+        ("customers/getById", post(customers::get_by_id)),
+        ("customers/get", post(customers::get)),
     ]
 }
 

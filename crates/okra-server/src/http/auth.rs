@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use okra_core::apikey::{self, KeyKind};
 use okra_core::Environment;
 use okra_store::keys::KeyGrant;
@@ -40,7 +40,10 @@ impl KeyCache {
         let hash = apikey::hash(key);
         let cached = {
             let entries = self.entries.lock().expect("key cache lock");
-            entries.get(&hash).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, g)| g.clone())
+            entries
+                .get(&hash)
+                .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+                .map(|(_, g)| g.clone())
         };
         let grant = match cached {
             Some(grant) => grant,
@@ -72,14 +75,26 @@ fn bearer(parts: &Parts) -> Option<&str> {
 }
 
 /// Authenticates a request for a key of `kind`, in the path's environment.
-async fn authenticate(parts: &Parts, state: &AppState, allowed: &[KeyKind]) -> Result<KeyGrant, ApiError> {
-    let path_env = parts.extensions.get::<PathEnv>().ok_or(ApiError::Unauthorized)?.0;
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    allowed: &[KeyKind],
+) -> Result<KeyGrant, ApiError> {
+    let path_env = parts
+        .extensions
+        .get::<PathEnv>()
+        .ok_or(ApiError::Unauthorized)?
+        .0;
     let key = bearer(parts).ok_or(ApiError::Unauthorized)?;
     let (kind, env) = apikey::parse(key).ok_or(ApiError::Unauthorized)?;
     if env != path_env || !allowed.contains(&kind) {
         return Err(ApiError::Unauthorized);
     }
-    let grant = state.keys.resolve(&state.db, key).await?.ok_or(ApiError::Unauthorized)?;
+    let grant = state
+        .keys
+        .resolve(&state.db, key)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     if grant.env != path_env || grant.kind != kind {
         return Err(ApiError::Unauthorized);
     }
@@ -94,6 +109,9 @@ impl FromRequestParts<AppState> for SecretAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let grant = authenticate(parts, state, &[KeyKind::Secret]).await?;
-        Ok(SecretAuth(Tenant { owner_id: grant.owner_id, env: grant.env }))
+        Ok(SecretAuth(Tenant {
+            owner_id: grant.owner_id,
+            env: grant.env,
+        }))
     }
 }

@@ -24,7 +24,11 @@ pub fn success<T: Serialize>(message: &'static str, data: T) -> Success<T> {
 
 impl<T: Serialize> IntoResponse for Success<T> {
     fn into_response(self) -> Response {
-        let body = Envelope { status: "success", message: self.message, data: &self.data };
+        let body = Envelope {
+            status: "success",
+            message: self.message,
+            data: &self.data,
+        };
         match serde_json::to_vec(&body) {
             Ok(bytes) => {
                 let mut res = (StatusCode::OK, bytes).into_response();
@@ -34,7 +38,9 @@ impl<T: Serialize> IntoResponse for Success<T> {
                 );
                 res
             }
-            Err(e) => super::ApiError::Internal(format!("serialising response: {e}")).into_response(),
+            Err(e) => {
+                super::ApiError::Internal(format!("serialising response: {e}")).into_response()
+            }
         }
     }
 }

@@ -10,11 +10,13 @@ use okra_store::StoreError;
 pub const UNAUTHORIZED_BODY: &str = r#"{"name":"APIError","status":"error","message":"Unauthorized - You don't have access to this route.","extra":null}"#;
 
 /// Message of the 503 a timed-out or failing data source produces.
-pub const SOURCE_TIMEOUT: &str = "Our data source has returned a timeout response. Please retry the request.";
+pub const SOURCE_TIMEOUT: &str =
+    "Our data source has returned a timeout response. Please retry the request.";
 /// Message of the 503 an unreachable database produces.
 pub const DB_UNAVAILABLE: &str = "Service temporarily unavailable, please retry.";
 /// Message of every 500.
-pub const INTERNAL: &str = "Something went wrong. Please retry or contact support with the request id.";
+pub const INTERNAL: &str =
+    "Something went wrong. Please retry or contact support with the request id.";
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -95,14 +97,20 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"status": "error", "message": format!("Could not match bank identifier {v} with a valid bank"), "data": null, "total": null}),
             ),
-            ApiError::InvalidJson(reason) => {
-                (StatusCode::BAD_REQUEST, envelope(&format!("Invalid JSON body: {reason}")))
-            }
+            ApiError::InvalidJson(reason) => (
+                StatusCode::BAD_REQUEST,
+                envelope(&format!("Invalid JSON body: {reason}")),
+            ),
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, envelope("Route not found")),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, envelope("Method not allowed")),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                envelope("Method not allowed"),
+            ),
             ApiError::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                envelope(&format!("Request body is too large: the limit is {limit} bytes")),
+                envelope(&format!(
+                    "Request body is too large: the limit is {limit} bytes"
+                )),
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -111,7 +119,9 @@ impl ApiError {
             ApiError::Validation(m) => (StatusCode::UNPROCESSABLE_ENTITY, envelope(m)),
             ApiError::RateLimited(secs) => (
                 StatusCode::TOO_MANY_REQUESTS,
-                envelope(&format!("Too many requests, please try again in {secs} seconds.")),
+                envelope(&format!(
+                    "Too many requests, please try again in {secs} seconds."
+                )),
             ),
             ApiError::SourceTimeout => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -139,10 +149,13 @@ impl IntoResponse for ApiError {
         } else {
             (status, body.to_string()).into_response()
         };
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         if let ApiError::RateLimited(secs) = self {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

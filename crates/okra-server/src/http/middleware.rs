@@ -25,12 +25,17 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(&c));
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(&c));
     ok.then(|| s.to_string())
 }
 
 /// Request id, timeout, access log and JSON error bodies.
-pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let request_id = req
         .headers()
         .get(REQUEST_ID)
@@ -43,7 +48,8 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     let span = tracing::info_span!("request", request_id = %request_id, %method, path = %path);
     let started = Instant::now();
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    let response = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await {
+    let response = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
+    {
         Ok(res) => res,
         Err(_) => ApiError::Timeout.into_response(),
     };
@@ -110,10 +116,14 @@ async fn add_request_id(res: Response, request_id: &str) -> Response {
         Ok(b) => b.to_bytes(),
         Err(_) => return ApiError::Internal("unreadable error body".into()).into_response(),
     };
-    let mut value: serde_json::Value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| serde_json::json!({"status": "error", "message": super::error::INTERNAL, "data": {}}));
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(
+        |_| serde_json::json!({"status": "error", "message": super::error::INTERNAL, "data": {}}),
+    );
     if let Some(obj) = value.as_object_mut() {
-        obj.insert("request_id".into(), serde_json::Value::String(request_id.to_string()));
+        obj.insert(
+            "request_id".into(),
+            serde_json::Value::String(request_id.to_string()),
+        );
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(value.to_string()))

@@ -116,7 +116,11 @@ pub async fn list(state: &AppState, page: Option<PageRequest>) -> ApiResult<Bank
         .into_iter()
         .map(|r| to_bank(r, &state.public_url))
         .collect::<ApiResult<_>>()?;
-    Ok(BankList { banks, credentials: None, pagination })
+    Ok(BankList {
+        banks,
+        credentials: None,
+        pagination,
+    })
 }
 
 /// One bank by id (400 when there is none).

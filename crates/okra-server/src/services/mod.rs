@@ -2,4 +2,5 @@
 //! response shapes; handlers only translate HTTP to service calls.
 
 pub mod banks;
+pub mod customers;
 pub mod owners;

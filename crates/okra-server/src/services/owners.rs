@@ -42,12 +42,19 @@ pub struct OwnerCredentials {
 pub fn new_webhook_secret() -> String {
     let mut raw = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut raw);
-    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(raw))
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }
 
 /// Creates an owner with secret and publishable keys for both environments and a webhook secret,
 /// all in one transaction. Fails with `Conflict` when the name is taken.
-pub async fn create_owner(db: &Db, keyring: &Keyring, name: &str) -> Result<OwnerCredentials, StoreError> {
+pub async fn create_owner(
+    db: &Db,
+    keyring: &Keyring,
+    name: &str,
+) -> Result<OwnerCredentials, StoreError> {
     let webhook_secret = new_webhook_secret();
     let mut tx = db.begin().await?;
     let owner: Owner = okra_store::owners::create(
@@ -60,28 +67,63 @@ pub async fn create_owner(db: &Db, keyring: &Keyring, name: &str) -> Result<Owne
     for env in Environment::ALL {
         for kind in [KeyKind::Secret, KeyKind::Publishable] {
             let key = apikey::generate(kind, env);
-            let id = okra_store::keys::insert(tx.conn(), &owner.id, env, kind, &apikey::hash(&key), &apikey::hint(&key)).await?;
-            keys.push(IssuedKey { id, env, kind: kind.as_str(), key });
+            let id = okra_store::keys::insert(
+                tx.conn(),
+                &owner.id,
+                env,
+                kind,
+                &apikey::hash(&key),
+                &apikey::hint(&key),
+            )
+            .await?;
+            keys.push(IssuedKey {
+                id,
+                env,
+                kind: kind.as_str(),
+                key,
+            });
         }
     }
     tx.commit().await?;
-    Ok(OwnerCredentials { owner: owner.name, owner_id: owner.id, keys, webhook_secret })
+    Ok(OwnerCredentials {
+        owner: owner.name,
+        owner_id: owner.id,
+        keys,
+        webhook_secret,
+    })
 }
 
 /// Issues one more key for an existing owner. `None` when the owner does not exist.
-pub async fn create_key(db: &Db, owner_name: &str, env: Environment, kind: KeyKind) -> Result<Option<String>, StoreError> {
+pub async fn create_key(
+    db: &Db,
+    owner_name: &str,
+    env: Environment,
+    kind: KeyKind,
+) -> Result<Option<String>, StoreError> {
     let Some(owner) = okra_store::owners::find_by_name(db, owner_name).await? else {
         return Ok(None);
     };
     let key = apikey::generate(kind, env);
     let mut tx = db.begin().await?;
-    okra_store::keys::insert(tx.conn(), &owner.id, env, kind, &apikey::hash(&key), &apikey::hint(&key)).await?;
+    okra_store::keys::insert(
+        tx.conn(),
+        &owner.id,
+        env,
+        kind,
+        &apikey::hash(&key),
+        &apikey::hint(&key),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(key))
 }
 
 /// The webhook signing secret of an owner, decrypted. `None` when the owner does not exist.
-pub async fn webhook_secret(db: &Db, keyring: &Keyring, owner_name: &str) -> Result<Option<String>, StoreError> {
+pub async fn webhook_secret(
+    db: &Db,
+    keyring: &Keyring,
+    owner_name: &str,
+) -> Result<Option<String>, StoreError> {
     let Some(owner) = okra_store::owners::find_by_name(db, owner_name).await? else {
         return Ok(None);
     };

@@ -24,17 +24,24 @@ pub struct JobError {
 impl JobError {
     /// A failure worth retrying (timeouts, unavailable sources).
     pub fn retry(message: impl Into<String>) -> Self {
-        JobError { message: message.into(), retry: true }
+        JobError {
+            message: message.into(),
+            retry: true,
+        }
     }
 
     /// A failure that will not go away by retrying.
     pub fn permanent(message: impl Into<String>) -> Self {
-        JobError { message: message.into(), retry: false }
+        JobError {
+            message: message.into(),
+            retry: false,
+        }
     }
 }
 
 /// A job handler.
-pub type Handler = Arc<dyn Fn(AppState, ClaimedJob) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+pub type Handler =
+    Arc<dyn Fn(AppState, ClaimedJob) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
 
 /// Job kinds and their handlers.
 #[derive(Clone, Default)]
@@ -49,7 +56,10 @@ impl Registry {
         F: Fn(AppState, ClaimedJob) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), JobError>> + Send + 'static,
     {
-        self.handlers.insert(kind.to_string(), Arc::new(move |s, j| Box::pin(handler(s, j))));
+        self.handlers.insert(
+            kind.to_string(),
+            Arc::new(move |s, j| Box::pin(handler(s, j))),
+        );
     }
 
     fn get(&self, kind: &str) -> Option<Handler> {
@@ -63,16 +73,31 @@ pub fn registry() -> Registry {
 }
 
 /// Runs `concurrency` worker loops until `shutdown`; each finishes the job it holds before exiting.
-pub async fn run(state: AppState, registry: Arc<Registry>, concurrency: usize, shutdown: CancellationToken) {
+pub async fn run(
+    state: AppState,
+    registry: Arc<Registry>,
+    concurrency: usize,
+    shutdown: CancellationToken,
+) {
     let mut loops = tokio::task::JoinSet::new();
     for n in 0..concurrency {
-        loops.spawn(worker_loop(n, state.clone(), registry.clone(), shutdown.clone()));
+        loops.spawn(worker_loop(
+            n,
+            state.clone(),
+            registry.clone(),
+            shutdown.clone(),
+        ));
     }
     while loops.join_next().await.is_some() {}
     tracing::info!("workers stopped");
 }
 
-async fn worker_loop(n: usize, state: AppState, registry: Arc<Registry>, shutdown: CancellationToken) {
+async fn worker_loop(
+    n: usize,
+    state: AppState,
+    registry: Arc<Registry>,
+    shutdown: CancellationToken,
+) {
     let poll = Duration::from_millis(state.config.job_poll_ms);
     let lease_ms = (state.config.job_lease_secs * 1000) as i64;
     while !shutdown.is_cancelled() {
@@ -97,7 +122,8 @@ async fn worker_loop(n: usize, state: AppState, registry: Arc<Registry>, shutdow
 }
 
 async fn run_one(state: &AppState, registry: &Registry, job: ClaimedJob, lease_ms: i64) {
-    let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempt);
+    let span =
+        tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempt);
     let _enter = span.enter();
     if job.attempt > job.max_attempts {
         // Its lease expired more often than it may be tried: a worker keeps dying on it.
@@ -137,7 +163,11 @@ async fn run_one(state: &AppState, registry: &Registry, job: ClaimedJob, lease_m
         Ok(()) => jobs::complete(&state.db, &job).await,
         Err(e) => {
             let delay = e.retry.then(|| {
-                jobs::backoff_ms(job.attempt, state.config.job_backoff_base_ms as i64, state.config.job_backoff_max_ms as i64)
+                jobs::backoff_ms(
+                    job.attempt,
+                    state.config.job_backoff_base_ms as i64,
+                    state.config.job_backoff_max_ms as i64,
+                )
             });
             jobs::fail(&state.db, &job, &e.message, delay).await
         }

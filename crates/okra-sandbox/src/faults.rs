@@ -1,0 +1,174 @@
+//! Built-in, deterministic fault triggers (documented in the crate README).
+//!
+//! Pure functions of what the caller typed: no state, no clock, no sleeping. A delay is returned
+//! as a hint for the caller to apply (`tokio::time::sleep` in the server), so this crate stays
+//! runtime-free. Scripted faults (per-test, per-owner) belong to the server layer.
+//!
+//! | where | trigger | effect |
+//! |---|---|---|
+//! | username | `locked` / `locked.<anything>` | `Locked` |
+//! | username | `otp` / `otp.<anything>` | `OtpRequired` |
+//! | username | `timeout` / `timeout.<anything>` | `Timeout` |
+//! | username | `down` / `down.<anything>` | `BankUnavailable` |
+//! | username | `wrong` / `wrong.<anything>` | `InvalidCredentials` |
+//! | username | `slow.<username>` / `slowN.<username>` | delay of 3 s / N s (1–60), then log in as `<username>` |
+//! | BVN | `22000000408` | `Timeout` |
+//! | BVN | `22000000503` | `BankUnavailable` |
+//! | BVN | `22000000000`–`22000000999` otherwise | `NotFound` (never assigned) |
+//! | NUBAN | serial `000000408` (+ the bank's check digit) | `Timeout` |
+//! | NUBAN | serial `000000503` | `BankUnavailable` |
+//! | NUBAN | serial `000000422` | `InvalidIdentity` (account exists, no BVN) |
+//! | NUBAN | serials `000000000`–`000000999` otherwise | `NotFound` |
+//!
+//! Error triggers on usernames fire before the password is checked, so any password works.
+
+use std::time::Duration;
+
+use okra_core::source::SourceError;
+
+/// What a trigger asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Fail with this error.
+    Fail(SourceError),
+    /// Answer normally, but only after this long (the caller waits).
+    Delay(Duration),
+}
+
+/// Delay of a bare `slow.` prefix.
+pub const DEFAULT_SLOW: Duration = Duration::from_secs(3);
+
+/// Longest delay a `slowN.` prefix may ask for.
+pub const MAX_SLOW_SECS: u64 = 60;
+
+/// The trigger word of a username (its first dot-separated part), lower-cased.
+fn trigger_word(username: &str) -> String {
+    username
+        .trim()
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The fault a username triggers, if any.
+pub fn fault_for_username(username: &str) -> Option<Fault> {
+    let word = trigger_word(username);
+    let error = match word.as_str() {
+        "locked" => SourceError::Locked,
+        "otp" => SourceError::OtpRequired,
+        "timeout" => SourceError::Timeout,
+        "down" => SourceError::BankUnavailable,
+        "wrong" => SourceError::InvalidCredentials,
+        _ => return slow_delay(&word).map(Fault::Delay),
+    };
+    Some(Fault::Fail(error))
+}
+
+fn slow_delay(word: &str) -> Option<Duration> {
+    let rest = word.strip_prefix("slow")?;
+    if rest.is_empty() {
+        return Some(DEFAULT_SLOW);
+    }
+    let secs: u64 = crate::ids::parse_digits(rest)?;
+    (1..=MAX_SLOW_SECS)
+        .contains(&secs)
+        .then(|| Duration::from_secs(secs))
+}
+
+/// The delay a username asks for (`slow.` / `slowN.` prefix); what the server sleeps before
+/// calling `authenticate`.
+pub fn delay_for_username(username: &str) -> Option<Duration> {
+    match fault_for_username(username) {
+        Some(Fault::Delay(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// The username with a `slow.`/`slowN.` prefix removed (the login that follows the delay).
+pub fn strip_delay_prefix(username: &str) -> &str {
+    let trimmed = username.trim();
+    match (delay_for_username(trimmed), trimmed.split_once('.')) {
+        (Some(_), Some((_, rest))) => rest,
+        _ => trimmed,
+    }
+}
+
+/// The error a reserved 3-digit code asks for: `408` timeout, `503` unavailable, `422` no
+/// identity (NUBANs only), anything else not found.
+fn reserved_code(code: u64, nuban: bool) -> SourceError {
+    match code {
+        408 => SourceError::Timeout,
+        503 => SourceError::BankUnavailable,
+        422 if nuban => SourceError::InvalidIdentity,
+        _ => SourceError::NotFound,
+    }
+}
+
+/// The fault a BVN triggers: only reserved BVNs (`22000000000`–`22000000999`) do.
+pub fn fault_for_bvn(bvn: &str) -> Option<SourceError> {
+    let code = bvn.strip_prefix("22000000").filter(|_| bvn.len() == 11)?;
+    Some(reserved_code(crate::ids::parse_digits(code)?, false))
+}
+
+/// The fault a 10-digit account number triggers: only reserved serials (`000000000`–`000000999`)
+/// do; the check digit is not looked at here (the caller validates the NUBAN first).
+pub fn fault_for_nuban(nuban: &str) -> Option<SourceError> {
+    let code = nuban.strip_prefix("000000").filter(|_| nuban.len() == 10)?;
+    Some(reserved_code(crate::ids::parse_digits(&code[..3])?, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_triggers() {
+        assert_eq!(
+            fault_for_username("locked"),
+            Some(Fault::Fail(SourceError::Locked))
+        );
+        assert_eq!(
+            fault_for_username("OTP.ada.obi.3"),
+            Some(Fault::Fail(SourceError::OtpRequired))
+        );
+        assert_eq!(
+            fault_for_username("timeout.x"),
+            Some(Fault::Fail(SourceError::Timeout))
+        );
+        assert_eq!(
+            fault_for_username("down"),
+            Some(Fault::Fail(SourceError::BankUnavailable))
+        );
+        assert_eq!(
+            fault_for_username("slow.ada.obi.3"),
+            Some(Fault::Delay(DEFAULT_SLOW))
+        );
+        assert_eq!(
+            delay_for_username("slow10.ada.obi.3"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(delay_for_username("slow61.ada.obi.3"), None);
+        assert_eq!(strip_delay_prefix("slow10.ada.obi.3"), "ada.obi.3");
+        assert_eq!(strip_delay_prefix("ada.obi.3"), "ada.obi.3");
+        assert_eq!(fault_for_username("slowly.ada.3"), None);
+        assert_eq!(fault_for_username("ada.obi.3"), None);
+    }
+
+    #[test]
+    fn identifier_triggers() {
+        assert_eq!(fault_for_bvn("22000000408"), Some(SourceError::Timeout));
+        assert_eq!(
+            fault_for_bvn("22000000503"),
+            Some(SourceError::BankUnavailable)
+        );
+        assert_eq!(fault_for_bvn("22000000422"), Some(SourceError::NotFound));
+        assert_eq!(fault_for_bvn("22123456789"), None);
+        assert_eq!(
+            fault_for_nuban("0000004226"),
+            Some(SourceError::InvalidIdentity)
+        );
+        assert_eq!(fault_for_nuban("0000004081"), Some(SourceError::Timeout));
+        assert_eq!(fault_for_nuban("0123456789"), None);
+    }
+}

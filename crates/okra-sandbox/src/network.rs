@@ -1,0 +1,269 @@
+//! The network: a seed, a population size and the lookups that find people by what callers know.
+
+use okra_core::banks::{self, AccountNumbering, BANKS};
+use okra_core::source::Credentials;
+use serde::Serialize;
+
+use crate::accounts::Account;
+use crate::dates::Date;
+use crate::ids::{Ids, MAX_POPULATION};
+use crate::person::Person;
+
+/// Population of a network made with [`Network::default`]: ten million people, none stored.
+pub const DEFAULT_POPULATION: u64 = 10_000_000;
+
+/// Seed of [`Network::default`], so "the sandbox" means the same people everywhere.
+pub const DEFAULT_SEED: u64 = 2020;
+
+/// The simulated Nigerian bank network: `population` people computed on demand from `seed`.
+///
+/// Person `i` (`0 <= i < population`) is a pure function of `(seed, i)`; every identifier (BVN,
+/// NIN, phones, NUBANs, photo token) is a keyed permutation of `i`, so each maps back to the
+/// person in O(1) (see `ids`). Nothing is stored: a network is a few kilobytes of keys.
+///
+/// # Credentials rule
+///
+/// Every person can log in at every bank where they hold an account with
+///
+/// * **username** `<firstname>.<lastname>.<index>`, lower case (e.g. `adaeze.okafor.1234`); for a
+///   company, the names are its director's (`firstname`/`lastname` of its identity);
+/// * **password** the username followed by `!` (e.g. `adaeze.okafor.1234!`).
+///
+/// Usernames are matched case-insensitively, passwords exactly. [`Network::credentials`] gives
+/// them for an index and [`Network::sample_users`] lists some. A username starting with a fault
+/// trigger (`locked.`, `otp.`, `timeout.`, `down.`, `wrong.`, `slow.`…) behaves as described in
+/// the `faults` module and the crate README.
+#[derive(Debug, Clone)]
+pub struct Network {
+    seed: u64,
+    population: u64,
+    key: [u8; 32],
+    pub(crate) ids: Ids,
+    as_of: Option<Date>,
+}
+
+/// A short description of a person, for listings such as `okra-server sandbox users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonSummary {
+    /// Position in the population.
+    pub index: u64,
+    /// Holder name (the company's for companies).
+    pub name: String,
+    /// BVN, when the person has one.
+    pub bvn: Option<String>,
+    /// Primary phone.
+    pub phone: String,
+    /// True for companies.
+    pub is_company: bool,
+    /// True when the BVN is watch-listed.
+    pub watch_listed: bool,
+    /// The person's accounts.
+    pub accounts: Vec<AccountSummary>,
+}
+
+/// One account in a [`PersonSummary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSummary {
+    /// Bank slug.
+    pub bank: String,
+    /// Account number.
+    pub nuban: String,
+    /// `savings`, `current` or `domiciliary`.
+    pub account_type: String,
+    /// `NGN` or `USD`.
+    pub currency: String,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::new(DEFAULT_SEED, DEFAULT_POPULATION)
+    }
+}
+
+impl Network {
+    /// A network of `population` people from `seed`. The population is clamped to
+    /// `1..=`[`MAX_POPULATION`] (125 million: the phone-number domain bounds it).
+    pub fn new(seed: u64, population: u64) -> Self {
+        Network {
+            seed,
+            population: population.clamp(1, MAX_POPULATION),
+            key: crate::rng::key_for_seed(seed),
+            ids: Ids::new(seed, BANKS.len()),
+            as_of: None,
+        }
+    }
+
+    /// The same network with balances computed as of `as_of` instead of today (UTC): for tests
+    /// and reproducible demos.
+    pub fn with_as_of(mut self, as_of: Date) -> Self {
+        self.as_of = Some(as_of);
+        self
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Number of people.
+    pub fn population(&self) -> u64 {
+        self.population
+    }
+
+    /// The day balances are computed for: the fixed `as_of`, or today in UTC.
+    pub fn as_of(&self) -> Date {
+        self.as_of.unwrap_or_else(Date::today_utc)
+    }
+
+    /// Person `index`, or `None` outside the population.
+    pub fn person(&self, index: u64) -> Option<Person> {
+        (index < self.population).then(|| Person::generate(&self.ids, self.key, index))
+    }
+
+    /// The holder of `bvn`.
+    pub fn person_by_bvn(&self, bvn: &str) -> Option<Person> {
+        let person = self.person(self.ids.bvn_index(bvn)?)?;
+        (person.bvn.as_deref() == Some(bvn)).then_some(person)
+    }
+
+    /// The person whose phone this is (`08031234567`, or without the leading 0).
+    pub fn person_by_phone(&self, phone: &str) -> Option<Person> {
+        let (index, k) = self.ids.phone_index(phone)?;
+        let person = self.person(index)?;
+        (k < person.phones.len() as u64).then_some(person)
+    }
+
+    /// The holder and the account of (`bank_id`, account number); `bank_id` is an Okra id or slug.
+    pub fn account_by_nuban(&self, bank_id: &str, number: &str) -> Option<(Person, Account)> {
+        let bank = banks::find(bank_id)?;
+        let bank_index = BANKS.iter().position(|b| b.id == bank.id)?;
+        if !okra_core::nuban::is_nuban_shaped(number) || !bank.accepts_account_number(number) {
+            return None;
+        }
+        let (index, slot) = match bank.numbering {
+            AccountNumbering::Phone => {
+                let (index, k) = self.ids.phone_index(number)?;
+                (k == 0).then_some(())?;
+                let person = self.person(index)?;
+                let slot = person
+                    .accounts
+                    .iter()
+                    .find(|a| a.bank_index == bank_index)?
+                    .slot;
+                (index, slot)
+            }
+            AccountNumbering::Nuban | AccountNumbering::Unchecked => {
+                self.ids.nuban_owner(bank_index, &number[..9])?
+            }
+        };
+        let person = self.person(index)?;
+        let account = person.accounts.get(slot as usize)?.clone();
+        (account.bank_index == bank_index && account.number == number).then_some((person, account))
+    }
+
+    /// The username of a person (see the credentials rule on [`Network`]).
+    pub fn username(person: &Person) -> String {
+        format!("{}.{}.{}", person.firstname, person.lastname, person.index).to_lowercase()
+    }
+
+    /// The password of a username: the username followed by `!`.
+    pub fn password_for(username: &str) -> String {
+        format!("{}!", username.trim().to_lowercase())
+    }
+
+    /// The credentials of person `index`, or `None` outside the population.
+    pub fn credentials(&self, index: u64) -> Option<Credentials> {
+        let username = Network::username(&self.person(index)?);
+        let password = Network::password_for(&username);
+        Some(Credentials { username, password })
+    }
+
+    /// The person a username names, if they hold an account at `bank_id` (id or slug). Fault
+    /// prefixes are not interpreted here; the password is not checked.
+    pub fn person_by_username(&self, bank_id: &str, username: &str) -> Option<Person> {
+        let bank = banks::find(bank_id)?;
+        let username = username.trim().to_lowercase();
+        let (_, index) = username.rsplit_once('.')?;
+        let person = self.person(crate::ids::parse_digits(index)?)?;
+        let banks_there = person.accounts.iter().any(|a| a.bank.id == bank.id);
+        (banks_there && Network::username(&person) == username).then_some(person)
+    }
+
+    /// Up to `count` people (lowest indexes first) with their credentials, optionally only those
+    /// banking at `bank` (id or slug; an unknown bank gives an empty list).
+    pub fn sample_users(
+        &self,
+        bank: Option<&str>,
+        count: usize,
+    ) -> Vec<(Credentials, PersonSummary)> {
+        let bank = match bank {
+            Some(b) => match banks::find(b) {
+                Some(info) => Some(info),
+                None => return Vec::new(),
+            },
+            None => None,
+        };
+        let mut out = Vec::with_capacity(count);
+        let mut index = 0;
+        while out.len() < count && index < self.population {
+            let person = Person::generate(&self.ids, self.key, index);
+            index += 1;
+            if bank.is_some_and(|b| !person.accounts.iter().any(|a| a.bank.id == b.id)) {
+                continue;
+            }
+            let username = Network::username(&person);
+            let credentials = Credentials {
+                password: Network::password_for(&username),
+                username,
+            };
+            out.push((credentials, summary(&person)));
+        }
+        out
+    }
+
+    /// The SVG avatar behind a photo token (`/sandbox/photos/<token>.svg`; the `.svg` suffix is
+    /// accepted too), or `None` when the token names no one.
+    pub fn photo_svg(&self, token: &str) -> Option<String> {
+        let token = token.strip_suffix(".svg").unwrap_or(token);
+        let person = self.person(self.ids.photo_index(token)?)?;
+        person.photo_token.as_ref()?;
+        Some(crate::photo::svg(self.seed, &person))
+    }
+
+    /// Balances of an account as of `as_of` (see `balances` for the model).
+    pub fn balance_of(
+        &self,
+        person: &Person,
+        account: &Account,
+        as_of: Date,
+    ) -> okra_core::source::SourceBalance {
+        crate::balances::balance(self.seed, person, account, as_of)
+    }
+
+    /// A keyed check value for session tokens, so a token cannot name someone else by accident.
+    pub(crate) fn session_mac(&self, bank_index: usize, index: u64) -> u64 {
+        crate::permute::hash(&[self.seed, 0x5E55, bank_index as u64, index])
+    }
+}
+
+/// The listing form of a person.
+pub fn summary(person: &Person) -> PersonSummary {
+    PersonSummary {
+        index: person.index,
+        name: person.holder_name(),
+        bvn: person.bvn.clone(),
+        phone: person.phones[0].clone(),
+        is_company: person.company.is_some(),
+        watch_listed: person.watch_listed(),
+        accounts: person
+            .accounts
+            .iter()
+            .map(|a| AccountSummary {
+                bank: a.bank.slug.to_string(),
+                nuban: a.number.clone(),
+                account_type: a.account_type.as_str().to_string(),
+                currency: a.currency.to_string(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,397 @@
+//! One member of the population, computed from (seed, index) alone.
+
+use okra_core::source::{NextOfKin, PhotoId, SourceIdentity};
+
+use crate::accounts::{self, Account};
+use crate::dates::{days_in_month, Date};
+use crate::geo::{self, State};
+use crate::ids::Ids;
+use crate::names::{self, Tradition};
+use crate::rng::Draw;
+
+/// A company held by a person (about 5% of the population bank as companies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    /// Registered name, e.g. `"Okafor Ventures Ltd"`.
+    pub name: String,
+    /// CAC registration number, e.g. `"RC1234567"`.
+    pub rc_number: String,
+}
+
+/// A person of the simulated network, with everything every bank and the BVN registry know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Position in the population (what every identifier encodes).
+    pub index: u64,
+    /// Naming tradition, e.g. `"Igbo"`.
+    pub tradition: &'static str,
+    /// True for women.
+    pub female: bool,
+    /// Given name.
+    pub firstname: String,
+    /// Middle name.
+    pub middlename: Option<String>,
+    /// Surname.
+    pub lastname: String,
+    /// Date of birth.
+    pub dob: Date,
+    /// The company, when this account holder is a company (the person is its director).
+    pub company: Option<Company>,
+    /// BVN; `None` for companies and for the ~3% of people whose accounts carry no BVN.
+    pub bvn: Option<String>,
+    /// NIN, when enrolled.
+    pub nin: Option<String>,
+    /// Phones, primary first.
+    pub phones: Vec<String>,
+    /// E-mail addresses.
+    pub emails: Vec<String>,
+    /// Addresses, current first.
+    pub addresses: Vec<String>,
+    /// State of origin.
+    pub state_of_origin: &'static State,
+    /// LGA of origin.
+    pub lga_of_origin: &'static str,
+    /// State of residence.
+    pub state_of_residence: &'static State,
+    /// LGA of residence.
+    pub lga_of_residence: &'static str,
+    /// Marital status, when recorded.
+    pub marital_status: Option<&'static str>,
+    /// Mother's maiden name, when recorded.
+    pub mothers_maiden: Option<String>,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Next of kin.
+    pub next_of_kins: Vec<NextOfKin>,
+    /// BVN enrolment: (CBN bank code, branch, day).
+    pub enrollment: Option<(&'static str, String, Date)>,
+    /// Photo token (path segment of the avatar URL); `None` for companies.
+    pub photo_token: Option<String>,
+    /// Typical naira balance of an account of this person, in kobo.
+    pub wealth_kobo: i64,
+    /// Accounts, by slot.
+    pub accounts: Vec<Account>,
+}
+
+/// Ages are computed against this year so people never change as the calendar moves.
+const REFERENCE_YEAR: i32 = 2025;
+
+impl Person {
+    /// Generates person `index` from the seed's key and identifiers.
+    pub fn generate(ids: &Ids, key: [u8; 32], index: u64) -> Person {
+        let mut rng = Draw::new(key, index);
+        let is_company = rng.chance(5);
+        let t = names::tradition_for(rng.below(100) as u32);
+        let female = rng.chance(50);
+        let (first_pool, religious) = pools(t, female, &mut rng);
+        let firstname = if rng.chance(85) {
+            rng.pick(first_pool)
+        } else {
+            rng.pick(religious)
+        };
+        let middlename = match rng.below(100) {
+            0..=11 => None,
+            12..=64 => Some(rng.pick(first_pool)),
+            _ => Some(rng.pick(religious)),
+        }
+        .filter(|m| *m != firstname);
+        let lastname = rng.pick(t.surnames);
+        let age = 18 + rng.below(63).min(rng.below(63)) as i32;
+        let year = REFERENCE_YEAR - age;
+        let month = rng.between(1, 12) as u32;
+        let dob = Date {
+            year,
+            month,
+            day: rng.between(1, u64::from(days_in_month(year, month))) as u32,
+        };
+
+        let origin = geo::state(rng.pick(t.states)).expect("tradition states exist");
+        let lga_of_origin = rng.pick(origin.lgas);
+        let (residence, lga_of_residence) = if rng.chance(55) {
+            (
+                origin,
+                if rng.chance(50) {
+                    lga_of_origin
+                } else {
+                    rng.pick(origin.lgas)
+                },
+            )
+        } else {
+            let s = geo::state(rng.weighted(geo::MIGRATION)).expect("migration states exist");
+            (s, rng.pick(s.lgas))
+        };
+        let mut addresses = vec![address(&mut rng, residence, lga_of_residence)];
+        if rng.chance(20) {
+            addresses.push(address(&mut rng, origin, lga_of_origin));
+        }
+
+        let mut phones = vec![ids.phone(index, 0)];
+        if rng.chance(30) {
+            phones.push(ids.phone(index, 1));
+        }
+        let mut emails = Vec::new();
+        if rng.chance(85) {
+            let (f, l) = (firstname.to_lowercase(), lastname.to_lowercase());
+            let local = match rng.below(4) {
+                0 => format!("{f}.{l}"),
+                1 => format!("{f}{l}{}", rng.between(1, 99)),
+                2 => format!("{l}.{f}{}", dob.year % 100),
+                _ => format!("{}{l}", &f[..1]),
+            };
+            emails.push(format!("{local}@{}", rng.pick(names::EMAIL_DOMAINS)));
+        }
+
+        let marital_status = marital(&mut rng, age);
+        let mothers_maiden = rng
+            .chance(55)
+            .then(|| rng.pick(t.surnames))
+            .filter(|m| *m != lastname);
+        let mut aliases = Vec::new();
+        if female && marital_status == Some("Married") && rng.chance(60) {
+            aliases.push(format!("{firstname} {}", rng.pick(t.surnames)));
+        } else if let (Some(m), true) = (middlename, rng.chance(10)) {
+            aliases.push(format!("{m} {lastname}"));
+        }
+        let next_of_kins = kin(&mut rng, t, lastname, female, marital_status, age);
+
+        let company = is_company.then(|| company(&mut rng, lastname));
+        let has_bvn = !is_company && rng.chance(97);
+        let bvn = has_bvn.then(|| ids.bvn(index));
+        let nin = (!is_company && rng.chance(90)).then(|| ids.nin(index));
+        let wealth_kobo = wealth(&mut rng) * if is_company { 10 } else { 1 };
+        let accounts = accounts::generate(ids, &mut rng, index, is_company, &phones[0]);
+        let enrollment = has_bvn.then(|| {
+            let bank = accounts
+                .iter()
+                .map(|a| a.bank.cbn_code)
+                .find(|c| c.len() == 3)
+                .unwrap_or_else(|| rng.pick(&["011", "033", "044", "057", "058"]));
+            let first = (year + 18).max(2014);
+            let reg_year = rng.between(first as u64, REFERENCE_YEAR as u64) as i32;
+            let reg_month = rng.between(1, 12) as u32;
+            let reg_day = rng.between(1, u64::from(days_in_month(reg_year, reg_month))) as u32;
+            let branch = format!("{lga_of_residence} Branch");
+            (
+                bank,
+                branch,
+                Date {
+                    year: reg_year,
+                    month: reg_month,
+                    day: reg_day,
+                },
+            )
+        });
+        Person {
+            index,
+            tradition: t.name,
+            female,
+            firstname: firstname.to_string(),
+            middlename: middlename.map(str::to_string),
+            lastname: lastname.to_string(),
+            dob,
+            company,
+            bvn,
+            nin,
+            phones,
+            emails,
+            addresses,
+            state_of_origin: origin,
+            lga_of_origin,
+            state_of_residence: residence,
+            lga_of_residence,
+            marital_status,
+            mothers_maiden: mothers_maiden.map(str::to_string),
+            aliases,
+            next_of_kins,
+            enrollment,
+            photo_token: (!is_company).then(|| ids.photo_token(index)),
+            wealth_kobo,
+            accounts,
+        }
+    }
+
+    /// "First Middle Last" (the person, never the company).
+    pub fn person_name(&self) -> String {
+        match &self.middlename {
+            Some(m) => format!("{} {m} {}", self.firstname, self.lastname),
+            None => format!("{} {}", self.firstname, self.lastname),
+        }
+    }
+
+    /// The account holder's name: the company's, or the person's.
+    pub fn holder_name(&self) -> String {
+        self.company
+            .as_ref()
+            .map_or_else(|| self.person_name(), |c| c.name.clone())
+    }
+
+    /// The name banks print on accounts (upper case, as NIP name enquiry returns it).
+    pub fn account_name(&self) -> String {
+        self.holder_name().to_uppercase()
+    }
+
+    /// True when the BVN is on the watch-list: by rule, every BVN ending in `00` (about 1%).
+    pub fn watch_listed(&self) -> bool {
+        self.bvn.as_deref().is_some_and(|b| b.ends_with("00"))
+    }
+
+    /// The identity every bank and the registry report for this person.
+    pub fn identity(&self) -> SourceIdentity {
+        SourceIdentity {
+            firstname: self.firstname.clone(),
+            middlename: self.middlename.clone(),
+            lastname: self.lastname.clone(),
+            fullname: self.holder_name(),
+            dob: self.dob.to_string(),
+            gender: if self.female { "Female" } else { "Male" }.to_string(),
+            bvn: self.bvn.clone(),
+            nin: self.nin.clone(),
+            phones: self.phones.clone(),
+            emails: self.emails.clone(),
+            addresses: self.addresses.clone(),
+            nationality: "Nigeria".to_string(),
+            state_of_origin: self.state_of_origin.display.to_string(),
+            lga_of_origin: self.lga_of_origin.to_string(),
+            state_of_residence: self.state_of_residence.display.to_string(),
+            lga_of_residence: self.lga_of_residence.to_string(),
+            marital_status: self.marital_status.map(str::to_string),
+            mothers_maiden: self.mothers_maiden.clone(),
+            aliases: self.aliases.clone(),
+            next_of_kins: self.next_of_kins.clone(),
+            photo: self.photo_token.as_ref().map(|t| PhotoId {
+                url_path: format!("/sandbox/photos/{t}.svg"),
+                image_type: "bvn_photo".to_string(),
+            }),
+            enrollment_bank: self.enrollment.as_ref().map(|e| e.0.to_string()),
+            enrollment_branch: self.enrollment.as_ref().map(|e| e.1.clone()),
+            registration_date: self.enrollment.as_ref().map(|e| e.2.to_string()),
+            watch_listed: self.watch_listed(),
+            rc_number: self.company.as_ref().map(|c| c.rc_number.clone()),
+            is_company: self.company.is_some(),
+        }
+    }
+}
+
+/// The tradition's given names for the gender and the religious pool second names come from.
+fn pools(
+    t: &Tradition,
+    female: bool,
+    rng: &mut Draw,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    let first = if female { t.female } else { t.male };
+    let muslim = if t.mostly_muslim {
+        rng.chance(95)
+    } else {
+        t.name == "Yoruba" && rng.chance(35)
+    };
+    let religious = match (muslim, female) {
+        (true, false) => names::MUSLIM_MALE,
+        (true, true) => names::MUSLIM_FEMALE,
+        (false, false) => names::CHRISTIAN_MALE,
+        (false, true) => names::CHRISTIAN_FEMALE,
+    };
+    (first, religious)
+}
+
+fn address(rng: &mut Draw, state: &State, lga: &str) -> String {
+    let street = if rng.chance(60) {
+        let local = names::TRADITIONS
+            .iter()
+            .find(|t| t.states.contains(&state.name))
+            .unwrap_or(&names::TRADITIONS[0]);
+        format!(
+            "{} {}",
+            rng.pick(local.surnames),
+            rng.pick(geo::STREET_KINDS)
+        )
+    } else {
+        rng.pick(geo::STREETS).to_string()
+    };
+    format!("{} {street}, {lga}, {}", rng.between(1, 120), state.display)
+}
+
+fn marital(rng: &mut Draw, age: i32) -> Option<&'static str> {
+    if rng.chance(8) {
+        return None;
+    }
+    let table: &[(&str, u32)] = match age {
+        ..=24 => &[("Single", 85), ("Married", 15)],
+        25..=35 => &[("Single", 45), ("Married", 52), ("Divorced", 3)],
+        36..=59 => &[
+            ("Single", 8),
+            ("Married", 78),
+            ("Divorced", 7),
+            ("Widowed", 7),
+        ],
+        _ => &[
+            ("Single", 3),
+            ("Married", 65),
+            ("Divorced", 6),
+            ("Widowed", 26),
+        ],
+    };
+    Some(rng.weighted(table))
+}
+
+fn kin(
+    rng: &mut Draw,
+    t: &Tradition,
+    lastname: &str,
+    female: bool,
+    marital: Option<&str>,
+    age: i32,
+) -> Vec<NextOfKin> {
+    if !rng.chance(60) {
+        return Vec::new();
+    }
+    let count = if rng.chance(15) { 2 } else { 1 };
+    let mut kins: Vec<NextOfKin> = Vec::new();
+    for n in 0..count {
+        let (relationship, kin_female) = match (n, marital, age) {
+            (0, Some("Married"), _) => ("Spouse", !female),
+            (_, _, 50..) => rng.pick(&[("Son", false), ("Daughter", true), ("Brother", false)]),
+            _ => rng.pick(&[
+                ("Father", false),
+                ("Mother", true),
+                ("Brother", false),
+                ("Sister", true),
+            ]),
+        };
+        if kins.iter().any(|k| k.relationship == relationship) {
+            continue;
+        }
+        let given = rng.pick(if kin_female { t.female } else { t.male });
+        let prefix = rng.pick(geo::PHONE_PREFIXES).0;
+        kins.push(NextOfKin {
+            name: format!("{given} {lastname}"),
+            relationship: relationship.to_string(),
+            phone: format!("{prefix}{:07}", rng.below(10_000_000)),
+        });
+    }
+    kins
+}
+
+fn company(rng: &mut Draw, lastname: &str) -> Company {
+    let word = rng.pick(names::COMPANY_WORDS);
+    let suffix = rng.pick(names::COMPANY_SUFFIXES);
+    let name = match rng.below(3) {
+        0 => format!("{lastname} {word} {suffix}"),
+        1 => format!("{lastname} & Sons {word} Ltd"),
+        _ => format!("{} {word} {suffix}", rng.pick(names::COMPANY_BRANDS)),
+    };
+    Company {
+        name,
+        rc_number: format!("RC{}", rng.between(100_000, 1_999_999)),
+    }
+}
+
+/// Typical account balance in kobo: most people hold little, a few hold a lot.
+fn wealth(rng: &mut Draw) -> i64 {
+    let naira = match rng.below(100) {
+        0..=49 => rng.between(5_000, 200_000),
+        50..=84 => rng.between(200_000, 3_000_000),
+        85..=96 => rng.between(3_000_000, 50_000_000),
+        _ => rng.between(50_000_000, 500_000_000),
+    };
+    naira as i64 * 100
+}

@@ -1,0 +1,102 @@
+//! An unreachable database answers 503 within about 2 seconds, never hangs; `/ready` says so.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::copy_bidirectional;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use crate::common::{
+    assert_error, fresh_database, postgres_url, replace_database, Backend, TestServer,
+};
+
+const DB_DOWN: &str = "Service temporarily unavailable, please retry.";
+
+async fn assert_unavailable_fast(s: &TestServer) {
+    for path in ["/v2/sandbox/banks/list", "/ready"] {
+        let started = Instant::now();
+        // A fresh key each time so the answer cannot come from the key cache.
+        let r = s.get(path, Some(&s.sandbox_key())).await;
+        let took = started.elapsed();
+        assert_error(&r, 503, DB_DOWN);
+        assert!(r.json()["request_id"].is_string());
+        assert!(took < Duration::from_secs(3), "{path} took {took:?}");
+    }
+    // Liveness does not depend on the database.
+    assert_eq!(s.get("/health", None).await.status.as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_database_gone_is_503() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    assert_eq!(s.get("/ready", None).await.status.as_u16(), 200);
+    // The embedded database cannot be unplugged; closing the pool is the same failure seen from
+    // the request path (no connection can be had).
+    s.db.close().await;
+    tokio::time::sleep(okra_server::http::auth::CACHE_TTL).await;
+    assert_unavailable_fast(&s).await;
+    s.stop().await;
+}
+
+/// A TCP proxy to PostgreSQL that the test can cut.
+async fn proxy_to(target: String) -> (String, JoinSet<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        let mut conns = JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = target.clone();
+            conns.spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (addr, tasks)
+}
+
+fn host_port(url: &str) -> String {
+    let after = url.split("://").nth(1).unwrap();
+    let hostpart = after.split('/').next().unwrap();
+    let hostpart = hostpart.rsplit('@').next().unwrap();
+    if hostpart.is_empty() {
+        "127.0.0.1:5432".into()
+    } else if hostpart.contains(':') {
+        hostpart.to_string()
+    } else {
+        format!("{hostpart}:5432")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unreachable_is_503_within_two_seconds() {
+    let Some(admin) = postgres_url() else { return };
+    let backend = Backend::Postgres(admin.clone());
+    let direct = fresh_database(&backend).await.unwrap();
+    let (proxy, mut tasks) = proxy_to(host_port(&admin)).await;
+    let db_name = direct
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let via_proxy = replace_database(&admin.replacen(&host_port(&admin), &proxy, 1), &db_name);
+    let s = TestServer::start_with(
+        Backend::Sqlite, // the harness must not create another database: we point it at ours
+        |c| c.database_url = Some(okra_server::config::Secret::new(via_proxy.clone())),
+        Default::default(),
+    )
+    .await;
+    assert_eq!(s.get("/ready", None).await.status.as_u16(), 200);
+    // Cut the network: the proxy stops accepting and drops every open connection.
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    tokio::time::sleep(okra_server::http::auth::CACHE_TTL).await;
+    assert_unavailable_fast(&s).await;
+    s.stop().await;
+    crate::common::drop_database(&backend, &direct).await;
+}

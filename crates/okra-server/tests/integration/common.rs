@@ -1,0 +1,284 @@
+//! Test harness: starts the real server on 127.0.0.1:0 over SQLite (always) or a fresh PostgreSQL
+//! database (when `OKRA_TEST_POSTGRES_URL` is set; under `CI=true` its absence is a failure).
+
+use std::time::Duration;
+
+use okra_server::bootstrap;
+use okra_server::config::Config;
+use okra_server::server::{self, Running};
+use okra_server::services::owners::OwnerCredentials;
+use okra_server::workers::Registry;
+use okra_store::Db;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// Which database a test runs against.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+/// The PostgreSQL admin URL for tests, if any.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("OKRA_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but OKRA_TEST_POSTGRES_URL is not set: the PostgreSQL backend must be tested");
+            }
+            eprintln!("OKRA_TEST_POSTGRES_URL not set: skipping the PostgreSQL variant");
+            None
+        }
+    }
+}
+
+/// Generates `sqlite` and `postgres` variants of async test functions taking a [`Backend`].
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(url) = $crate::common::postgres_url() {
+                        super::$name($crate::common::Backend::Postgres(url)).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A fresh database URL for one test: a new PostgreSQL database, or `None` for SQLite in the data dir.
+pub async fn fresh_database(backend: &Backend) -> Option<String> {
+    let Backend::Postgres(admin) = backend else {
+        return None;
+    };
+    let name = format!("okra_test_{}", okra_core::id::new_id());
+    let admin_db = Db::connect(admin, &okra_store::DbOptions::default())
+        .await
+        .expect("connect to OKRA_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin_db.pool())
+        .await
+        .expect("create test database");
+    admin_db.close().await;
+    Some(replace_database(admin, &name))
+}
+
+/// `admin` with its database name replaced.
+pub fn replace_database(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let cut = base
+        .rfind('/')
+        .filter(|&i| i > "postgres://".len())
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+/// Drops a test database created by [`fresh_database`].
+pub async fn drop_database(backend: &Backend, url: &str) {
+    let Backend::Postgres(admin) = backend else {
+        return;
+    };
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    if let Ok(admin_db) = Db::connect(admin, &okra_store::DbOptions::default()).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(admin_db.pool())
+            .await;
+        admin_db.close().await;
+    }
+}
+
+/// A running server for one test.
+pub struct TestServer {
+    pub base: String,
+    pub creds: OwnerCredentials,
+    pub db: Db,
+    #[allow(dead_code)]
+    pub config: Config,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+    database_url: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// A decoded response.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub const UNAUTHORIZED: &str = r#"{"name":"APIError","status":"error","message":"Unauthorized - You don't have access to this route.","extra":null}"#;
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {}, Registry::default()).await
+    }
+
+    pub async fn start_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        registry: Registry,
+    ) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = fresh_database(&backend).await;
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: database_url.clone().map(okra_server::config::Secret::new),
+            job_poll_ms: 50,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let (db, keyring) = bootstrap::open(&config).await.expect("open");
+        let creds = bootstrap::first_start(&db, &keyring, &config)
+            .await
+            .unwrap()
+            .expect("first start creates the owner");
+        let running = server::start(config.clone(), db.clone(), keyring, registry)
+            .await
+            .expect("start");
+        let base = running
+            .addr
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_default();
+        TestServer {
+            base,
+            creds,
+            db,
+            config,
+            backend,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            running: Some(running),
+            database_url,
+            _dir: dir,
+        }
+    }
+
+    pub fn state(&self) -> &okra_server::app::AppState {
+        &self.running.as_ref().unwrap().state
+    }
+
+    /// A key of the default owner: env `sandbox`/`production`, kind `secret`/`publishable`.
+    pub fn key(&self, env: &str, kind: &str) -> String {
+        self.creds
+            .keys
+            .iter()
+            .find(|k| k.env.as_str() == env && k.kind == kind)
+            .unwrap()
+            .key
+            .clone()
+    }
+
+    pub fn sandbox_key(&self) -> String {
+        self.key("sandbox", "secret")
+    }
+
+    pub fn tenant(&self, env: okra_core::Environment) -> okra_store::Tenant {
+        okra_store::Tenant {
+            owner_id: self.creds.owner_id.clone(),
+            env,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        let res = req.send().await.expect("request");
+        Reply {
+            status: res.status(),
+            headers: res.headers().clone(),
+            text: res.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> Reply {
+        self.request(Method::GET, path, key, None, None).await
+    }
+
+    pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> Reply {
+        self.request(
+            Method::POST,
+            path,
+            key,
+            Some(&body.to_string()),
+            Some("application/json"),
+        )
+        .await
+    }
+
+    /// Stops the server and workers gracefully but keeps the database for inspection.
+    pub async fn running_stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        self.db.close().await;
+        if let Some(url) = &self.database_url {
+            drop_database(&self.backend, url).await;
+        }
+    }
+}
+
+/// Asserts the error envelope `{"status":"error","message":msg,"data":{}}` with `status`.
+pub fn assert_error(reply: &Reply, status: u16, message: &str) {
+    assert_eq!(reply.status.as_u16(), status, "body: {}", reply.text);
+    let v = reply.json();
+    assert_eq!(v["status"], "error", "{}", reply.text);
+    assert_eq!(v["message"], message, "{}", reply.text);
+    assert!(reply.header("x-request-id").is_some());
+}

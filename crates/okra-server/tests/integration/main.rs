@@ -1,0 +1,13 @@
+//! The integration suite: the real server on 127.0.0.1:0, spoken to over HTTP, on SQLite and (when
+//! `OKRA_TEST_POSTGRES_URL` is set) PostgreSQL. One test binary so the server links once.
+
+mod common;
+
+mod auth;
+mod availability;
+mod banks;
+mod cli;
+mod customers;
+mod errors;
+mod jobs;
+mod openapi;

@@ -1,0 +1,242 @@
+//! Customers: one per person (same BVN) per owner and environment. Personal data is sealed; the BVN
+//! and NIN are found through blind indexes.
+
+use okra_core::id::new_id;
+use okra_core::pagination::PageRequest;
+use okra_core::time::now_ms;
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+
+use crate::crypto::Keyring;
+use crate::db::Db;
+use crate::error::Result;
+use crate::Tenant;
+
+const BVN_CONTEXT: &str = "customers.bvn";
+const PII_CONTEXT: &str = "customers.pii";
+const SANDBOX_CONTEXT: &str = "customers.sandbox";
+
+/// Personal data of a customer beyond the BVN, sealed as one JSON value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPii {
+    /// National identification number.
+    pub nin: Option<String>,
+    /// Phone numbers.
+    pub phones: Vec<String>,
+    /// Email addresses.
+    pub emails: Vec<String>,
+}
+
+/// Login of a sandbox customer at a simulated bank (sealed: it holds a password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxLogin {
+    /// Bank id.
+    pub bank: String,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A customer to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewCustomer {
+    /// Full name.
+    pub name: String,
+    /// BVN (11 digits), if known.
+    pub bvn: Option<String>,
+    /// Other personal data.
+    pub pii: CustomerPii,
+    /// Set for customers made through the sandbox customer endpoints.
+    pub sandbox: Option<SandboxLogin>,
+    /// Creation time (ms); now when `None` (bulk loads back-date).
+    pub created_at: Option<i64>,
+}
+
+/// A stored customer, decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    /// Customer id.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// BVN.
+    pub bvn: Option<String>,
+    /// Other personal data.
+    pub pii: CustomerPii,
+    /// Sandbox login, for sandbox customers.
+    pub sandbox: Option<SandboxLogin>,
+    /// Creation time (ms).
+    pub created_at: i64,
+    /// Last update (ms).
+    pub last_updated: i64,
+}
+
+/// The normalised form of a BVN or NIN for its blind index: digits only.
+pub fn normalise_digits(value: &str) -> String {
+    value.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Inserts a customer on `conn` (inside the caller's transaction). Returns its id.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    new: &NewCustomer,
+) -> Result<String> {
+    let id = new_id();
+    let now = new.created_at.unwrap_or_else(now_ms);
+    let bvn = new.bvn.as_deref().map(normalise_digits);
+    sqlx::query(
+        "INSERT INTO customers (id, owner_id, env, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, created_at, last_updated) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(&new.name)
+    .bind(bvn.as_deref().map(|b| keyring.blind_index("bvn", b)))
+    .bind(bvn.as_deref().map(|b| keyring.seal_str(BVN_CONTEXT, b)))
+    .bind(new.pii.nin.as_deref().map(|n| keyring.blind_index("nin", &normalise_digits(n))))
+    .bind(keyring.seal(PII_CONTEXT, &serde_json::to_vec(&new.pii)?))
+    .bind(match &new.sandbox {
+        Some(s) => Some(keyring.seal(SANDBOX_CONTEXT, &serde_json::to_vec(s)?)),
+        None => None,
+    })
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, name, bvn_enc, pii_enc, sandbox_enc, created_at, last_updated";
+
+fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
+    let bvn: Option<Vec<u8>> = r.try_get("bvn_enc")?;
+    let pii: Option<Vec<u8>> = r.try_get("pii_enc")?;
+    let sandbox: Option<Vec<u8>> = r.try_get("sandbox_enc")?;
+    Ok(Customer {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        bvn: bvn.map(|b| keyring.open_str(BVN_CONTEXT, &b)).transpose()?,
+        pii: match pii {
+            Some(p) => serde_json::from_slice(&keyring.open(PII_CONTEXT, &p)?)?,
+            None => CustomerPii::default(),
+        },
+        sandbox: match sandbox {
+            Some(s) => Some(serde_json::from_slice(&keyring.open(SANDBOX_CONTEXT, &s)?)?),
+            None => None,
+        },
+        created_at: r.try_get("created_at")?,
+        last_updated: r.try_get("last_updated")?,
+    })
+}
+
+/// One customer by id, within the tenant.
+pub async fn get(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<Customer>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE id = $1 AND owner_id = $2 AND env = $3"
+    ))
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| customer_from(keyring, r)).transpose()
+}
+
+/// The customer with this BVN, within the tenant (blind-index lookup).
+pub async fn find_by_bvn(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    bvn: &str,
+) -> Result<Option<Customer>> {
+    let idx = keyring.blind_index("bvn", &normalise_digits(bvn));
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE owner_id = $1 AND env = $2 AND bvn_idx = $3"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(idx)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| customer_from(keyring, r)).transpose()
+}
+
+/// One page of the tenant's customers, newest first, and the total.
+pub async fn page(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    page: PageRequest,
+) -> Result<(Vec<Customer>, u64)> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE owner_id = $1 AND env = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(i64::from(page.limit))
+    .bind(page.offset())
+    .fetch_all(db.pool())
+    .await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE owner_id = $1 AND env = $2")
+            .bind(&tenant.owner_id)
+            .bind(tenant.env.as_str())
+            .fetch_one(db.pool())
+            .await?;
+    let customers = rows
+        .iter()
+        .map(|r| customer_from(keyring, r))
+        .collect::<Result<_>>()?;
+    Ok((customers, total as u64))
+}
+
+/// Ids of the accounts and records of each given customer (two queries for a whole page: no N+1).
+pub async fn links(
+    db: &Db,
+    tenant: &Tenant,
+    customer_ids: &[String],
+) -> Result<Vec<(String, Vec<String>, Vec<String>)>> {
+    if customer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..customer_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    let mut out: Vec<(String, Vec<String>, Vec<String>)> = customer_ids
+        .iter()
+        .map(|c| (c.clone(), Vec::new(), Vec::new()))
+        .collect();
+    for (table, slot) in [("accounts", 1usize), ("records", 2usize)] {
+        let sql = format!(
+            "SELECT customer_id, id FROM {table} WHERE owner_id = $1 AND env = $2 AND customer_id IN ({}) ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&tenant.owner_id)
+            .bind(tenant.env.as_str());
+        for id in customer_ids {
+            q = q.bind(id);
+        }
+        for row in q.fetch_all(db.pool()).await? {
+            let customer: String = row.try_get("customer_id")?;
+            let id: String = row.try_get("id")?;
+            if let Some(entry) = out.iter_mut().find(|(c, _, _)| *c == customer) {
+                if slot == 1 {
+                    entry.1.push(id);
+                } else {
+                    entry.2.push(id);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
