@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod balances;
 pub mod dates;
+mod details;
 pub mod faults;
 pub mod geo;
 pub mod ids;

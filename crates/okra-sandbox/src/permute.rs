@@ -65,7 +65,7 @@ impl Permutation {
 
     /// Halves' moduli before round `i`: `(a, b)` on even rounds, `(b, a)` on odd ones.
     fn shape(&self, i: usize) -> (u64, u64) {
-        if i % 2 == 0 {
+        if i & 1 == 0 {
             (self.a, self.b)
         } else {
             (self.b, self.a)

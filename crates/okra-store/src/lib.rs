@@ -8,14 +8,17 @@
 //! Every repository function over tenant data takes a [`Tenant`] (owner and environment) so that a
 //! query without tenant scope cannot be written by accident.
 
+pub mod accounts;
 pub mod banks;
 pub mod crypto;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod identities;
 pub mod jobs;
 pub mod keys;
 pub mod owners;
+pub mod records;
 
 pub use db::{Backend, Db, DbOptions, Tx};
 pub use error::StoreError;

@@ -119,7 +119,7 @@ pub struct TestServer {
     pub backend: Backend,
     pub client: reqwest::Client,
     running: Option<Running>,
-    database_url: Option<String>,
+    pub database_url: Option<String>,
     _dir: tempfile::TempDir,
 }
 

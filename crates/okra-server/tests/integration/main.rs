@@ -11,3 +11,4 @@ mod customers;
 mod errors;
 mod jobs;
 mod openapi;
+mod pii_at_rest;

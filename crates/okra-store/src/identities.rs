@@ -1,0 +1,238 @@
+//! Identity profiles. Names, places and scores are plain columns (they are shown in lists and are
+//! not among the protected fields); every protected field (BVN, NIN, date of birth, phones, emails,
+//! addresses, aliases, next of kin, mother's maiden name, photo URLs) is sealed in one JSON value.
+
+use okra_core::id::new_id;
+use okra_core::time::now_ms;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+
+use crate::crypto::Keyring;
+use crate::customers::normalise_digits;
+use crate::db::Db;
+use crate::error::Result;
+use crate::Tenant;
+
+const PII_CONTEXT: &str = "identities.pii";
+
+/// A photo of the identity holder.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Photo {
+    /// Where the image is served.
+    pub url: String,
+    /// `bvn_photo`, …
+    pub image_type: String,
+}
+
+/// The sealed part of an identity.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdentityPii {
+    /// BVN.
+    pub bvn: Option<String>,
+    /// NIN.
+    pub nin: Option<String>,
+    /// Date of birth, `YYYY-MM-DD`.
+    pub dob: Option<String>,
+    /// Phone numbers.
+    pub phones: Vec<String>,
+    /// Emails.
+    pub emails: Vec<String>,
+    /// Addresses.
+    pub addresses: Vec<String>,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// Next of kin, as the source returned them.
+    pub next_of_kins: Vec<Value>,
+    /// Mother's maiden name.
+    pub mothers_maiden: Option<String>,
+    /// Photos.
+    pub photo_id: Vec<Photo>,
+}
+
+/// The whole profile.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdentityProfile {
+    /// First name.
+    pub firstname: Option<String>,
+    /// Middle name.
+    pub middlename: Option<String>,
+    /// Last name.
+    pub lastname: Option<String>,
+    /// Full name.
+    pub fullname: Option<String>,
+    /// Gender.
+    pub gender: Option<String>,
+    /// Nationality.
+    pub nationality: Option<String>,
+    /// LGA of origin.
+    pub lga_of_origin: Option<String>,
+    /// LGA of residence.
+    pub lga_of_residence: Option<String>,
+    /// State of origin.
+    pub state_of_origin: Option<String>,
+    /// State of residence.
+    pub state_of_residence: Option<String>,
+    /// Marital status.
+    pub marital_status: Option<String>,
+    /// Country of verification (`NG`).
+    pub verification_country: String,
+    /// Completeness 0–100.
+    pub score: Option<i64>,
+    /// BVN watch-listed.
+    pub watch_listed: Option<bool>,
+    /// Debt-to-income ratio.
+    pub dti: Option<f64>,
+    /// Company registration number.
+    pub rc_number: Option<String>,
+    /// Enrollment bank code.
+    pub enrollment_bank: Option<String>,
+    /// Enrollment branch.
+    pub enrollment_branch: Option<String>,
+    /// Enrollment date.
+    pub enrollment_date: Option<String>,
+    /// Sealed fields.
+    pub pii: IdentityPii,
+}
+
+/// A stored identity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identity {
+    /// Identity id.
+    pub id: String,
+    /// Customer.
+    pub customer_id: String,
+    /// Record that produced it.
+    pub record_id: Option<String>,
+    /// Profile.
+    pub profile: IdentityProfile,
+    /// Creation time (ms).
+    pub created_at: i64,
+    /// Last update (ms).
+    pub last_updated: i64,
+}
+
+/// Inserts an identity on `conn`. Returns its id.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    customer_id: &str,
+    record_id: Option<&str>,
+    profile: &IdentityProfile,
+    created_at: Option<i64>,
+) -> Result<String> {
+    let id = new_id();
+    let now = created_at.unwrap_or_else(now_ms);
+    let p = profile;
+    sqlx::query(
+        "INSERT INTO identities (id, owner_id, env, customer_id, record_id, bvn_idx, nin_idx, firstname, middlename, lastname, fullname, gender, nationality, \
+         lga_of_origin, lga_of_residence, state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, \
+         enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28)",
+    )
+    .bind(&id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(customer_id)
+    .bind(record_id)
+    .bind(p.pii.bvn.as_deref().map(|b| keyring.blind_index("bvn", &normalise_digits(b))))
+    .bind(p.pii.nin.as_deref().map(|n| keyring.blind_index("nin", &normalise_digits(n))))
+    .bind(p.firstname.as_deref())
+    .bind(p.middlename.as_deref())
+    .bind(p.lastname.as_deref())
+    .bind(p.fullname.as_deref())
+    .bind(p.gender.as_deref())
+    .bind(p.nationality.as_deref())
+    .bind(p.lga_of_origin.as_deref())
+    .bind(p.lga_of_residence.as_deref())
+    .bind(p.state_of_origin.as_deref())
+    .bind(p.state_of_residence.as_deref())
+    .bind(p.marital_status.as_deref())
+    .bind(&p.verification_country)
+    .bind(p.score)
+    .bind(p.watch_listed.map(i64::from))
+    .bind(p.dti)
+    .bind(p.rc_number.as_deref())
+    .bind(p.enrollment_bank.as_deref())
+    .bind(p.enrollment_branch.as_deref())
+    .bind(p.enrollment_date.as_deref())
+    .bind(keyring.seal(PII_CONTEXT, &serde_json::to_vec(&p.pii)?))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, customer_id, record_id, firstname, middlename, lastname, fullname, gender, nationality, lga_of_origin, lga_of_residence, \
+    state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, enrollment_bank, enrollment_branch, \
+    enrollment_date, pii_enc, created_at, last_updated";
+
+fn identity_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Identity> {
+    let pii: Vec<u8> = r.try_get("pii_enc")?;
+    Ok(Identity {
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        record_id: r.try_get("record_id")?,
+        profile: IdentityProfile {
+            firstname: r.try_get("firstname")?,
+            middlename: r.try_get("middlename")?,
+            lastname: r.try_get("lastname")?,
+            fullname: r.try_get("fullname")?,
+            gender: r.try_get("gender")?,
+            nationality: r.try_get("nationality")?,
+            lga_of_origin: r.try_get("lga_of_origin")?,
+            lga_of_residence: r.try_get("lga_of_residence")?,
+            state_of_origin: r.try_get("state_of_origin")?,
+            state_of_residence: r.try_get("state_of_residence")?,
+            marital_status: r.try_get("marital_status")?,
+            verification_country: r.try_get("verification_country")?,
+            score: r.try_get("score")?,
+            watch_listed: r.try_get::<Option<i64>, _>("watch_listed")?.map(|w| w != 0),
+            dti: r.try_get("dti")?,
+            rc_number: r.try_get("rc_number")?,
+            enrollment_bank: r.try_get("enrollment_bank")?,
+            enrollment_branch: r.try_get("enrollment_branch")?,
+            enrollment_date: r.try_get("enrollment_date")?,
+            pii: serde_json::from_slice(&keyring.open(PII_CONTEXT, &pii)?)?,
+        },
+        created_at: r.try_get("created_at")?,
+        last_updated: r.try_get("last_updated")?,
+    })
+}
+
+/// One identity by id, within the tenant.
+pub async fn get(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<Identity>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM identities WHERE id = $1 AND owner_id = $2 AND env = $3"
+    ))
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| identity_from(keyring, r)).transpose()
+}
+
+/// The newest identity with this BVN, within the tenant (blind-index lookup).
+pub async fn find_by_bvn(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    bvn: &str,
+) -> Result<Option<Identity>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM identities WHERE owner_id = $1 AND env = $2 AND bvn_idx = $3 ORDER BY created_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(keyring.blind_index("bvn", &normalise_digits(bvn)))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| identity_from(keyring, r)).transpose()
+}
