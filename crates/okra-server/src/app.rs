@@ -28,8 +28,8 @@ pub struct AppState {
     pub db: Db,
     /// Settings.
     pub config: Arc<Config>,
-    /// Encryption and blind-index keys.
-    pub keyring: Arc<Keyring>,
+    /// Encryption and blind-index keys; replaced when `keys.json` changes (data-key rotation).
+    keyring: Arc<std::sync::RwLock<Arc<Keyring>>>,
     /// Resolved API keys.
     pub keys: Arc<KeyCache>,
     /// Absolute base URL of this server (no trailing slash).
@@ -44,11 +44,23 @@ impl AppState {
         AppState {
             db,
             config: Arc::new(config),
-            keyring: Arc::new(keyring),
+            keyring: Arc::new(std::sync::RwLock::new(Arc::new(keyring))),
             keys: Arc::new(KeyCache::default()),
             public_url: public_url.into(),
             jobs_ready: Arc::new(Notify::new()),
         }
+    }
+}
+
+impl AppState {
+    /// The current keyring.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.keyring.read().expect("keyring lock").clone()
+    }
+
+    /// Replaces the keyring (after the key file changed).
+    pub fn set_keyring(&self, keyring: Keyring) {
+        *self.keyring.write().expect("keyring lock") = Arc::new(keyring);
     }
 }
 

@@ -60,6 +60,40 @@ enum Command {
     /// Webhook settings.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// The simulated bank network.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SandboxCommand {
+    /// Print the logins of some people of the simulated network.
+    Users {
+        /// Only people with an account at this bank (slug or id).
+        #[arg(long)]
+        bank: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 10)]
+        count: usize,
+    },
+    /// Link N people of the network to an owner as if each had connected (for demos and benchmarks).
+    Load {
+        /// Owner name.
+        #[arg(long)]
+        owner: String,
+        /// How many people.
+        #[arg(long)]
+        people: u64,
+        /// Index of the first person.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        /// Which environment's data to create.
+        #[arg(long, default_value = "sandbox")]
+        env: Environment,
+        /// People per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,6 +131,12 @@ enum KeysCommand {
     Revoke {
         /// Key id from `keys list`.
         id: String,
+    },
+    /// Make a new data key current and re-encrypt all personal data with it, in batches.
+    RotateDataKey {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
     },
 }
 
@@ -207,6 +247,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         );
                     }
                 }
+                KeysCommand::RotateDataKey { batch } => {
+                    crate::services::rekey::rotate(&db, &config, batch.max(1)).await?;
+                }
                 KeysCommand::Revoke { id } => {
                     if !okra_store::keys::revoke(&db, &id).await? {
                         anyhow::bail!("no active key with id {id}");
@@ -230,6 +273,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("the owner has no wallet in that environment")?;
             println!("{:.2}", balance as f64 / 100.0);
             Ok(())
+        }
+        Command::Sandbox(SandboxCommand::Users { bank, count }) => {
+            crate::services::sandbox_users::print(&config, bank.as_deref(), count)
+        }
+        Command::Sandbox(SandboxCommand::Load {
+            owner,
+            people,
+            start,
+            env,
+            batch,
+        }) => {
+            let (db, keyring) = bootstrap::open(&config).await?;
+            let options = crate::services::sandbox_load::LoadOptions {
+                owner,
+                people,
+                start,
+                env,
+                batch: batch.max(1),
+            };
+            crate::services::sandbox_load::run(&db, &keyring, &config, options).await
         }
         Command::Webhooks(WebhooksCommand::Secret { owner }) => {
             let (db, keyring) = bootstrap::open(&config).await?;

@@ -98,6 +98,12 @@ pub struct Config {
     pub index_key: Option<Secret>,
     /// How long to wait for in-flight requests and jobs at shutdown, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Seed of the simulated bank network: the same seed gives the same people everywhere.
+    pub sandbox_seed: u64,
+    /// Number of people in the simulated bank network.
+    pub sandbox_population: u64,
+    /// Requests per minute one API key may make (0 turns the limit off).
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for Config {
@@ -122,6 +128,9 @@ impl Default for Config {
             data_key: None,
             index_key: None,
             shutdown_grace_secs: 20,
+            sandbox_seed: 2020,
+            sandbox_population: 10_000_000,
+            rate_limit_per_minute: 600,
         }
     }
 }

@@ -73,6 +73,10 @@ pub async fn start(
             }
         })
     });
+    tokio::spawn(crate::services::rekey::watch_key_file(
+        state.clone(),
+        shutdown.clone(),
+    ));
     let work = (role != Role::Api).then(|| {
         tokio::spawn(workers::run(
             state.clone(),

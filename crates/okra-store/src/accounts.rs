@@ -9,7 +9,8 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::Tenant;
 
-const NUBAN_CONTEXT: &str = "accounts.nuban";
+/// Associated-data context of this sealed column (see `rekey`).
+pub const NUBAN_CONTEXT: &str = "accounts.nuban";
 
 /// An account to create.
 #[derive(Clone, Debug, Default)]

@@ -12,9 +12,12 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::Tenant;
 
-const BVN_CONTEXT: &str = "customers.bvn";
-const PII_CONTEXT: &str = "customers.pii";
-const SANDBOX_CONTEXT: &str = "customers.sandbox";
+/// Associated-data context of this sealed column (see `rekey`).
+pub const BVN_CONTEXT: &str = "customers.bvn";
+/// Associated-data context of this sealed column (see `rekey`).
+pub const PII_CONTEXT: &str = "customers.pii";
+/// Associated-data context of this sealed column (see `rekey`).
+pub const SANDBOX_CONTEXT: &str = "customers.sandbox";
 
 /// Personal data of a customer beyond the BVN, sealed as one JSON value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,7 +14,8 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::Tenant;
 
-const PII_CONTEXT: &str = "identities.pii";
+/// Associated-data context of this sealed column (see `rekey`).
+pub const PII_CONTEXT: &str = "identities.pii";
 
 /// A photo of the identity holder.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,9 @@
 //! query without tenant scope cannot be written by accident.
 
 pub mod accounts;
+pub mod balances;
 pub mod banks;
+pub mod bulk;
 pub mod crypto;
 pub mod customers;
 pub mod db;
@@ -19,6 +21,7 @@ pub mod jobs;
 pub mod keys;
 pub mod owners;
 pub mod records;
+pub mod rekey;
 
 pub use db::{Backend, Db, DbOptions, Tx};
 pub use error::StoreError;

@@ -8,6 +8,9 @@ use sqlx::{AnyConnection, Row};
 use crate::db::Db;
 use crate::error::Result;
 
+/// Associated-data context of the sealed webhook signing secret.
+pub const WEBHOOK_SECRET_CONTEXT: &str = "owners.webhook_secret";
+
 /// An owner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {

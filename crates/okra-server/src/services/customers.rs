@@ -91,7 +91,7 @@ async fn with_links(
 /// One page of the tenant's customers.
 pub async fn list(state: &AppState, tenant: &Tenant, page: PageRequest) -> ApiResult<CustomerList> {
     let (customers, total) =
-        okra_store::customers::page(&state.db, &state.keyring, tenant, page).await?;
+        okra_store::customers::page(&state.db, &state.keyring(), tenant, page).await?;
     Ok(CustomerList {
         pagination: page.paginate(total),
         customers: with_links(state, tenant, customers).await?,
@@ -100,7 +100,7 @@ pub async fn list(state: &AppState, tenant: &Tenant, page: PageRequest) -> ApiRe
 
 /// One customer (400 when the tenant has no customer with this id).
 pub async fn get(state: &AppState, tenant: &Tenant, id: &str) -> ApiResult<Customer> {
-    let customer = okra_store::customers::get(&state.db, &state.keyring, tenant, id)
+    let customer = okra_store::customers::get(&state.db, &state.keyring(), tenant, id)
         .await?
         .ok_or_else(|| ApiError::BadRequest("Customer not found".into()))?;
     let mut all = with_links(state, tenant, vec![customer]).await?;

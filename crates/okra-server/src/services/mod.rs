@@ -4,3 +4,6 @@
 pub mod banks;
 pub mod customers;
 pub mod owners;
+pub mod rekey;
+pub mod sandbox_load;
+pub mod sandbox_users;

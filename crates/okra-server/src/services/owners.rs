@@ -9,8 +9,7 @@ use okra_store::{Db, StoreError};
 use rand::RngCore;
 use serde::Serialize;
 
-/// Associated-data context of the sealed webhook secret.
-pub const WEBHOOK_SECRET_CONTEXT: &str = "owners.webhook_secret";
+use okra_store::owners::WEBHOOK_SECRET_CONTEXT;
 
 /// A key shown to its owner once.
 #[derive(Clone, Debug, Serialize)]

@@ -29,7 +29,7 @@ async fn add_customers(
             created_at: Some(created_at(i)),
         };
         ids.push(
-            okra_store::customers::insert(tx.conn(), &s.state().keyring, &tenant, &c)
+            okra_store::customers::insert(tx.conn(), &s.state().keyring(), &tenant, &c)
                 .await
                 .unwrap(),
         );
@@ -172,7 +172,7 @@ async fn customers_are_scoped_to_owner_and_environment(b: Backend) {
         1_700_000_000_000 + i as i64
     })
     .await;
-    let other = okra_server::services::owners::create_owner(&s.db, &s.state().keyring, "acme")
+    let other = okra_server::services::owners::create_owner(&s.db, &s.state().keyring(), "acme")
         .await
         .unwrap();
     let other_key = other

@@ -59,22 +59,37 @@ const ZENITH: &str = "5d6fe57a4099cc4b210bbec2";
 /// Writes the people as customers with a record, an account and an identity each.
 pub async fn write_people(s: &TestServer) -> Vec<String> {
     let tenant = s.tenant(Environment::Sandbox);
-    let keyring = &s.state().keyring;
+    let keyring = &s.state().keyring();
     let mut customer_ids = Vec::new();
     for (p, bank) in people().iter().zip([GTB, ZENITH]) {
         let mut tx = s.db.begin().await.unwrap();
         let customer = NewCustomer {
             name: "Test Person".into(),
             bvn: Some(p.bvn.into()),
-            pii: CustomerPii { nin: Some(p.nin.into()), phones: vec![p.phone.into()], emails: vec![p.email.into()] },
-            sandbox: Some(okra_store::customers::SandboxLogin { bank: bank.into(), username: "tester".into(), password: p.password.into() }),
+            pii: CustomerPii {
+                nin: Some(p.nin.into()),
+                phones: vec![p.phone.into()],
+                emails: vec![p.email.into()],
+            },
+            sandbox: Some(okra_store::customers::SandboxLogin {
+                bank: bank.into(),
+                username: "tester".into(),
+                password: p.password.into(),
+            }),
             created_at: None,
         };
-        let customer_id = okra_store::customers::insert(tx.conn(), keyring, &tenant, &customer).await.unwrap();
+        let customer_id = okra_store::customers::insert(tx.conn(), keyring, &tenant, &customer)
+            .await
+            .unwrap();
         let record_id = okra_store::records::insert(
             tx.conn(),
             &tenant,
-            &NewRecord { customer_id: customer_id.clone(), bank_id: bank.into(), products: vec!["identity".into()], ..NewRecord::default() },
+            &NewRecord {
+                customer_id: customer_id.clone(),
+                bank_id: bank.into(),
+                products: vec!["identity".into()],
+                ..NewRecord::default()
+            },
         )
         .await
         .unwrap();
@@ -107,12 +122,25 @@ pub async fn write_people(s: &TestServer) -> Vec<String> {
                 emails: vec![p.email.into()],
                 addresses: vec![p.address.into()],
                 mothers_maiden: Some(p.maiden.into()),
-                photo_id: vec![Photo { url: p.photo.into(), image_type: "bvn_photo".into() }],
+                photo_id: vec![Photo {
+                    url: p.photo.into(),
+                    image_type: "bvn_photo".into(),
+                }],
                 ..IdentityPii::default()
             },
             ..IdentityProfile::default()
         };
-        okra_store::identities::insert(tx.conn(), keyring, &tenant, &customer_id, Some(&record_id), &profile, None).await.unwrap();
+        okra_store::identities::insert(
+            tx.conn(),
+            keyring,
+            &tenant,
+            &customer_id,
+            Some(&record_id),
+            &profile,
+            None,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         customer_ids.push(customer_id);
     }
@@ -149,8 +177,16 @@ async fn at_rest(s: &TestServer) -> Vec<u8> {
         }
         Backend::Postgres(_) => {
             let url = s.database_url.as_ref().unwrap();
-            let out = std::process::Command::new("pg_dump").arg("--dbname").arg(url).output().expect("pg_dump runs");
-            assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+            let out = std::process::Command::new("pg_dump")
+                .arg("--dbname")
+                .arg(url)
+                .output()
+                .expect("pg_dump runs");
+            assert!(
+                out.status.success(),
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             out.stdout
         }
     }
@@ -161,29 +197,56 @@ async fn personal_data_is_encrypted_at_rest(b: Backend) {
     let ids = write_people(&s).await;
     let bytes = at_rest(&s).await;
     assert!(bytes.len() > 10_000, "read the database");
-    assert!(bytes.windows(b"Test Person".len()).any(|w| w == b"Test Person"), "the scan can see plaintext");
+    assert!(
+        bytes
+            .windows(b"Test Person".len())
+            .any(|w| w == b"Test Person"),
+        "the scan can see plaintext"
+    );
     for p in people() {
         for secret in secrets(&p) {
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} is stored in plaintext");
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} is stored in plaintext"
+            );
         }
     }
     // Lookups still work through the blind indexes.
     let tenant = s.tenant(Environment::Sandbox);
-    let keyring = &s.state().keyring;
+    let keyring = &s.state().keyring();
     for ((p, bank), id) in people().iter().zip([GTB, ZENITH]).zip(&ids) {
-        let c = okra_store::customers::find_by_bvn(&s.db, keyring, &tenant, p.bvn).await.unwrap().unwrap();
+        let c = okra_store::customers::find_by_bvn(&s.db, keyring, &tenant, p.bvn)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(&c.id, id);
         assert_eq!(c.pii.phones, vec![p.phone.to_string()]);
-        let i = okra_store::identities::find_by_bvn(&s.db, keyring, &tenant, p.bvn).await.unwrap().unwrap();
+        let i = okra_store::identities::find_by_bvn(&s.db, keyring, &tenant, p.bvn)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(i.profile.pii.dob.as_deref(), Some(p.dob));
-        let a = okra_store::accounts::find_by_nuban(&s.db, keyring, &tenant, bank, &p.nuban).await.unwrap().unwrap();
+        let a = okra_store::accounts::find_by_nuban(&s.db, keyring, &tenant, bank, &p.nuban)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((&a.customer_id, &a.nuban), (id, &p.nuban));
         // The same NUBAN at another bank is another account.
         let other_bank = if bank == GTB { ZENITH } else { GTB };
-        assert!(okra_store::accounts::find_by_nuban(&s.db, keyring, &tenant, other_bank, &p.nuban).await.unwrap().is_none());
+        assert!(
+            okra_store::accounts::find_by_nuban(&s.db, keyring, &tenant, other_bank, &p.nuban)
+                .await
+                .unwrap()
+                .is_none()
+        );
         // And the other environment sees nothing.
         let live = s.tenant(Environment::Production);
-        assert!(okra_store::customers::find_by_bvn(&s.db, keyring, &live, p.bvn).await.unwrap().is_none());
+        assert!(
+            okra_store::customers::find_by_bvn(&s.db, keyring, &live, p.bvn)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
     s.stop().await;
 }

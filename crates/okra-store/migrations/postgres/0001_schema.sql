@@ -177,6 +177,7 @@ CREATE TABLE balances (
     available_minor BIGINT,
     ledger_minor    BIGINT,
     currency        TEXT NOT NULL,
+    periodic        TEXT NOT NULL,        -- JSON {available_balance: [{_id, amount, date}], ledger_balance: [...]}: daily history, read with the balance in one row
     created_at      BIGINT NOT NULL,
     last_updated    BIGINT NOT NULL
 );
@@ -185,19 +186,6 @@ CREATE INDEX balances_account ON balances (owner_id, env, account_id, created_at
 CREATE INDEX balances_customer ON balances (owner_id, env, customer_id, created_at DESC, id DESC);
 CREATE INDEX balances_available ON balances (owner_id, env, available_minor);
 CREATE INDEX balances_ledger ON balances (owner_id, env, ledger_minor);
-
--- Daily history of a balance (the `periodic` arrays).
-CREATE TABLE balance_history (
-    id          TEXT PRIMARY KEY,
-    balance_id  TEXT NOT NULL REFERENCES balances(id),
-    owner_id    TEXT NOT NULL,
-    env         TEXT NOT NULL,
-    kind        TEXT NOT NULL,            -- 'available_balance' | 'ledger_balance'
-    amount_minor BIGINT NOT NULL,
-    day         TEXT NOT NULL,            -- YYYY-MM-DD
-    created_at  BIGINT NOT NULL
-);
-CREATE INDEX balance_history_balance ON balance_history (balance_id, kind, day);
 
 CREATE TABLE wallets (
     owner_id       TEXT NOT NULL REFERENCES owners(id),

@@ -1,0 +1,1 @@
+//! HTTP bank connector (being written).

@@ -1,0 +1,86 @@
+//! `okra-server keys rotate-data-key`: a new current data key, then every sealed value re-sealed.
+//!
+//! With the embedded key file (`<data-dir>/keys.json`) the command generates the new key and writes
+//! the file (old keys stay for decryption); running servers reload the file within a second
+//! ([`watch_key_file`]), and the command waits for that before re-encrypting. With keys from
+//! configuration (`OKRA_DATA_KEY`) the operator puts a new key first, restarts the servers, then
+//! runs the command to re-encrypt under it.
+
+use std::time::{Duration, SystemTime};
+
+use okra_store::Db;
+
+use crate::app::AppState;
+use crate::bootstrap;
+use crate::config::Config;
+
+/// How often servers look at the key file.
+pub const KEY_FILE_POLL: Duration = Duration::from_millis(500);
+
+/// Rotates (file-based keys) and re-encrypts every sealed value under the current key.
+pub async fn rotate(db: &Db, config: &Config, batch: usize) -> anyhow::Result<()> {
+    let current = bootstrap::load_keyring(config)?;
+    let keyring = if config.data_key.is_some() {
+        eprintln!(
+            "data keys come from configuration: re-encrypting under the first configured key (id {})",
+            current.current_key_id()
+        );
+        current
+    } else {
+        let rotated = current.rotated();
+        bootstrap::save_keyring(config, &rotated)?;
+        eprintln!(
+            "new data key {} written to {}",
+            rotated.current_key_id(),
+            config.data_dir.join("keys.json").display()
+        );
+        // Running servers reload the key file; wait until they can read values sealed with the new key.
+        tokio::time::sleep(KEY_FILE_POLL * 4).await;
+        rotated
+    };
+    let report = okra_store::rekey::reencrypt(db, &keyring, batch, |table, r| {
+        eprintln!(
+            "{table}: {} examined, {} re-encrypted",
+            r.examined, r.rewritten
+        );
+    })
+    .await?;
+    let stale = okra_store::rekey::count_stale(db, &keyring).await?;
+    println!(
+        "re-encrypted {} of {} values under data key {}; {} values left under older keys",
+        report.rewritten,
+        report.examined,
+        keyring.current_key_id(),
+        stale
+    );
+    Ok(())
+}
+
+/// Reloads the keyring into `state` whenever `<data-dir>/keys.json` changes (file-based keys only).
+pub async fn watch_key_file(state: AppState, shutdown: tokio_util::sync::CancellationToken) {
+    if state.config.data_key.is_some() {
+        return;
+    }
+    let path = state.config.data_dir.join("keys.json");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen: Option<SystemTime> = modified(&path);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(KEY_FILE_POLL) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let now = modified(&path);
+        if now != seen {
+            match bootstrap::load_keyring(&state.config) {
+                Ok(k) => {
+                    tracing::info!(current_key_id = k.current_key_id(), "reloaded data keys");
+                    state.set_keyring(k);
+                    seen = now;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reloading data keys failed; keeping the old ones")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The HTTP connector against a fake adapter (being written).

@@ -1,0 +1,1 @@
+//! `sandbox load` (being written).

@@ -1,0 +1,1 @@
+//! Multi-row inserts for bulk loads (being written).
