@@ -142,6 +142,34 @@ impl Body {
         })
     }
 
+    /// An optional array of strings with at most `max_items` entries (`products`, `accounts`).
+    pub fn opt_str_array(
+        &self,
+        name: &str,
+        max_items: usize,
+    ) -> Result<Option<Vec<String>>, Invalid> {
+        match self.raw(&[name]) {
+            None => Ok(None),
+            Some((_, Value::Array(items))) => {
+                if items.len() > max_items {
+                    return Err(Invalid(format!(
+                        "`{name}` must contain less than or equal to {max_items} items"
+                    )));
+                }
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        Value::String(s) if s.len() <= MAX_STRING_LEN => Ok(s.clone()),
+                        _ => Err(Invalid(format!("`{name}[{i}]` must be a string"))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
+            }
+            Some(_) => Err(Invalid(format!("`{name}` must be an array"))),
+        }
+    }
+
     /// An optional JSON object field (`options`, `meta`).
     pub fn opt_object(&self, name: &str) -> Result<Option<&Map<String, Value>>, Invalid> {
         match self.raw(&[name]) {
@@ -246,6 +274,28 @@ mod tests {
             .unwrap_err()
             .0
             .contains("less than or equal to"));
+    }
+
+    #[test]
+    fn arrays_are_bounded_and_typed() {
+        let b = body(json!({"p": ["a", "b"], "big": vec!["x"; 101], "mixed": ["a", 1], "no": "a"}));
+        assert_eq!(
+            b.opt_str_array("p", 100).unwrap(),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(
+            b.opt_str_array("big", 100).unwrap_err().0,
+            "`big` must contain less than or equal to 100 items"
+        );
+        assert_eq!(
+            b.opt_str_array("mixed", 100).unwrap_err().0,
+            "`mixed[1]` must be a string"
+        );
+        assert_eq!(
+            b.opt_str_array("no", 100).unwrap_err().0,
+            "`no` must be an array"
+        );
+        assert_eq!(b.opt_str_array("absent", 100).unwrap(), None);
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl Account {
 }
 
 /// How often people bank where: rough market shares; unlisted banks weigh 1.
-fn bank_weight(bank: &BankInfo, company: bool) -> u32 {
+pub(crate) fn bank_weight(bank: &BankInfo, company: bool) -> u32 {
     if company && !bank.corporate {
         return 0;
     }
@@ -123,7 +123,79 @@ pub fn generate(ids: &Ids, rng: &mut Draw, index: u64, company: bool, phone: &st
     accounts
 }
 
-fn account_type(rng: &mut Draw, bank: &BankInfo, company: bool) -> AccountType {
+/// Exactly `count` (1–5) accounts for a custom person, the first at bank number `first` when
+/// given and never in dollars (whoever picked the bank expects naira there). Later accounts are
+/// drawn as for generated people; a deterministic scan of the catalogue guarantees the count
+/// should the draws keep colliding. Custom accounts are never dormant: the volume decides.
+pub(crate) fn custom(
+    ids: &Ids,
+    rng: &mut Draw,
+    index: u64,
+    company: bool,
+    phone: &str,
+    count: u64,
+    first: Option<usize>,
+) -> Vec<Account> {
+    let weights: Vec<(usize, u32)> = BANKS
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (i, bank_weight(b, company)))
+        .collect();
+    let count = count.clamp(1, MAX_ACCOUNTS) as usize;
+    let mut accounts: Vec<Account> = Vec::with_capacity(count);
+    let add = |accounts: &mut Vec<Account>, rng: &mut Draw, bank_index: usize, t: AccountType| {
+        let bank = &BANKS[bank_index];
+        let taken = accounts.iter().any(|a| {
+            a.bank_index == bank_index
+                && (a.account_type == t || bank.numbering == AccountNumbering::Phone)
+        });
+        if !taken {
+            let slot = accounts.len() as u64;
+            accounts.push(Account {
+                slot,
+                bank,
+                bank_index,
+                number: account_number(ids, bank_index, index, slot, phone),
+                account_type: t,
+                currency: if t == AccountType::Domiciliary {
+                    "USD"
+                } else {
+                    "NGN"
+                },
+                weight_pct: rng.between(50, 150),
+                dormant: false,
+            });
+        }
+    };
+    for _ in 0..200 {
+        if accounts.len() == count {
+            break;
+        }
+        let bank_index = match first {
+            Some(b) if accounts.is_empty() => b,
+            _ => rng.weighted(&weights),
+        };
+        let mut t = account_type(rng, &BANKS[bank_index], company);
+        if accounts.is_empty() && t == AccountType::Domiciliary {
+            t = if company {
+                AccountType::Current
+            } else {
+                AccountType::Savings
+            };
+        }
+        add(&mut accounts, rng, bank_index, t);
+    }
+    for (bank_index, _) in weights.iter().filter(|(_, w)| *w > 0) {
+        for t in [AccountType::Savings, AccountType::Current] {
+            if accounts.len() < count {
+                add(&mut accounts, rng, *bank_index, t);
+            }
+        }
+    }
+    accounts
+}
+
+pub(crate) fn account_type(rng: &mut Draw, bank: &BankInfo, company: bool) -> AccountType {
     let draw = rng.below(100);
     match bank.bank_type {
         BankType::MobileMoney => AccountType::Savings,

@@ -6,6 +6,10 @@
 //! owner's payday (20th–28th), spent down to 30% by the next one — with ±10% daily noise. On about
 //! 30% of days some debits are pending: the available balance is then 1–15% below the ledger
 //! balance; otherwise the two are equal. Available is never above ledger and never negative.
+//!
+//! A custom person's volume sets the level (see `Network::person_with`) and the activity: `low`
+//! moves ±3% a day with pending debits (1–5%) on 10% of days, `medium` as above, `high` ±25% a
+//! day with pending debits (1–25%) on 60% of days.
 
 use okra_core::source::{DailyBalance, SourceBalance};
 
@@ -13,6 +17,7 @@ use crate::accounts::Account;
 use crate::dates::Date;
 use crate::permute::hash;
 use crate::person::Person;
+use crate::spec::Volume;
 
 /// Days of history in a balance (the as-of day included).
 pub const HISTORY_DAYS: i64 = 30;
@@ -33,17 +38,23 @@ pub fn day_balance(seed: u64, person: &Person, account: &Account, day: i64) -> (
     let payday = 20 + (hash(&[seed, person.index, 0xDA7]) % 9) as i64;
     let day_of_month = i64::from(Date::from_days(day).day);
     let since_payday = (day_of_month - payday).rem_euclid(30);
+    // (daily swing in ‰, share of days with pending debits in %, largest pending share in %).
+    let (swing, pending_days, pending_max) = match person.volume {
+        None | Some(Volume::Medium) => (100, 30, 15),
+        Some(Volume::Low) => (30, 10, 5),
+        Some(Volume::High) => (250, 60, 25),
+    };
     let (cycle, noise) = if account.dormant {
         (1000, 995 + (h(1) % 11) as i128)
     } else {
         (
             1000 - 700 * i128::from(since_payday) / 30,
-            900 + (h(1) % 201) as i128,
+            1000 - swing + (h(1) % (2 * swing as u64 + 1)) as i128,
         )
     };
     let ledger = (level * cycle / 1000 * noise / 1000) as i64;
-    let pending = if h(2) % 100 < 30 {
-        ledger * (1 + (h(3) % 15) as i64) / 100
+    let pending = if h(2) % 100 < pending_days {
+        ledger * (1 + (h(3) % pending_max) as i64) / 100
     } else {
         0
     };

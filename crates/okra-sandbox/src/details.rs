@@ -4,9 +4,11 @@
 
 use okra_core::source::NextOfKin;
 
+use crate::accounts::Account;
+use crate::dates::{days_in_month, Date};
 use crate::geo::{self, State};
 use crate::names::{self, Tradition};
-use crate::person::Company;
+use crate::person::{Company, REFERENCE_YEAR};
 use crate::rng::Draw;
 
 /// The tradition's given names for the gender and the religious pool second names come from.
@@ -135,4 +137,25 @@ pub(crate) fn wealth(rng: &mut Draw) -> i64 {
         _ => rng.between(50_000_000, 500_000_000),
     };
     naira as i64 * 100
+}
+
+/// BVN enrolment: (CBN code of the first account's bank, or a big bank's; branch in the LGA of
+/// residence; a day from the person's 18th birthday year, or 2014 when BVNs started, to 2025).
+pub(crate) fn enrollment(
+    rng: &mut Draw,
+    accounts: &[Account],
+    birth_year: i32,
+    lga_of_residence: &str,
+) -> (&'static str, String, Date) {
+    let bank = accounts
+        .iter()
+        .map(|a| a.bank.cbn_code)
+        .find(|c| c.len() == 3)
+        .unwrap_or_else(|| rng.pick(&["011", "033", "044", "057", "058"]));
+    let first = (birth_year + 18).max(2014);
+    let year = rng.between(first as u64, REFERENCE_YEAR as u64) as i32;
+    let month = rng.between(1, 12) as u32;
+    let day = rng.between(1, u64::from(days_in_month(year, month))) as u32;
+    let branch = format!("{lga_of_residence} Branch");
+    (bank, branch, Date { year, month, day })
 }

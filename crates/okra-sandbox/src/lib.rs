@@ -7,6 +7,10 @@
 //! permutation of `i`, so reverse lookups are O(1) computations. See [`Network`] for the
 //! credentials rule and [`faults`] for the built-in fault triggers; the README has both.
 //!
+//! Sandbox customers that API clients create are *custom people* at reserved indexes
+//! ([`CUSTOM_BASE`]..): [`Network::person_with`] builds one from its [`PersonSpec`], and
+//! [`Network::custom_index_of`] tells which requests name one (see the `custom` module).
+//!
 //! ```
 //! use okra_sandbox::Network;
 //! let network = Network::new(7, 1_000);
@@ -17,6 +21,7 @@
 
 pub mod accounts;
 pub mod balances;
+pub mod custom;
 pub mod dates;
 mod details;
 pub mod faults;
@@ -27,15 +32,20 @@ pub mod network;
 pub mod permute;
 pub mod person;
 pub mod photo;
+pub mod profile;
 mod rng;
 mod source_impl;
+pub mod spec;
 
 #[cfg(test)]
 mod tests;
 
 pub use accounts::Account;
+pub use custom::{Lookup, CUSTOM_BASE, CUSTOM_CAPACITY};
 pub use dates::Date;
 pub use faults::{delay_for_username, fault_for_bvn, fault_for_nuban, fault_for_username, Fault};
 pub use ids::MAX_POPULATION;
 pub use network::{AccountSummary, Network, PersonSummary, DEFAULT_POPULATION, DEFAULT_SEED};
 pub use person::{Company, Person};
+pub use profile::identity_score;
+pub use spec::{PersonSpec, Volume};

@@ -5,9 +5,11 @@ use okra_core::source::Credentials;
 use serde::Serialize;
 
 use crate::accounts::Account;
+use crate::custom::CUSTOM_BASE;
 use crate::dates::Date;
-use crate::ids::{Ids, MAX_POPULATION};
+use crate::ids::Ids;
 use crate::person::Person;
+use crate::spec::PersonSpec;
 
 /// Population of a network made with [`Network::default`]: ten million people, none stored.
 pub const DEFAULT_POPULATION: u64 = 10_000_000;
@@ -20,6 +22,9 @@ pub const DEFAULT_SEED: u64 = 2020;
 /// Person `i` (`0 <= i < population`) is a pure function of `(seed, i)`; every identifier (BVN,
 /// NIN, phones, NUBANs, photo token) is a keyed permutation of `i`, so each maps back to the
 /// person in O(1) (see `ids`). Nothing is stored: a network is a few kilobytes of keys.
+///
+/// Indexes from [`crate::CUSTOM_BASE`] up are reserved for *custom people*, the sandbox
+/// customers API clients create: see [`Network::person_with`] and [`Network::custom_index_of`].
 ///
 /// # Credentials rule
 ///
@@ -81,12 +86,13 @@ impl Default for Network {
 }
 
 impl Network {
-    /// A network of `population` people from `seed`. The population is clamped to
-    /// `1..=`[`MAX_POPULATION`] (125 million: the phone-number domain bounds it).
+    /// A network of `population` generated people from `seed`. The population is clamped to
+    /// `1..=`[`CUSTOM_BASE`] (115 million: the phone-number domain holds 125 million people and
+    /// the top 10 million indexes are reserved for custom people).
     pub fn new(seed: u64, population: u64) -> Self {
         Network {
             seed,
-            population: population.clamp(1, MAX_POPULATION),
+            population: population.clamp(1, CUSTOM_BASE),
             key: crate::rng::key_for_seed(seed),
             ids: Ids::new(seed, BANKS.len()),
             as_of: None,
@@ -105,7 +111,7 @@ impl Network {
         self.seed
     }
 
-    /// Number of people.
+    /// Number of generated people (custom people not included).
     pub fn population(&self) -> u64 {
         self.population
     }
@@ -115,12 +121,24 @@ impl Network {
         self.as_of.unwrap_or_else(Date::today_utc)
     }
 
-    /// Person `index`, or `None` outside the population.
+    /// Person `index`, or `None` outside the population and the custom range. A custom index
+    /// gives the custom person of the default spec ([`PersonSpec::default`]); the server, which
+    /// knows the real spec, calls [`Network::person_with`] instead.
     pub fn person(&self, index: u64) -> Option<Person> {
-        (index < self.population).then(|| Person::generate(&self.ids, self.key, index))
+        if index < self.population {
+            Some(self.generated(index))
+        } else {
+            self.person_with(index, &PersonSpec::default())
+        }
     }
 
-    /// The holder of `bvn`.
+    /// The generator's person `index`, whatever the population (custom people start from it).
+    pub(crate) fn generated(&self, index: u64) -> Person {
+        Person::generate(&self.ids, self.key, index)
+    }
+
+    /// The holder of `bvn`. Reverse lookups (`person_by_*`, `account_by_nuban`) find custom
+    /// people too, with the default spec; see [`Network::custom_index_of`] for the real one.
     pub fn person_by_bvn(&self, bvn: &str) -> Option<Person> {
         let person = self.person(self.ids.bvn_index(bvn)?)?;
         (person.bvn.as_deref() == Some(bvn)).then_some(person)
@@ -171,20 +189,25 @@ impl Network {
         format!("{}!", username.trim().to_lowercase())
     }
 
-    /// The credentials of person `index`, or `None` outside the population.
+    /// The credentials of person `index`, or `None` outside the population (custom people's
+    /// credentials are whatever the server stored for them).
     pub fn credentials(&self, index: u64) -> Option<Credentials> {
+        (index < self.population).then_some(())?;
         let username = Network::username(&self.person(index)?);
         let password = Network::password_for(&username);
         Some(Credentials { username, password })
     }
 
     /// The person a username names, if they hold an account at `bank_id` (id or slug). Fault
-    /// prefixes are not interpreted here; the password is not checked.
+    /// prefixes are not interpreted here; the password is not checked. Custom people cannot log
+    /// in by the rule (their usernames are the server's): a custom index gives `None`.
     pub fn person_by_username(&self, bank_id: &str, username: &str) -> Option<Person> {
         let bank = banks::find(bank_id)?;
         let username = username.trim().to_lowercase();
         let (_, index) = username.rsplit_once('.')?;
-        let person = self.person(crate::ids::parse_digits(index)?)?;
+        let index = crate::ids::parse_digits(index)?;
+        (index < self.population).then_some(())?;
+        let person = self.person(index)?;
         let banks_there = person.accounts.iter().any(|a| a.bank.id == bank.id);
         (banks_there && Network::username(&person) == username).then_some(person)
     }
@@ -224,10 +247,21 @@ impl Network {
     /// The SVG avatar behind a photo token (`/sandbox/photos/<token>.svg`; the `.svg` suffix is
     /// accepted too), or `None` when the token names no one.
     pub fn photo_svg(&self, token: &str) -> Option<String> {
+        self.photo_svg_for(&self.person_by_photo(token)?)
+    }
+
+    /// The person a photo token (`.svg` suffix accepted) belongs to.
+    pub fn person_by_photo(&self, token: &str) -> Option<Person> {
         let token = token.strip_suffix(".svg").unwrap_or(token);
         let person = self.person(self.ids.photo_index(token)?)?;
+        (person.photo_token.as_deref() == Some(token)).then_some(person)
+    }
+
+    /// The SVG avatar of `person` (a custom person's with their chosen name), or `None` when the
+    /// person has no photo (companies, custom people whose completeness dropped it).
+    pub fn photo_svg_for(&self, person: &Person) -> Option<String> {
         person.photo_token.as_ref()?;
-        Some(crate::photo::svg(self.seed, &person))
+        Some(crate::photo::svg(self.seed, person))
     }
 
     /// Balances of an account as of `as_of` (see `balances` for the model).

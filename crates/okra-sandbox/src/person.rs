@@ -1,14 +1,17 @@
 //! One member of the population, computed from (seed, index) alone.
 
+use std::time::Duration;
+
 use okra_core::source::{NextOfKin, PhotoId, SourceIdentity};
 
 use crate::accounts::{self, Account};
 use crate::dates::{days_in_month, Date};
-use crate::details::{address, company, kin, marital, pools, wealth};
+use crate::details::{address, company, enrollment, kin, marital, pools, wealth};
 use crate::geo::{self, State};
 use crate::ids::Ids;
 use crate::names;
 use crate::rng::Draw;
+use crate::spec::Volume;
 
 /// A company held by a person (about 5% of the population bank as companies).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,10 +75,19 @@ pub struct Person {
     pub wealth_kobo: i64,
     /// Accounts, by slot.
     pub accounts: Vec<Account>,
+    /// How much money and activity the accounts carry: `None` for generated people (their own
+    /// wealth draw), the spec's volume for custom people (see `Network::person_with`).
+    pub volume: Option<Volume>,
+    /// The identity completeness (1–100) a custom person was made with; the optional identity
+    /// fields are already dropped or filled to match it, so `identity()` needs nothing more.
+    pub identity_completeness: Option<u8>,
+    /// How long this person's bank takes to answer (a custom person's internet speed); a hint the
+    /// caller applies, like the `slow.` username prefix. `None`: answer at once.
+    pub delay: Option<Duration>,
 }
 
 /// Ages are computed against this year so people never change as the calendar moves.
-const REFERENCE_YEAR: i32 = 2025;
+pub(crate) const REFERENCE_YEAR: i32 = 2025;
 
 impl Person {
     /// Generates person `index` from the seed's key and identifiers.
@@ -161,27 +173,7 @@ impl Person {
         let nin = (!is_company && rng.chance(90)).then(|| ids.nin(index));
         let wealth_kobo = wealth(&mut rng) * if is_company { 10 } else { 1 };
         let accounts = accounts::generate(ids, &mut rng, index, is_company, &phones[0]);
-        let enrollment = has_bvn.then(|| {
-            let bank = accounts
-                .iter()
-                .map(|a| a.bank.cbn_code)
-                .find(|c| c.len() == 3)
-                .unwrap_or_else(|| rng.pick(&["011", "033", "044", "057", "058"]));
-            let first = (year + 18).max(2014);
-            let reg_year = rng.between(first as u64, REFERENCE_YEAR as u64) as i32;
-            let reg_month = rng.between(1, 12) as u32;
-            let reg_day = rng.between(1, u64::from(days_in_month(reg_year, reg_month))) as u32;
-            let branch = format!("{lga_of_residence} Branch");
-            (
-                bank,
-                branch,
-                Date {
-                    year: reg_year,
-                    month: reg_month,
-                    day: reg_day,
-                },
-            )
-        });
+        let enrollment = has_bvn.then(|| enrollment(&mut rng, &accounts, year, lga_of_residence));
         Person {
             index,
             tradition: t.name,
@@ -208,6 +200,9 @@ impl Person {
             photo_token: (!is_company).then(|| ids.photo_token(index)),
             wealth_kobo,
             accounts,
+            volume: None,
+            identity_completeness: None,
+            delay: None,
         }
     }
 
@@ -229,6 +224,14 @@ impl Person {
     /// The name banks print on accounts (upper case, as NIP name enquiry returns it).
     pub fn account_name(&self) -> String {
         self.holder_name().to_uppercase()
+    }
+
+    /// The account numbered `number` at bank `bank_id` (id or slug), if this person holds it.
+    pub fn account(&self, bank_id: &str, number: &str) -> Option<&Account> {
+        let bank = okra_core::banks::find(bank_id)?;
+        self.accounts
+            .iter()
+            .find(|a| a.bank.id == bank.id && a.number == number)
     }
 
     /// True when the BVN is on the watch-list: by rule, every BVN ending in `00` (about 1%).
@@ -264,7 +267,12 @@ impl Person {
                 image_type: "bvn_photo".to_string(),
             }),
             enrollment_bank: self.enrollment.as_ref().map(|e| e.0.to_string()),
-            enrollment_branch: self.enrollment.as_ref().map(|e| e.1.clone()),
+            // An empty branch is one a custom person's identity completeness dropped.
+            enrollment_branch: self
+                .enrollment
+                .as_ref()
+                .map(|e| e.1.clone())
+                .filter(|b| !b.is_empty()),
             registration_date: self.enrollment.as_ref().map(|e| e.2.to_string()),
             watch_listed: self.watch_listed(),
             rc_number: self.company.as_ref().map(|c| c.rc_number.clone()),

@@ -11,6 +11,7 @@ use okra_core::source::{
     SourceBalance, SourceError, SourceFuture, SourceIdentity,
 };
 
+use crate::accounts::Account;
 use crate::dates::Date;
 use crate::faults::{self, Fault};
 use crate::network::Network;
@@ -37,7 +38,7 @@ impl Network {
         bank_id: &str,
         credentials: &Credentials,
     ) -> Result<BankSession, SourceError> {
-        let (bank_index, info) = bank(bank_id)?;
+        let (_, info) = bank(bank_id)?;
         if let Some(Fault::Fail(error)) = faults::fault_for_username(&credentials.username) {
             return Err(error);
         }
@@ -48,6 +49,16 @@ impl Network {
         if credentials.password != Network::password_for(&Network::username(&person)) {
             return Err(SourceError::InvalidCredentials);
         }
+        self.login_as(&person, bank_id)
+    }
+
+    /// A session for `person` at `bank_id`, for custom people whose credentials the server has
+    /// checked itself: `InvalidCredentials` when the person holds no account there.
+    pub fn login_as(&self, person: &Person, bank_id: &str) -> Result<BankSession, SourceError> {
+        let (bank_index, info) = bank(bank_id)?;
+        if !person.accounts.iter().any(|a| a.bank_index == bank_index) {
+            return Err(SourceError::InvalidCredentials);
+        }
         let mac = self.session_mac(bank_index, person.index);
         Ok(BankSession {
             bank_id: info.id.to_string(),
@@ -56,9 +67,8 @@ impl Network {
         })
     }
 
-    /// The person behind a session issued by [`Network::login`]; `InvalidCredentials` for a
-    /// token this network did not issue.
-    pub fn session_person(&self, session: &BankSession) -> Result<Person, SourceError> {
+    /// The person index behind a session this network issued; `InvalidCredentials` otherwise.
+    pub fn session_index(&self, session: &BankSession) -> Result<u64, SourceError> {
         let invalid = || SourceError::InvalidCredentials;
         let mut parts = session.token.split('.');
         let (Some("sbx1"), Some(b), Some(i), Some(mac), None) = (
@@ -78,7 +88,14 @@ impl Network {
         {
             return Err(invalid());
         }
-        self.person(index).ok_or_else(invalid)
+        Ok(index)
+    }
+
+    /// The person behind a session issued by [`Network::login`]; `InvalidCredentials` for a
+    /// token this network did not issue.
+    pub fn session_person(&self, session: &BankSession) -> Result<Person, SourceError> {
+        let index = self.session_index(session)?;
+        self.person(index).ok_or(SourceError::InvalidCredentials)
     }
 
     /// The accounts of the session's person at the session's bank.
@@ -86,7 +103,19 @@ impl Network {
         &self,
         session: &BankSession,
     ) -> Result<Vec<SourceAccount>, SourceError> {
-        let person = self.session_person(session)?;
+        self.session_accounts_for(&self.session_person(session)?, session)
+    }
+
+    /// [`Network::session_accounts`] for a session of `person` (custom people: the person built
+    /// from the stored spec); `InvalidCredentials` when the session is someone else's.
+    pub fn session_accounts_for(
+        &self,
+        person: &Person,
+        session: &BankSession,
+    ) -> Result<Vec<SourceAccount>, SourceError> {
+        if self.session_index(session)? != person.index {
+            return Err(SourceError::InvalidCredentials);
+        }
         let name = person.account_name();
         Ok(person
             .accounts
@@ -111,19 +140,26 @@ impl Network {
         account_ref: &str,
         as_of: Date,
     ) -> Result<SourceBalance, SourceError> {
-        let (_, info) = bank(bank_id)?;
-        let number = match account_ref.split_once(':') {
-            Some((slug, number)) if slug == info.slug => number,
-            Some(_) => return Err(SourceError::NotFound),
-            None => account_ref,
-        };
-        if let Some(error) = faults::fault_for_nuban(number) {
-            return Err(error);
-        }
-        let (person, account) = self
-            .account_by_nuban(info.id, number)
+        let number = account_number(bank_id, account_ref)?;
+        let (person, _) = self
+            .account_by_nuban(bank_id, number)
             .ok_or(SourceError::NotFound)?;
-        Ok(self.balance_of(&person, &account, as_of))
+        self.balance_for(&person, bank_id, account_ref, as_of)
+    }
+
+    /// [`Network::balance_at`] of an account of `person`; `NotFound` when it is not theirs.
+    pub fn balance_for(
+        &self,
+        person: &Person,
+        bank_id: &str,
+        account_ref: &str,
+        as_of: Date,
+    ) -> Result<SourceBalance, SourceError> {
+        let number = account_number(bank_id, account_ref)?;
+        let account = person
+            .account(bank_id, number)
+            .ok_or(SourceError::NotFound)?;
+        Ok(self.balance_of(person, account, as_of))
     }
 
     /// Registry lookup of a BVN (reserved BVNs trigger their faults).
@@ -134,6 +170,22 @@ impl Network {
         let person = self
             .person_by_bvn(bvn.trim())
             .ok_or(SourceError::NotFound)?;
+        self.identity_by_bvn_for(&person, bvn)
+    }
+
+    /// [`Network::identity_by_bvn`] answered by `person`; `NotFound` when the BVN is not theirs
+    /// (e.g. a custom company, which has none).
+    pub fn identity_by_bvn_for(
+        &self,
+        person: &Person,
+        bvn: &str,
+    ) -> Result<SourceIdentity, SourceError> {
+        if let Some(error) = faults::fault_for_bvn(bvn) {
+            return Err(error);
+        }
+        if person.bvn.as_deref() != Some(bvn.trim()) {
+            return Err(SourceError::NotFound);
+        }
         Ok(person.identity())
     }
 
@@ -145,12 +197,21 @@ impl Network {
         bank_id: &str,
         nuban: &str,
     ) -> Result<SourceIdentity, SourceError> {
-        bank(bank_id)?;
-        if let Some(error) = faults::fault_for_nuban(nuban) {
-            return Err(error);
-        }
-        let (person, _) = self
-            .account_by_nuban(bank_id, nuban)
+        let (person, _) = self.holder_of(bank_id, nuban)?;
+        self.identity_by_nuban_for(&person, bank_id, nuban)
+    }
+
+    /// [`Network::identity_by_nuban`] answered by `person`; `NotFound` when the account is not
+    /// theirs.
+    pub fn identity_by_nuban_for(
+        &self,
+        person: &Person,
+        bank_id: &str,
+        nuban: &str,
+    ) -> Result<SourceIdentity, SourceError> {
+        checked_nuban(bank_id, nuban)?;
+        person
+            .account(bank_id, nuban)
             .ok_or(SourceError::NotFound)?;
         if person.bvn.is_none() && person.company.is_none() {
             return Err(SourceError::InvalidIdentity);
@@ -161,24 +222,72 @@ impl Network {
     /// NIP name enquiry on (bank, account number). The reserved no-BVN serial `000000422` answers
     /// a placeholder name without a BVN, like a real tier-1 account would.
     pub fn name_enquiry_of(&self, bank_id: &str, nuban: &str) -> Result<NameEnquiry, SourceError> {
-        bank(bank_id)?;
-        match faults::fault_for_nuban(nuban) {
-            Some(SourceError::InvalidIdentity) => {
-                return Ok(NameEnquiry {
-                    name: "SANDBOX NO-BVN ACCOUNT".to_string(),
-                    bvn: None,
-                });
-            }
-            Some(error) => return Err(error),
-            None => {}
+        if let Some(answer) = no_bvn_placeholder(bank_id, nuban)? {
+            return Ok(answer);
         }
-        let (person, _) = self
-            .account_by_nuban(bank_id, nuban)
+        let (person, _) = self.holder_of(bank_id, nuban)?;
+        self.name_enquiry_for(&person, bank_id, nuban)
+    }
+
+    /// [`Network::name_enquiry_of`] answered by `person`; `NotFound` when the account is not
+    /// theirs.
+    pub fn name_enquiry_for(
+        &self,
+        person: &Person,
+        bank_id: &str,
+        nuban: &str,
+    ) -> Result<NameEnquiry, SourceError> {
+        if let Some(answer) = no_bvn_placeholder(bank_id, nuban)? {
+            return Ok(answer);
+        }
+        person
+            .account(bank_id, nuban)
             .ok_or(SourceError::NotFound)?;
         Ok(NameEnquiry {
             name: person.account_name(),
             bvn: person.bvn.clone(),
         })
+    }
+
+    /// The holder of (bank, number) after the bank and fault checks.
+    fn holder_of(&self, bank_id: &str, nuban: &str) -> Result<(Person, Account), SourceError> {
+        checked_nuban(bank_id, nuban)?;
+        self.account_by_nuban(bank_id, nuban)
+            .ok_or(SourceError::NotFound)
+    }
+}
+
+/// The account number of an `account_ref` (`<slug>:<number>` or a bare number) at a bank, after
+/// the bank and fault checks.
+fn account_number<'r>(bank_id: &str, account_ref: &'r str) -> Result<&'r str, SourceError> {
+    let (_, info) = bank(bank_id)?;
+    let number = match account_ref.split_once(':') {
+        Some((slug, number)) if slug == info.slug => number,
+        Some(_) => return Err(SourceError::NotFound),
+        None => account_ref,
+    };
+    checked_nuban(bank_id, number)?;
+    Ok(number)
+}
+
+/// The bank exists and the number triggers no fault.
+fn checked_nuban(bank_id: &str, nuban: &str) -> Result<(), SourceError> {
+    bank(bank_id)?;
+    match faults::fault_for_nuban(nuban) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Name enquiry's answer for the reserved no-BVN serial, other faults as errors.
+fn no_bvn_placeholder(bank_id: &str, nuban: &str) -> Result<Option<NameEnquiry>, SourceError> {
+    match checked_nuban(bank_id, nuban) {
+        Err(SourceError::InvalidIdentity) => Ok(Some(NameEnquiry {
+            name: "SANDBOX NO-BVN ACCOUNT".to_string(),
+            bvn: None,
+        })),
+        Err(error) => Err(error),
+        Ok(()) => Ok(None),
     }
 }
 

@@ -32,23 +32,36 @@ pub struct AppState {
     keyring: Arc<std::sync::RwLock<Arc<Keyring>>>,
     /// Resolved API keys.
     pub keys: Arc<KeyCache>,
+    /// Per-key request limits.
+    pub rate_limiter: Arc<crate::http::rate_limit::RateLimiter>,
     /// Absolute base URL of this server (no trailing slash).
     pub public_url: Arc<str>,
     /// Wakes idle workers when a job is enqueued by this process.
     pub jobs_ready: Arc<Notify>,
+    /// Data sources per environment.
+    pub sources: Arc<crate::services::sources::Sources>,
 }
 
 impl AppState {
-    /// State over an open database.
-    pub fn new(db: Db, config: Config, keyring: Keyring, public_url: String) -> Self {
-        AppState {
+    /// State over an open database; fails when the configured data sources are invalid.
+    pub fn new(
+        db: Db,
+        config: Config,
+        keyring: Keyring,
+        public_url: String,
+    ) -> anyhow::Result<Self> {
+        let per_minute = config.rate_limit_per_minute;
+        let sources = Arc::new(crate::services::sources::Sources::from_config(&config)?);
+        Ok(AppState {
             db,
             config: Arc::new(config),
             keyring: Arc::new(std::sync::RwLock::new(Arc::new(keyring))),
             keys: Arc::new(KeyCache::default()),
+            rate_limiter: Arc::new(crate::http::rate_limit::RateLimiter::new(per_minute)),
             public_url: public_url.into(),
             jobs_ready: Arc::new(Notify::new()),
-        }
+            sources,
+        })
     }
 }
 
@@ -74,8 +87,12 @@ pub const BASES: [(&str, Environment); 3] = [
 fn mount_api(
     mut router: Router<AppState>,
     routes: &[(&'static str, MethodRouter<AppState>)],
+    sandbox_only: bool,
 ) -> Router<AppState> {
     for (base, env) in BASES {
+        if sandbox_only && env != Environment::Sandbox {
+            continue;
+        }
         for (path, method_router) in routes {
             router = router.route(
                 &format!("{base}/{path}"),
@@ -107,7 +124,8 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([HeaderName::from_static(REQUEST_ID)]);
-    let router = mount_api(Router::new(), &api::versioned_routes());
+    let router = mount_api(Router::new(), &api::versioned_routes(), false);
+    let router = mount_api(router, &api::sandbox_routes(), true);
     let router = api::unversioned_routes()
         .into_iter()
         .fold(router, |r, (path, method_router)| {

@@ -310,10 +310,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(creds) = bootstrap::first_start(&db, &keyring, &config).await? {
         println!("{}", bootstrap::credentials_banner(&creds, &config));
     }
-    tracing::warn!(
-        "no real bank connector is configured: both environments use the simulated bank network"
-    );
     let running = server::start(config, db, keyring, crate::workers::registry()).await?;
+    if running.state.sources.production_is_simulated() {
+        tracing::warn!(
+            "no real bank connector is configured: production uses the simulated bank network"
+        );
+    }
     if let Some(addr) = running.addr {
         tracing::info!(%addr, "okra-server listening");
         println!("okra-server listening on http://{addr}  (try: curl -H 'Authorization: Bearer <sandbox secret key>' http://{addr}/v2/sandbox/banks/list)");

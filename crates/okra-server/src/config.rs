@@ -104,6 +104,16 @@ pub struct Config {
     pub sandbox_population: u64,
     /// Requests per minute one API key may make (0 turns the limit off).
     pub rate_limit_per_minute: u32,
+    /// Data source of the sandbox: `simulated`, or the base URL of a connector adapter.
+    pub sandbox_source: String,
+    /// Data source of production: `simulated`, or the base URL of a connector adapter.
+    pub production_source: String,
+    /// Bearer token okra-server sends to connector adapters.
+    pub connector_token: Option<Secret>,
+    /// Private hosts or CIDRs a production connector adapter may live at.
+    pub connector_allowed_hosts: Vec<String>,
+    /// Longest time one data-source call may take before it counts as a timeout (503).
+    pub source_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -131,6 +141,11 @@ impl Default for Config {
             sandbox_seed: 2020,
             sandbox_population: 10_000_000,
             rate_limit_per_minute: 600,
+            sandbox_source: "simulated".into(),
+            production_source: "simulated".into(),
+            connector_token: None,
+            connector_allowed_hosts: Vec::new(),
+            source_timeout_ms: 15_000,
         }
     }
 }

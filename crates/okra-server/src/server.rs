@@ -60,7 +60,7 @@ pub async fn start(
     let public_url = config.public_base(addr.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()));
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let concurrency = config.worker_concurrency;
-    let state = AppState::new(db, config, keyring, public_url);
+    let state = AppState::new(db, config, keyring, public_url)?;
     let shutdown = CancellationToken::new();
 
     let api = listener.map(|listener| {
@@ -77,6 +77,12 @@ pub async fn start(
         state.clone(),
         shutdown.clone(),
     ));
+    tokio::spawn(
+        state
+            .rate_limiter
+            .clone()
+            .run_sync(state.db.clone(), shutdown.clone()),
+    );
     let work = (role != Role::Api).then(|| {
         tokio::spawn(workers::run(
             state.clone(),

@@ -30,7 +30,8 @@ pub struct CustomerPii {
     pub emails: Vec<String>,
 }
 
-/// Login of a sandbox customer at a simulated bank (sealed: it holds a password).
+/// Login of a sandbox customer at a simulated bank (sealed: it holds a password), with the
+/// specification the simulated network builds the person from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxLogin {
     /// Bank id.
@@ -39,6 +40,9 @@ pub struct SandboxLogin {
     pub username: String,
     /// Password.
     pub password: String,
+    /// The person's specification (okra-sandbox's `PersonSpec` as JSON).
+    #[serde(default)]
+    pub spec: Option<serde_json::Value>,
 }
 
 /// A customer to create.
@@ -52,6 +56,8 @@ pub struct NewCustomer {
     pub pii: CustomerPii,
     /// Set for customers made through the sandbox customer endpoints.
     pub sandbox: Option<SandboxLogin>,
+    /// The simulated network's index of a sandbox customer.
+    pub sandbox_person: Option<i64>,
     /// Creation time (ms); now when `None` (bulk loads back-date).
     pub created_at: Option<i64>,
 }
@@ -69,6 +75,8 @@ pub struct Customer {
     pub pii: CustomerPii,
     /// Sandbox login, for sandbox customers.
     pub sandbox: Option<SandboxLogin>,
+    /// The simulated network's index of a sandbox customer.
+    pub sandbox_person: Option<i64>,
     /// Creation time (ms).
     pub created_at: i64,
     /// Last update (ms).
@@ -78,6 +86,12 @@ pub struct Customer {
 /// The normalised form of a BVN or NIN for its blind index: digits only.
 pub fn normalise_digits(value: &str) -> String {
     value.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Blind index of a sandbox login username (unique per owner and environment, compared without
+/// case): the person logs in with it at every bank where they have an account.
+pub fn login_index(keyring: &Keyring, username: &str) -> String {
+    keyring.blind_index("sandbox_login", &username.trim().to_lowercase())
 }
 
 /// Inserts a customer on `conn` (inside the caller's transaction). Returns its id.
@@ -91,8 +105,8 @@ pub async fn insert(
     let now = new.created_at.unwrap_or_else(now_ms);
     let bvn = new.bvn.as_deref().map(normalise_digits);
     sqlx::query(
-        "INSERT INTO customers (id, owner_id, env, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, created_at, last_updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        "INSERT INTO customers (id, owner_id, env, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, sandbox_login_idx, sandbox_person, created_at, last_updated) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(&id)
     .bind(&tenant.owner_id)
@@ -106,13 +120,16 @@ pub async fn insert(
         Some(s) => Some(keyring.seal(SANDBOX_CONTEXT, &serde_json::to_vec(s)?)),
         None => None,
     })
+    .bind(new.sandbox.as_ref().map(|s| login_index(keyring, &s.username)))
+    .bind(new.sandbox_person)
     .bind(now)
     .execute(conn)
     .await?;
     Ok(id)
 }
 
-const COLUMNS: &str = "id, name, bvn_enc, pii_enc, sandbox_enc, created_at, last_updated";
+const COLUMNS: &str =
+    "id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated";
 
 fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
     let bvn: Option<Vec<u8>> = r.try_get("bvn_enc")?;
@@ -130,9 +147,54 @@ fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
             Some(s) => Some(serde_json::from_slice(&keyring.open(SANDBOX_CONTEXT, &s)?)?),
             None => None,
         },
+        sandbox_person: r.try_get("sandbox_person")?,
         created_at: r.try_get("created_at")?,
         last_updated: r.try_get("last_updated")?,
     })
+}
+
+/// The sandbox customer who logs in with `username`, within the tenant.
+pub async fn find_by_login(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    username: &str,
+) -> Result<Option<Customer>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE owner_id = $1 AND env = $2 AND sandbox_login_idx = $3"))
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str())
+        .bind(login_index(keyring, username))
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(|r| customer_from(keyring, r)).transpose()
+}
+
+/// The sandbox customer built from the network's person `index` (any tenant: indexes are global,
+/// so the caller checks the tenant).
+pub async fn find_by_sandbox_person(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    index: i64,
+) -> Result<Option<Customer>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE sandbox_person = $1 AND owner_id = $2 AND env = $3"
+    ))
+    .bind(index)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| customer_from(keyring, r)).transpose()
+}
+
+/// The next free custom-person slot (0-based) on `conn`; the unique index on `sandbox_person`
+/// catches a concurrent taker, and the caller retries.
+pub async fn next_sandbox_slot(conn: &mut AnyConnection, base: i64) -> Result<i64> {
+    let max: Option<i64> = sqlx::query_scalar("SELECT MAX(sandbox_person) FROM customers")
+        .fetch_one(conn)
+        .await?;
+    Ok(max.map(|m| m - base + 1).unwrap_or(0).max(0))
 }
 
 /// One customer by id, within the tenant.

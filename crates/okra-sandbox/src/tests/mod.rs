@@ -1,6 +1,8 @@
 //! Cross-module properties of the network: determinism, identifiers, views that must agree.
 
 mod access;
+mod custom;
+mod custom_views;
 mod population;
 
 use std::future::Future;

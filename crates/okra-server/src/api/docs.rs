@@ -23,10 +23,17 @@ use utoipa::{Modify, OpenApi};
         super::health::ready,
         super::assets::bank_asset,
         openapi_json,
+        super::faults::create,
+        super::faults::list,
+        super::faults::delete,
+        super::faults::clear,
+        super::sandbox_customers::create,
+        super::sandbox_customers::generate,
     ),
     modifiers(&BearerAuth),
     tags((name = "banks", description = "The bank list"),
          (name = "customers", description = "Customers"),
+         (name = "sandbox", description = "Sandbox-only operations (fault injection, sandbox customers)"),
          (name = "operations", description = "Health, readiness and documents"))
 )]
 struct ApiDoc;
@@ -50,6 +57,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .paths
         .paths
         .iter()
+        .filter(|(p, _)| !p.starts_with("/v2/sandbox/"))
         .filter_map(|(p, item)| {
             p.strip_prefix("/v2/")
                 .map(|rest| (format!("/v2/sandbox/{rest}"), item.clone()))

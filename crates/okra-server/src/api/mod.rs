@@ -8,7 +8,9 @@ pub mod assets;
 pub mod banks;
 pub mod customers;
 pub mod docs;
+pub mod faults;
 pub mod health;
+pub mod sandbox_customers;
 
 use axum::routing::{get, post, MethodRouter};
 
@@ -22,6 +24,18 @@ pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("customers/list", post(customers::list)),
         ("customers/getById", post(customers::get_by_id)),
         ("customers/get", post(customers::get)),
+    ]
+}
+
+/// Sandbox-only operations, mounted under the sandbox base paths only.
+pub fn sandbox_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("faults/create", post(faults::create)),
+        ("faults/list", post(faults::list)),
+        ("faults/delete", post(faults::delete)),
+        ("faults/clear", post(faults::clear)),
+        ("customers/create", post(sandbox_customers::create)),
+        ("customers/generate", post(sandbox_customers::generate)),
     ]
 }
 

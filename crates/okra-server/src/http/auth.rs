@@ -98,6 +98,11 @@ async fn authenticate(
     if grant.env != path_env || grant.kind != kind {
         return Err(ApiError::Unauthorized);
     }
+    state
+        .rate_limiter
+        .check(&state.db, &grant.key_id)
+        .await
+        .map_err(ApiError::RateLimited)?;
     Ok(grant)
 }
 

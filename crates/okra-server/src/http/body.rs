@@ -11,6 +11,10 @@ use crate::http::ApiError;
 /// A parsed JSON object body, read field by field with Joi-style validation.
 pub struct JsonBody(pub Body);
 
+/// Any JSON body (object or array), for operations whose body is a list (`customers/create`).
+/// An empty body is `null`.
+pub struct JsonPayload(pub serde_json::Value);
+
 fn is_json(content_type: &str) -> bool {
     let mime = content_type
         .split(';')
@@ -21,7 +25,7 @@ fn is_json(content_type: &str) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-impl FromRequest<AppState> for JsonBody {
+impl FromRequest<AppState> for JsonPayload {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
@@ -35,7 +39,7 @@ impl FromRequest<AppState> for JsonBody {
             .map_err(|_| ApiError::PayloadTooLarge(limit))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             // No body at all: every field is missing, which validation reports.
-            return Ok(JsonBody(Body::default()));
+            return Ok(JsonPayload(serde_json::Value::Null));
         }
         match content_type {
             Some(ct) if is_json(&ct) => {}
@@ -48,6 +52,15 @@ impl FromRequest<AppState> for JsonBody {
                 "nesting is deeper than {MAX_JSON_DEPTH} levels"
             )));
         }
+        Ok(JsonPayload(value))
+    }
+}
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let JsonPayload(value) = JsonPayload::from_request(req, state).await?;
         Ok(JsonBody(Body::from_value(value)?))
     }
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -43,8 +43,13 @@ pub async fn request_context(
         .unwrap_or_else(okra_core::id::new_id);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
-    // The path only: query strings may carry ids and are not needed to follow a request.
-    let path = req.uri().path().to_string();
+    // The route template, never the raw path or query string: clients can put anything there,
+    // including personal data (`/v2/unknown/<phone>`), and logs must not hold it.
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "<unmatched>".to_string());
     let span = tracing::info_span!("request", request_id = %request_id, %method, path = %path);
     let started = Instant::now();
     let timeout = Duration::from_secs(state.config.request_timeout_secs);

@@ -3,7 +3,10 @@
 
 pub mod banks;
 pub mod customers;
+pub mod faults;
 pub mod owners;
 pub mod rekey;
+pub mod sandbox_customers;
 pub mod sandbox_load;
 pub mod sandbox_users;
+pub mod sources;

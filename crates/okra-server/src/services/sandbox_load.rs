@@ -1,8 +1,36 @@
-//! `okra-server sandbox load`: bulk linking of network people to an owner (being written).
+//! `okra-server sandbox load`: links people of the simulated network to an owner in bulk, as if
+//! each had connected their banks (for demos and benchmarks).
+//!
+//! Person `i` gets a customer (BVN, NIN, phones, emails) and, per bank they hold accounts at, one
+//! connection: a completed record (products `auth`, `identity`, `balance`, `accounts`), the
+//! identity the bank reports, the accounts (connected) and one balance per account with 30 days of
+//! history ending on the day of the connection. People connect at deterministic times spread over
+//! the 90 days before the load starts, in index order, so ids (`ObjectId::with_seconds`) and
+//! `created_at` sort by person and date-range queries have something to find.
+//!
+//! Memory stays flat: a blocking thread generates and seals the next batch (CPU work) while the
+//! async side writes the previous one in a single transaction; the channel between them holds at
+//! most two batches. Re-running a range is idempotent: each batch first asks, in one query, which
+//! BVNs and NUBANs the owner already has, and skips those people.
 
-use okra_core::Environment;
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use okra_core::source::{DailyBalance, SourceIdentity};
+use okra_core::{Environment, ObjectId};
+use okra_sandbox::{Date, Network};
+use okra_store::accounts::NewAccount;
+use okra_store::balances::NewBalance;
+use okra_store::bulk::{self, AccountRow, BalanceRow, CustomerRow, IdentityRow, RecordRow};
 use okra_store::crypto::Keyring;
-use okra_store::Db;
+use okra_store::customers::{CustomerPii, NewCustomer};
+use okra_store::identities::{IdentityPii, IdentityProfile, Photo};
+use okra_store::records::NewRecord;
+use okra_store::{Db, Tenant};
+use serde::Serialize;
 
 use crate::config::Config;
 
@@ -21,12 +49,432 @@ pub struct LoadOptions {
     pub batch: usize,
 }
 
-/// Runs the load.
+/// What a load did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadReport {
+    /// People linked now.
+    pub linked: u64,
+    /// People skipped because the owner already had their BVN or one of their accounts.
+    pub skipped: u64,
+    /// Rows written (customers, records, record options, identities, accounts, balances).
+    pub rows: u64,
+    /// Wall time of the load.
+    pub seconds: f64,
+}
+
+impl LoadReport {
+    /// Rows written per second of wall time.
+    pub fn rows_per_second(&self) -> f64 {
+        self.rows as f64 / self.seconds.max(1e-9)
+    }
+
+    /// The summary line `run` prints on stdout.
+    pub fn summary(&self) -> String {
+        format!(
+            "sandbox load: {} people linked, {} already present, {} rows in {:.1} s ({:.0} rows/s)",
+            self.linked,
+            self.skipped,
+            self.rows,
+            self.seconds,
+            self.rows_per_second()
+        )
+    }
+}
+
+/// Products every loaded connection asked for.
+const PRODUCTS: [&str; 4] = ["auth", "identity", "balance", "accounts"];
+/// People connect over this many days before the load.
+const WINDOW_MS: i64 = 90 * 86_400_000;
+/// A person connects their banks one minute apart, so each connection has its own time.
+const CONNECTION_GAP_MS: i64 = 60_000;
+/// Batches generated ahead of the writer (bounds memory to this plus the one being written).
+const AHEAD: usize = 2;
+
+/// Runs the load and prints its summary line on stdout (progress on stderr when a terminal).
 pub async fn run(
-    _db: &Db,
-    _keyring: &Keyring,
-    _config: &Config,
-    _options: LoadOptions,
+    db: &Db,
+    keyring: &Keyring,
+    config: &Config,
+    options: LoadOptions,
 ) -> anyhow::Result<()> {
-    anyhow::bail!("sandbox load is not implemented yet")
+    let report = load(db, keyring, config, &options).await?;
+    println!("{}", report.summary());
+    Ok(())
+}
+
+/// Links `options.people` people from `options.start` to the owner; see the module docs.
+pub async fn load(
+    db: &Db,
+    keyring: &Keyring,
+    config: &Config,
+    options: &LoadOptions,
+) -> anyhow::Result<LoadReport> {
+    let began = Instant::now();
+    let owner = okra_store::owners::find_by_name(db, &options.owner)
+        .await?
+        .with_context(|| format!("no owner named `{}`", options.owner))?;
+    let tenant = Tenant {
+        owner_id: owner.id,
+        env: options.env,
+    };
+    let network =
+        Network::new(config.sandbox_seed, config.sandbox_population).with_as_of(Date::today_utc());
+    let end = options
+        .start
+        .checked_add(options.people)
+        .filter(|&end| end <= network.population())
+        .with_context(|| {
+            format!(
+                "people {}..{}+{} are outside the sandbox population of {}",
+                options.start,
+                options.start,
+                options.people,
+                network.population()
+            )
+        })?;
+    let builder = Builder {
+        network,
+        keyring: keyring.clone(),
+        photo_base: photo_base(config),
+        start: options.start,
+        people: options.people.max(1),
+        window_start: okra_core::time::now_ms() - WINDOW_MS,
+    };
+    let batch = options.batch.max(1) as u64;
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(AHEAD);
+    let (first, step) = (options.start, batch as usize);
+    // The generator runs on a blocking thread: sealing and balance histories are CPU work that
+    // would otherwise stall the writer. It stops when the receiver goes away (a failed write).
+    let producer = tokio::task::spawn_blocking(move || {
+        for from in (first..end).step_by(step) {
+            let rows = (from..(from + batch).min(end))
+                .map(|i| builder.person(i))
+                .collect::<anyhow::Result<Vec<_>>>();
+            let failed = rows.is_err();
+            if sender.blocking_send(rows).is_err() || failed {
+                break;
+            }
+        }
+    });
+
+    let bar = progress_bar(options.people);
+    let mut report = LoadReport::default();
+    while let Some(rows) = receiver.recv().await {
+        let people = rows?;
+        let n = people.len() as u64;
+        let (linked, rows) = write(db, &tenant, people).await?;
+        report.linked += linked;
+        report.skipped += n - linked;
+        report.rows += rows;
+        bar.inc(n);
+        bar.set_message(format!("{} rows", report.rows));
+    }
+    producer.await.context("the batch generator panicked")?;
+    bar.finish_and_clear();
+    report.seconds = began.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn progress_bar(people: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(people);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} people ({per_sec}, eta {eta}) {msg}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Base of photo URLs: the public URL, else the listen address (no socket is bound here).
+fn photo_base(config: &Config) -> String {
+    match &config.public_url {
+        Some(u) if !u.is_empty() => u.trim_end_matches('/').to_string(),
+        _ => format!("http://{}", config.listen),
+    }
+}
+
+/// Every row of one person, sealed and ready to write.
+struct PersonRows {
+    customer: CustomerRow,
+    records: Vec<RecordRow>,
+    identities: Vec<IdentityRow>,
+    accounts: Vec<AccountRow>,
+    balances: Vec<BalanceRow>,
+}
+
+impl PersonRows {
+    fn already_present(&self, existing: &HashSet<String>) -> bool {
+        self.customer
+            .bvn_idx()
+            .is_some_and(|b| existing.contains(b))
+            || self
+                .accounts
+                .iter()
+                .any(|a| existing.contains(a.nuban_idx()))
+    }
+}
+
+/// Writes one batch in one transaction, skipping people the owner already has. Returns (people
+/// linked, rows written).
+async fn write(db: &Db, tenant: &Tenant, people: Vec<PersonRows>) -> anyhow::Result<(u64, u64)> {
+    let mut tx = db.begin().await?;
+    let existing = {
+        let bvns: Vec<&str> = people.iter().filter_map(|p| p.customer.bvn_idx()).collect();
+        let nubans: Vec<&str> = people
+            .iter()
+            .flat_map(|p| p.accounts.iter().map(AccountRow::nuban_idx))
+            .collect();
+        bulk::existing_indexes(tx.conn(), tenant, &bvns, &nubans).await?
+    };
+    let (mut customers, mut records, mut identities, mut accounts, mut balances) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for p in people {
+        if !existing.is_empty() && p.already_present(&existing) {
+            continue;
+        }
+        customers.push(p.customer);
+        records.extend(p.records);
+        identities.extend(p.identities);
+        accounts.extend(p.accounts);
+        balances.extend(p.balances);
+    }
+    // Parents before children: the foreign keys are checked per statement.
+    bulk::insert_customers(tx.conn(), tenant, &customers).await?;
+    bulk::insert_records(tx.conn(), tenant, &records).await?;
+    bulk::insert_accounts(tx.conn(), tenant, &accounts).await?;
+    bulk::insert_identities(tx.conn(), tenant, &identities).await?;
+    bulk::insert_balances(tx.conn(), tenant, &balances).await?;
+    tx.commit().await?;
+    let rows = customers.len() + records.len() + identities.len() + accounts.len() + balances.len();
+    Ok((customers.len() as u64, rows as u64))
+}
+
+/// Generates people's rows (runs on the blocking thread).
+struct Builder {
+    network: Network,
+    keyring: Keyring,
+    photo_base: String,
+    start: u64,
+    people: u64,
+    window_start: i64,
+}
+
+/// A fresh id whose time part is `ms`, so ids sort like `created_at`.
+fn id_at(ms: i64) -> String {
+    ObjectId::with_seconds((ms / 1000) as u32).to_string()
+}
+
+impl Builder {
+    /// When person `index` connected their first bank: evenly spread over the window, in order.
+    fn connected_at(&self, index: u64) -> i64 {
+        let span = i128::from(WINDOW_MS - 10 * CONNECTION_GAP_MS);
+        let offset = i128::from(index - self.start) * span / i128::from(self.people);
+        self.window_start + offset as i64
+    }
+
+    fn person(&self, index: u64) -> anyhow::Result<PersonRows> {
+        let keyring = &self.keyring;
+        let person = self
+            .network
+            .person(index)
+            .with_context(|| format!("no person {index} in the sandbox population"))?;
+        let identity = person.identity();
+        let at = self.connected_at(index);
+        let customer_id = id_at(at);
+        let customer = CustomerRow::new(
+            keyring,
+            customer_id.clone(),
+            &NewCustomer {
+                name: identity.fullname.clone(),
+                bvn: identity.bvn.clone(),
+                pii: CustomerPii {
+                    nin: identity.nin.clone(),
+                    phones: identity.phones.clone(),
+                    emails: identity.emails.clone(),
+                },
+                sandbox: None,
+                sandbox_person: None,
+                created_at: Some(at),
+            },
+        )?;
+        let profile = self.profile(&identity)?;
+        let account_name = person.account_name();
+        let mut rows = PersonRows {
+            customer,
+            records: Vec::new(),
+            identities: Vec::new(),
+            accounts: Vec::new(),
+            balances: Vec::new(),
+        };
+        let mut banks: Vec<&str> = Vec::new();
+        for a in &person.accounts {
+            if !banks.contains(&a.bank.id) {
+                banks.push(a.bank.id);
+            }
+        }
+        for (k, bank_id) in banks.into_iter().enumerate() {
+            let t = at + k as i64 * CONNECTION_GAP_MS;
+            let record_id = id_at(t);
+            let record = NewRecord {
+                customer_id: customer_id.clone(),
+                bank_id: bank_id.to_string(),
+                products: PRODUCTS.iter().map(|p| p.to_string()).collect(),
+                created_at: Some(t),
+                ..NewRecord::default()
+            };
+            rows.records
+                .push(RecordRow::new(record_id.clone(), &record)?.completed_at(t));
+            rows.identities.push(IdentityRow::new(
+                keyring,
+                id_at(t),
+                &customer_id,
+                Some(&record_id),
+                profile.clone(),
+                Some(t),
+            )?);
+            // The balance as fetched at the connection: its history ends that day.
+            let day = Date::from_days(t.div_euclid(86_400_000));
+            for account in person.accounts.iter().filter(|a| a.bank.id == bank_id) {
+                let account_id = id_at(t);
+                rows.accounts.push(AccountRow::new(
+                    keyring,
+                    account_id.clone(),
+                    &NewAccount {
+                        customer_id: customer_id.clone(),
+                        bank_id: bank_id.to_string(),
+                        record_id: record_id.clone(),
+                        name: account_name.clone(),
+                        nuban: account.number.clone(),
+                        account_type: account.account_type.as_str().to_string(),
+                        currency: account.currency.to_string(),
+                        connected: true,
+                        created_at: Some(t),
+                    },
+                ));
+                let balance = self.network.balance_of(&person, account, day);
+                let periodic = periodic_json(&balance.history, t)?;
+                let new = NewBalance {
+                    account_id,
+                    customer_id: customer_id.clone(),
+                    record_id: record_id.clone(),
+                    available_minor: balance.available_minor,
+                    ledger_minor: balance.ledger_minor,
+                    currency: balance.currency,
+                    periodic: serde_json::Value::Null,
+                    created_at: Some(t),
+                };
+                rows.balances
+                    .push(BalanceRow::with_periodic_json(id_at(t), &new, periodic));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The identity profile the identity product stores for what the bank reported.
+    fn profile(&self, s: &SourceIdentity) -> anyhow::Result<IdentityProfile> {
+        let next_of_kins = s
+            .next_of_kins
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        Ok(IdentityProfile {
+            firstname: Some(s.firstname.clone()),
+            middlename: s.middlename.clone(),
+            lastname: Some(s.lastname.clone()),
+            fullname: Some(s.fullname.clone()),
+            gender: Some(s.gender.clone()),
+            nationality: Some(s.nationality.clone()),
+            lga_of_origin: Some(s.lga_of_origin.clone()),
+            lga_of_residence: Some(s.lga_of_residence.clone()),
+            state_of_origin: Some(s.state_of_origin.clone()),
+            state_of_residence: Some(s.state_of_residence.clone()),
+            marital_status: s.marital_status.clone(),
+            verification_country: "NG".into(),
+            score: Some(identity_score(s)),
+            watch_listed: Some(s.watch_listed),
+            dti: None,
+            rc_number: s.rc_number.clone(),
+            enrollment_bank: s.enrollment_bank.clone(),
+            enrollment_branch: s.enrollment_branch.clone(),
+            enrollment_date: s.registration_date.clone(),
+            pii: IdentityPii {
+                bvn: s.bvn.clone(),
+                nin: s.nin.clone(),
+                dob: Some(s.dob.clone()),
+                phones: s.phones.clone(),
+                emails: s.emails.clone(),
+                addresses: s.addresses.clone(),
+                aliases: s.aliases.clone(),
+                next_of_kins,
+                mothers_maiden: s.mothers_maiden.clone(),
+                photo_id: s
+                    .photo
+                    .iter()
+                    .map(|p| Photo {
+                        url: format!("{}{}", self.photo_base, p.url_path),
+                        image_type: p.image_type.clone(),
+                    })
+                    .collect(),
+            },
+        })
+    }
+}
+
+/// Completeness of an identity, 0–100: the share of the data points lenders look at that the
+/// bank reported.
+pub fn identity_score(s: &SourceIdentity) -> i64 {
+    let points = [
+        !s.fullname.is_empty(),
+        !s.dob.is_empty(),
+        !s.gender.is_empty(),
+        s.bvn.is_some(),
+        s.nin.is_some(),
+        !s.phones.is_empty(),
+        !s.emails.is_empty(),
+        !s.addresses.is_empty(),
+        !s.state_of_residence.is_empty(),
+        !s.lga_of_residence.is_empty(),
+        s.marital_status.is_some(),
+        s.photo.is_some(),
+    ];
+    (points.iter().filter(|p| **p).count() * 100 / points.len()) as i64
+}
+
+/// One entry of a `periodic` array.
+#[derive(Serialize)]
+struct Entry<'a> {
+    #[serde(rename = "_id")]
+    id: String,
+    amount: f64,
+    date: &'a str,
+}
+
+/// The `periodic` column: `{"available_balance": [...], "ledger_balance": [...]}` in major units,
+/// serialised directly (no `serde_json::Value` per entry: there are 60 per balance).
+fn periodic_json(history: &[DailyBalance], at: i64) -> anyhow::Result<String> {
+    #[derive(Serialize)]
+    struct Periodic<'a> {
+        available_balance: Vec<Entry<'a>>,
+        ledger_balance: Vec<Entry<'a>>,
+    }
+    fn entry(minor: i64, date: &str, at: i64) -> Entry<'_> {
+        Entry {
+            id: id_at(at),
+            amount: minor as f64 / 100.0,
+            date,
+        }
+    }
+    Ok(serde_json::to_string(&Periodic {
+        available_balance: history
+            .iter()
+            .map(|d| entry(d.available_minor, &d.date, at))
+            .collect(),
+        ledger_balance: history
+            .iter()
+            .map(|d| entry(d.ledger_minor, &d.date, at))
+            .collect(),
+    })?)
 }

@@ -120,7 +120,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     running: Option<Running>,
     pub database_url: Option<String>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A decoded response.
@@ -185,7 +185,7 @@ impl TestServer {
                 .unwrap(),
             running: Some(running),
             database_url,
-            _dir: dir,
+            _dir: Some(dir),
         }
     }
 
@@ -254,6 +254,29 @@ impl TestServer {
             Some("application/json"),
         )
         .await
+    }
+
+    /// Another server process on the same database and data dir (as a second `serve` would be).
+    pub async fn second_process(&self) -> TestServer {
+        let config = self.config.clone();
+        let (db, keyring) = bootstrap::open(&config).await.expect("open");
+        let running = server::start(config.clone(), db.clone(), keyring, Registry::default())
+            .await
+            .expect("start");
+        TestServer {
+            base: running
+                .addr
+                .map(|a| format!("http://{a}"))
+                .unwrap_or_default(),
+            creds: self.creds.clone(),
+            db,
+            config,
+            backend: self.backend.clone(),
+            client: self.client.clone(),
+            running: Some(running),
+            database_url: None,
+            _dir: None,
+        }
     }
 
     /// Stops the server and workers gracefully but keeps the database for inspection.

@@ -26,6 +26,7 @@ async fn add_customers(
                 emails: vec![],
             },
             sandbox: None,
+            sandbox_person: None,
             created_at: Some(created_at(i)),
         };
         ids.push(

@@ -19,6 +19,16 @@ async fn every_route_is_in_the_openapi_document() {
             }
         }
     }
+    for (path, _) in okra_server::api::sandbox_routes() {
+        let full = format!("/v2/sandbox/{path}");
+        if !paths.contains_key(&full) {
+            missing.push(full);
+        }
+        assert!(
+            !paths.contains_key(&format!("/v2/{path}")),
+            "sandbox-only {path} documented in production"
+        );
+    }
     for (path, _) in okra_server::api::unversioned_routes() {
         if !paths.contains_key(path) {
             missing.push(path.to_string());

@@ -73,9 +73,11 @@ pub async fn write_people(s: &TestServer) -> Vec<String> {
             },
             sandbox: Some(okra_store::customers::SandboxLogin {
                 bank: bank.into(),
-                username: "tester".into(),
+                username: format!("tester-{}", p.bvn),
                 password: p.password.into(),
+                spec: None,
             }),
+            sandbox_person: None,
             created_at: None,
         };
         let customer_id = okra_store::customers::insert(tx.conn(), keyring, &tenant, &customer)

@@ -59,13 +59,17 @@ CREATE TABLE customers (
     bvn_enc       BLOB,
     nin_idx       TEXT,
     pii_enc       BLOB,                  -- JSON {nin, phone[], email[]}
-    sandbox_enc   BLOB,                  -- JSON {bank, username, password} for sandbox customers
+    sandbox_enc   BLOB,                  -- JSON {bank, username, password, spec} for sandbox customers
+    sandbox_login_idx TEXT,               -- blind index of a sandbox customer's login username
+    sandbox_person INTEGER,                 -- the simulated network's index of a sandbox customer
     created_at    INTEGER NOT NULL,
     last_updated  INTEGER NOT NULL
 );
 CREATE INDEX customers_page ON customers (owner_id, env, created_at DESC, id DESC);
 CREATE UNIQUE INDEX customers_bvn ON customers (owner_id, env, bvn_idx) WHERE bvn_idx IS NOT NULL;
 CREATE INDEX customers_nin ON customers (owner_id, env, nin_idx);
+CREATE UNIQUE INDEX customers_sandbox_login ON customers (owner_id, env, sandbox_login_idx) WHERE sandbox_login_idx IS NOT NULL;
+CREATE UNIQUE INDEX customers_sandbox_person ON customers (sandbox_person) WHERE sandbox_person IS NOT NULL;
 
 CREATE TABLE link_sessions (
     id          TEXT PRIMARY KEY,
@@ -287,3 +291,19 @@ CREATE TABLE webhook_attempts (
     created_at   INTEGER NOT NULL
 );
 CREATE INDEX webhook_attempts_message ON webhook_attempts (owner_id, env, message_id, attempt);
+
+-- Faults an owner scripted for its sandbox (fault injection); read before each data-source call.
+CREATE TABLE sandbox_faults (
+    id            TEXT PRIMARY KEY,
+    owner_id      TEXT NOT NULL REFERENCES owners(id),
+    env           TEXT NOT NULL,
+    kind          TEXT NOT NULL,          -- bank_down | timeout | slow | otp_required | locked | invalid_credentials | invalid_identity | watch_listed | no_bvn
+    bank_id       TEXT,                   -- only this bank; NULL: every bank
+    target_idx    TEXT,                   -- blind index of the BVN or (bank, NUBAN) it is limited to; NULL: any
+    target_masked TEXT,                   -- the masked target, for listing
+    delay_ms      INTEGER NOT NULL,
+    remaining     INTEGER,                  -- applications left; NULL: until deleted or expired
+    expires_at    INTEGER,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX sandbox_faults_owner ON sandbox_faults (owner_id, env, created_at);

@@ -1,1 +1,0 @@
-//! HTTP bank connector (being written).

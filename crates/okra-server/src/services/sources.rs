@@ -1,0 +1,533 @@
+//! Data sources per environment (configuration: the simulated network or an HTTP connector), and
+//! the per-tenant view services use: it applies the owner's scripted sandbox faults, the simulated
+//! network's slow-bank hints and a timeout to every call, so no request waits on a bank forever.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use okra_core::source::{
+    BankSession, BankSource, Credentials, IdentityRegistry, NameEnquiry, SourceAccount,
+    SourceBalance, SourceError, SourceIdentity,
+};
+use okra_core::Environment;
+use okra_sandbox::{Lookup, Network, Person, PersonSpec};
+use okra_store::faults::Fault;
+use okra_store::Tenant;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::connector::HttpConnector;
+use crate::http::error::ApiResult;
+use crate::http::ApiError;
+use crate::outbound::OutboundPolicy;
+
+/// The bank source and identity registry of one environment.
+#[derive(Clone)]
+pub struct SourceSet {
+    /// Banks.
+    pub bank: Arc<dyn BankSource>,
+    /// BVN registry and NUBAN resolution.
+    pub registry: Arc<dyn IdentityRegistry>,
+    /// The simulated network, when this environment uses it.
+    pub network: Option<Arc<Network>>,
+}
+
+/// Both environments' sources.
+#[derive(Clone)]
+pub struct Sources {
+    sandbox: SourceSet,
+    production: SourceSet,
+}
+
+fn source_set(
+    config: &Config,
+    env: Environment,
+    spec: &str,
+    network: &Arc<Network>,
+) -> anyhow::Result<SourceSet> {
+    if spec.trim().is_empty() || spec.trim() == "simulated" {
+        return Ok(SourceSet {
+            bank: network.clone(),
+            registry: network.clone(),
+            network: Some(network.clone()),
+        });
+    }
+    let policy = OutboundPolicy::for_environment(
+        env == Environment::Sandbox,
+        &config.connector_allowed_hosts,
+    );
+    let connector = HttpConnector::new(
+        spec,
+        config
+            .connector_token
+            .as_ref()
+            .map(|t| t.expose().to_string()),
+        &policy,
+        Duration::from_millis(config.source_timeout_ms),
+    )
+    .map_err(|e| anyhow::anyhow!("{}_source: {e}", env.as_str()))?;
+    let connector = Arc::new(connector);
+    Ok(SourceSet {
+        bank: connector.clone(),
+        registry: connector,
+        network: None,
+    })
+}
+
+impl Sources {
+    /// Builds the sources the configuration names (`simulated` or a connector URL per environment).
+    pub fn from_config(config: &Config) -> anyhow::Result<Sources> {
+        let network = Arc::new(Network::new(config.sandbox_seed, config.sandbox_population));
+        Ok(Sources {
+            sandbox: source_set(
+                config,
+                Environment::Sandbox,
+                &config.sandbox_source,
+                &network,
+            )?,
+            production: source_set(
+                config,
+                Environment::Production,
+                &config.production_source,
+                &network,
+            )?,
+        })
+    }
+
+    /// The sources of `env`.
+    pub fn for_env(&self, env: Environment) -> &SourceSet {
+        match env {
+            Environment::Sandbox => &self.sandbox,
+            Environment::Production => &self.production,
+        }
+    }
+
+    /// True when production is served by the simulated network (a warning at start-up).
+    pub fn production_is_simulated(&self) -> bool {
+        self.production.network.is_some()
+    }
+}
+
+/// The contract's answer to a data-source failure that is not specific to an operation.
+pub fn to_api_error(e: SourceError) -> ApiError {
+    match e {
+        SourceError::Timeout | SourceError::BankUnavailable | SourceError::Other(_) => {
+            ApiError::SourceTimeout
+        }
+        SourceError::InvalidCredentials => {
+            ApiError::BadRequest("Invalid login credentials, please check and try again".into())
+        }
+        SourceError::Locked => ApiError::BadRequest(
+            "This account is locked at the bank, please contact the bank".into(),
+        ),
+        SourceError::OtpRequired => {
+            ApiError::BadRequest("The bank requires a one-time password for this login".into())
+        }
+        SourceError::NotFound => {
+            ApiError::BadRequest("No matching record was found at the data source".into())
+        }
+        SourceError::InvalidIdentity => {
+            ApiError::BadRequest("Invalid identity, please try again in 15 minutes.".into())
+        }
+    }
+}
+
+/// A tenant's view of its environment's sources, with its scripted faults applied.
+pub struct TenantSource {
+    set: SourceSet,
+    faults: Vec<Fault>,
+    timeout: Duration,
+    state: AppState,
+    tenant: Tenant,
+}
+
+/// What a call is about, for matching faults.
+#[derive(Default)]
+struct Target {
+    bank: Option<String>,
+    /// Blind index of the BVN or (bank, NUBAN).
+    idx: Option<String>,
+}
+
+impl TenantSource {
+    /// Loads the tenant's active faults (sandbox only: production has none) — one indexed query.
+    pub async fn new(state: &AppState, tenant: &Tenant) -> ApiResult<TenantSource> {
+        let faults = match tenant.env {
+            Environment::Sandbox => okra_store::faults::active(&state.db, tenant).await?,
+            Environment::Production => Vec::new(),
+        };
+        Ok(TenantSource {
+            set: state.sources.for_env(tenant.env).clone(),
+            faults,
+            timeout: Duration::from_millis(state.config.source_timeout_ms),
+            state: state.clone(),
+            tenant: tenant.clone(),
+        })
+    }
+
+    fn find(&self, kinds: &[&str], target: &Target) -> Option<&Fault> {
+        self.faults.iter().find(|f| {
+            kinds.contains(&f.fault.kind.as_str())
+                && f.fault
+                    .bank_id
+                    .as_ref()
+                    .is_none_or(|b| target.bank.as_deref() == Some(b.as_str()))
+                && f.fault
+                    .target_idx
+                    .as_ref()
+                    .is_none_or(|t| target.idx.as_deref() == Some(t.as_str()))
+        })
+    }
+
+    async fn take(&self, kinds: &[&str], target: &Target) -> Option<Fault> {
+        let fault = self.find(kinds, target)?.clone();
+        if fault.fault.remaining.is_some() {
+            let _ = okra_store::faults::consume(&self.state.db, &self.tenant, &fault.id).await;
+        }
+        Some(fault)
+    }
+
+    /// Applies outage faults and slowness, then runs `op` within the source timeout.
+    async fn call<T>(
+        &self,
+        target: &Target,
+        extra_delay: Option<Duration>,
+        op: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
+        if let Some(f) = self.take(&["bank_down"], target).await {
+            let _ = f;
+            return Err(SourceError::BankUnavailable);
+        }
+        if self.take(&["timeout"], target).await.is_some() {
+            return Err(SourceError::Timeout);
+        }
+        let mut delay = extra_delay.unwrap_or_default();
+        if let Some(f) = self.take(&["slow"], target).await {
+            delay += Duration::from_millis(f.fault.delay_ms.max(0) as u64);
+        }
+        let work = async {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            op.await
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(SourceError::Timeout),
+        }
+    }
+
+    fn bvn_target(&self, bvn: &str) -> Target {
+        let digits = okra_store::customers::normalise_digits(bvn);
+        Target {
+            bank: None,
+            idx: Some(self.state.keyring().blind_index("bvn", &digits)),
+        }
+    }
+
+    fn nuban_target(&self, bank_id: &str) -> impl Fn(&str) -> Target + '_ {
+        let bank = bank_id.to_string();
+        move |nuban: &str| Target {
+            bank: Some(bank.clone()),
+            idx: Some(okra_store::accounts::nuban_index(
+                &self.state.keyring(),
+                &bank,
+                nuban,
+            )),
+        }
+    }
+
+    /// The sandbox customer behind a custom index of the simulated network, built from its stored
+    /// specification: `Ok(None)` for people of the generated population (answered by the plain
+    /// source), `NotFound` for another owner's custom people.
+    async fn custom_person(
+        &self,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<(Arc<Network>, Person)>, SourceError> {
+        let Some(network) = self.set.network.clone() else {
+            return Ok(None);
+        };
+        let Some(index) = network.custom_index_of(lookup) else {
+            return Ok(None);
+        };
+        let customer = okra_store::customers::find_by_sandbox_person(
+            &self.state.db,
+            &self.state.keyring(),
+            &self.tenant,
+            index as i64,
+        )
+        .await
+        .map_err(|_| SourceError::BankUnavailable)?
+        .ok_or(SourceError::NotFound)?;
+        let spec: PersonSpec = customer
+            .sandbox
+            .and_then(|s| s.spec)
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let person = network
+            .person_with(index, &spec)
+            .ok_or(SourceError::NotFound)?;
+        Ok(Some((network, person)))
+    }
+
+    /// Logs in at a bank: a sandbox customer's own username and password first, then the network.
+    pub async fn authenticate(
+        &self,
+        bank_id: &str,
+        credentials: &Credentials,
+    ) -> Result<BankSession, SourceError> {
+        let target = Target {
+            bank: Some(bank_id.to_string()),
+            idx: None,
+        };
+        for (kind, err) in [
+            ("otp_required", SourceError::OtpRequired),
+            ("locked", SourceError::Locked),
+            ("invalid_credentials", SourceError::InvalidCredentials),
+        ] {
+            if self.take(&[kind], &target).await.is_some() {
+                return Err(err);
+            }
+        }
+        if let Some(network) = self.set.network.clone() {
+            let keyring = self.state.keyring();
+            let stored = okra_store::customers::find_by_login(
+                &self.state.db,
+                &keyring,
+                &self.tenant,
+                &credentials.username,
+            )
+            .await
+            .map_err(|_| SourceError::BankUnavailable)?;
+            if let Some(customer) = stored {
+                let login = customer
+                    .sandbox
+                    .as_ref()
+                    .ok_or(SourceError::InvalidCredentials)?;
+                let matches = bool::from(subtle::ConstantTimeEq::ct_eq(
+                    login.password.as_bytes(),
+                    credentials.password.as_bytes(),
+                ));
+                let index = customer
+                    .sandbox_person
+                    .ok_or(SourceError::InvalidCredentials)? as u64;
+                if !matches {
+                    return Err(SourceError::InvalidCredentials);
+                }
+                let spec: PersonSpec = login
+                    .spec
+                    .clone()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                let person = network
+                    .person_with(index, &spec)
+                    .ok_or(SourceError::InvalidCredentials)?;
+                let delay = Network::delay_for(&person);
+                let bank = bank_id.to_string();
+                return self
+                    .call(
+                        &target,
+                        delay,
+                        async move { network.login_as(&person, &bank) },
+                    )
+                    .await;
+            }
+        }
+        let delay = self
+            .set
+            .network
+            .as_ref()
+            .and_then(|_| okra_sandbox::faults::delay_for_username(&credentials.username));
+        self.call(
+            &target,
+            delay,
+            self.set.bank.authenticate(bank_id, credentials),
+        )
+        .await
+    }
+
+    /// Accounts visible in a session.
+    pub async fn list_accounts(
+        &self,
+        session: &BankSession,
+    ) -> Result<Vec<SourceAccount>, SourceError> {
+        let target = Target {
+            bank: Some(session.bank_id.clone()),
+            idx: None,
+        };
+        if let Some((network, person)) = self.custom_person(Lookup::Session(session)).await? {
+            let delay = Network::delay_for(&person);
+            return self
+                .call(&target, delay, async move {
+                    network.session_accounts_for(&person, session)
+                })
+                .await;
+        }
+        self.call(&target, None, self.set.bank.list_accounts(session))
+            .await
+    }
+
+    /// The account holder's identity in a session.
+    pub async fn identity(&self, session: &BankSession) -> Result<SourceIdentity, SourceError> {
+        let target = Target {
+            bank: Some(session.bank_id.clone()),
+            idx: None,
+        };
+        let mut identity = match self.custom_person(Lookup::Session(session)).await? {
+            Some((_, person)) => {
+                let delay = Network::delay_for(&person);
+                self.call(&target, delay, async move { Ok(person.identity()) })
+                    .await?
+            }
+            None => {
+                self.call(&target, None, self.set.bank.identity(session))
+                    .await?
+            }
+        };
+        self.mark_watch_listed(&mut identity).await;
+        Ok(identity)
+    }
+
+    /// One account's balance.
+    pub async fn balance(
+        &self,
+        bank_id: &str,
+        account_ref: &str,
+    ) -> Result<SourceBalance, SourceError> {
+        let target = Target {
+            bank: Some(bank_id.to_string()),
+            idx: None,
+        };
+        if let Some((network, person)) = self
+            .custom_person(Lookup::Account {
+                bank: bank_id,
+                number: account_ref,
+            })
+            .await?
+        {
+            let delay = Network::delay_for(&person);
+            let as_of = network.as_of();
+            return self
+                .call(&target, delay, async move {
+                    network.balance_for(&person, bank_id, account_ref, as_of)
+                })
+                .await;
+        }
+        self.call(&target, None, self.set.bank.balance(bank_id, account_ref))
+            .await
+    }
+
+    async fn mark_watch_listed(&self, identity: &mut SourceIdentity) {
+        if let Some(bvn) = identity.bvn.clone() {
+            if self
+                .take(&["watch_listed"], &self.bvn_target(&bvn))
+                .await
+                .is_some()
+            {
+                identity.watch_listed = true;
+            }
+        }
+    }
+
+    /// The identity registered for a BVN.
+    pub async fn lookup_bvn(&self, bvn: &str) -> Result<SourceIdentity, SourceError> {
+        let target = self.bvn_target(bvn);
+        if self.take(&["invalid_identity"], &target).await.is_some() {
+            return Err(SourceError::InvalidIdentity);
+        }
+        let mut identity = match self.custom_person(Lookup::Bvn(bvn)).await? {
+            Some((network, person)) => {
+                self.call(&Target::default(), None, async move {
+                    network.identity_by_bvn_for(&person, bvn)
+                })
+                .await?
+            }
+            None => {
+                self.call(&Target::default(), None, self.set.registry.lookup_bvn(bvn))
+                    .await?
+            }
+        };
+        self.mark_watch_listed(&mut identity).await;
+        Ok(identity)
+    }
+
+    /// The identity of the holder of (bank, NUBAN).
+    pub async fn resolve_nuban(
+        &self,
+        bank_id: &str,
+        nuban: &str,
+    ) -> Result<SourceIdentity, SourceError> {
+        let target = self.nuban_target(bank_id)(nuban);
+        if self
+            .take(&["invalid_identity", "no_bvn"], &target)
+            .await
+            .is_some()
+        {
+            return Err(SourceError::InvalidIdentity);
+        }
+        let mut identity = match self
+            .custom_person(Lookup::Account {
+                bank: bank_id,
+                number: nuban,
+            })
+            .await?
+        {
+            Some((network, person)) => {
+                self.call(&target, None, async move {
+                    network.identity_by_nuban_for(&person, bank_id, nuban)
+                })
+                .await?
+            }
+            None => {
+                self.call(
+                    &target,
+                    None,
+                    self.set.registry.resolve_nuban(bank_id, nuban),
+                )
+                .await?
+            }
+        };
+        self.mark_watch_listed(&mut identity).await;
+        Ok(identity)
+    }
+
+    /// The account name (and BVN, when linked) of (bank, NUBAN).
+    pub async fn name_enquiry(
+        &self,
+        bank_id: &str,
+        nuban: &str,
+    ) -> Result<NameEnquiry, SourceError> {
+        let target = self.nuban_target(bank_id)(nuban);
+        if self.take(&["invalid_identity"], &target).await.is_some() {
+            return Err(SourceError::InvalidIdentity);
+        }
+        let no_bvn = self.take(&["no_bvn"], &target).await.is_some();
+        let mut answer = match self
+            .custom_person(Lookup::Account {
+                bank: bank_id,
+                number: nuban,
+            })
+            .await?
+        {
+            Some((network, person)) => {
+                self.call(&target, None, async move {
+                    network.name_enquiry_for(&person, bank_id, nuban)
+                })
+                .await?
+            }
+            None => {
+                self.call(
+                    &target,
+                    None,
+                    self.set.registry.name_enquiry(bank_id, nuban),
+                )
+                .await?
+            }
+        };
+        if no_bvn {
+            answer.bvn = None;
+        }
+        Ok(answer)
+    }
+}

@@ -1,0 +1,207 @@
+//! Issue 3: nothing personal in logs at any level. Runs the real binary with debug logging, drives
+//! every flow that exists with personal data in the database, in request bodies and in headers,
+//! and scans the captured logs for the values used. Extend it as flows are added.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::common::{Backend, TestServer};
+use crate::pii_at_rest::people;
+
+const BIN: &str = env!("CARGO_BIN_EXE_okra-server");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_logs_contain_no_personal_data_or_keys() {
+    // A harness server on a fresh data dir writes the people (through the store) and then stops;
+    // the real binary with debug logging serves the same data dir.
+    let s = TestServer::start(Backend::Sqlite).await;
+    let customer_ids = crate::pii_at_rest::write_people(&s).await;
+    let data_dir = s.config.data_dir.clone();
+    let creds = s.creds.clone();
+    let sandbox_key = s.sandbox_key();
+    let live_key = s.key("production", "secret");
+    let publishable = s.key("sandbox", "publishable");
+    let log_path = data_dir.join("server.log");
+    let log_file = std::fs::File::create(&log_path).unwrap();
+
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env("OKRA_LOG_LEVEL", "debug")
+        .env_remove("OKRA_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log_file))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("okra-server listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("server exited");
+    })
+    .await
+    .unwrap();
+
+    let http = reqwest::Client::new();
+    let post = |path: &str, key: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+    };
+    let person = &people()[0];
+    // Reads that decrypt personal data.
+    assert_eq!(
+        post("/v2/sandbox/customers/list", &sandbox_key, json!({}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for id in &customer_ids {
+        assert_eq!(
+            post(
+                "/v2/sandbox/customers/getById",
+                &sandbox_key,
+                json!({"id": id})
+            )
+            .await
+            .unwrap()
+            .status(),
+            200
+        );
+    }
+    // Sandbox customers and fault injection carry logins, BVNs and NUBANs.
+    let created = post("/v2/sandbox/customers/create", &sandbox_key, json!([{"name": "Logscan Person", "username": "logscan-user", "password": person.password, "bank": "zenith-bank"}])).await.unwrap();
+    assert_eq!(created.status(), 200);
+    let _ = post(
+        "/v2/sandbox/customers/create",
+        &sandbox_key,
+        json!([{"username": "logscan-user", "password": person.password}]),
+    )
+    .await;
+    assert_eq!(
+        post(
+            "/v2/sandbox/faults/create",
+            &sandbox_key,
+            json!({"type": "watch_listed", "bvn": person.bvn})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(
+            "/v2/sandbox/faults/create",
+            &sandbox_key,
+            json!({"type": "no_bvn", "bank": "guaranty-trust-bank", "nuban": person.nuban})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    let _ = post("/v2/sandbox/faults/list", &sandbox_key, json!({})).await;
+    // Personal data in bodies, valid and invalid, and in query strings.
+    let _ = post(
+        "/v2/sandbox/customers/getById",
+        &sandbox_key,
+        json!({"id": person.bvn, "bvn": person.bvn, "nuban": person.nuban, "phone": person.phone}),
+    )
+    .await;
+    let _ = post(
+        "/v2/sandbox/customers/list",
+        &sandbox_key,
+        json!({"limit": person.nin}),
+    )
+    .await;
+    let _ = http
+        .post(format!("{base}/v2/sandbox/customers/list"))
+        .bearer_auth(&sandbox_key)
+        .header("content-type", "application/json")
+        .body(format!("{{\"email\": \"{}\",", person.email))
+        .send()
+        .await;
+    let _ = http
+        .get(format!(
+            "{base}/v2/sandbox/banks/getById?id={}&bvn={}",
+            person.bvn, person.bvn
+        ))
+        .bearer_auth(&sandbox_key)
+        .send()
+        .await;
+    let _ = http
+        .get(format!("{base}/v2/sandbox/unknown/{}", person.phone))
+        .send()
+        .await;
+    // Keys in headers: valid, wrong environment, publishable, garbage that looks like a key.
+    let _ = http
+        .get(format!("{base}/v2/banks/list"))
+        .bearer_auth(&sandbox_key)
+        .send()
+        .await;
+    let _ = http
+        .get(format!("{base}/v2/banks/list"))
+        .bearer_auth(&live_key)
+        .send()
+        .await;
+    let _ = http
+        .get(format!("{base}/v2/sandbox/banks/list"))
+        .bearer_auth(&publishable)
+        .send()
+        .await;
+    let _ = http
+        .get(format!("{base}/v2/sandbox/banks/list"))
+        .header("authorization", format!("Bearer {}", person.password))
+        .send()
+        .await;
+
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.contains("request finished"),
+        "debug logs were captured:\n{logs}"
+    );
+    assert!(logs.lines().count() > 10, "debug logging is on:\n{logs}");
+    let mut forbidden: Vec<String> = Vec::new();
+    for p in people() {
+        forbidden.extend([
+            p.bvn.to_string(),
+            p.nin.to_string(),
+            p.phone.to_string(),
+            p.phone[1..].to_string(),
+            p.email.to_string(),
+            p.dob.to_string(),
+            p.address.to_string(),
+            p.maiden.to_string(),
+            p.photo.to_string(),
+            p.nuban.clone(),
+            p.password.to_string(),
+        ]);
+    }
+    for k in &creds.keys {
+        forbidden.push(k.key.clone());
+        forbidden.push(k.key[k.key.len() - 12..].to_string());
+    }
+    forbidden.push(creds.webhook_secret.clone());
+    forbidden.push("logscan-user".to_string());
+    for value in forbidden {
+        assert!(!logs.contains(&value), "the logs contain `{value}`");
+    }
+    s.stop().await;
+}

@@ -1,0 +1,333 @@
+//! Issue 3: rate limits, tenant isolation over every route, and no personal data in logs.
+
+use std::time::Duration;
+
+use okra_core::Environment;
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::common::{Backend, Reply, TestServer, UNAUTHORIZED};
+
+/// Waits until at least `margin_ms` remain in the current one-minute rate-limit window.
+async fn away_from_window_edge(margin_ms: i64) {
+    let into = okra_core::time::now_ms().rem_euclid(60_000);
+    if 60_000 - into < margin_ms {
+        tokio::time::sleep(Duration::from_millis((60_000 - into + 200) as u64)).await;
+    }
+}
+
+async fn rate_limit_answers_429_with_retry_after(b: Backend) {
+    let s = TestServer::start_with(b, |c| c.rate_limit_per_minute = 5, Default::default()).await;
+    away_from_window_edge(10_000).await;
+    let key = s.sandbox_key();
+    for i in 0..5 {
+        assert_eq!(
+            s.get("/v2/sandbox/banks/list", Some(&key))
+                .await
+                .status
+                .as_u16(),
+            200,
+            "request {i}"
+        );
+    }
+    let r = s.get("/v2/sandbox/banks/list", Some(&key)).await;
+    assert_eq!(r.status.as_u16(), 429, "{}", r.text);
+    let retry: u64 = r
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(
+        r.json(),
+        json!({"status": "error", "message": format!("Too many requests, please try again in {retry} seconds."), "data": {}})
+    );
+    // Per key: the production key of the same owner is not limited by the sandbox key's use.
+    assert_eq!(
+        s.get("/v2/banks/list", Some(&s.key("production", "secret")))
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+    // Bad keys are refused before counting.
+    assert_eq!(
+        s.get("/v2/sandbox/banks/list", Some("sk_sandbox_nope"))
+            .await
+            .text,
+        UNAUTHORIZED
+    );
+    s.stop().await;
+}
+
+async fn rate_limit_is_shared_between_processes(b: Backend) {
+    let a = TestServer::start_with(b, |c| c.rate_limit_per_minute = 10, Default::default()).await;
+    away_from_window_edge(15_000).await;
+    let second = a.second_process().await;
+    let key = a.sandbox_key();
+    for _ in 0..6 {
+        assert_eq!(
+            a.get("/v2/sandbox/banks/list", Some(&key))
+                .await
+                .status
+                .as_u16(),
+            200
+        );
+    }
+    // Let the first process share its count.
+    tokio::time::sleep(okra_server::http::rate_limit::SYNC_INTERVAL * 2).await;
+    let mut accepted = 0;
+    for _ in 0..10 {
+        if second
+            .get("/v2/sandbox/banks/list", Some(&key))
+            .await
+            .status
+            .as_u16()
+            == 200
+        {
+            accepted += 1;
+        }
+    }
+    assert_eq!(
+        accepted, 4,
+        "the second process saw the first one's requests"
+    );
+    second.stop().await;
+    a.stop().await;
+}
+
+/// How each API route is called in the isolation matrix, given owner A's ids.
+struct Ids {
+    customer: String,
+    fault: String,
+}
+
+/// What a route does with tenant data.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Kind {
+    /// The same for every owner (the bank list).
+    Shared,
+    /// Reads data named by the ids in the request.
+    Read,
+    /// Writes the caller's own data; must leave owner A's untouched.
+    Write,
+}
+
+type Case = (Kind, Option<(&'static str, Value)>);
+
+fn matrix_request(path: &str, ids: &Ids) -> Option<Case> {
+    Some(match path {
+        "banks/list" | "banks/getById" => (Kind::Shared, None),
+        "customers/list" => (Kind::Read, Some(("POST", json!({})))),
+        "customers/getById" => (Kind::Read, Some(("POST", json!({"id": ids.customer})))),
+        "customers/get" => (
+            Kind::Read,
+            Some(("POST", json!({"customer": ids.customer}))),
+        ),
+        "faults/list" => (Kind::Read, Some(("POST", json!({})))),
+        "faults/delete" => (Kind::Read, Some(("POST", json!({"id": ids.fault})))),
+        "faults/create" => (Kind::Write, Some(("POST", json!({"type": "timeout"})))),
+        "faults/clear" => (Kind::Write, Some(("POST", json!({})))),
+        "customers/create" => (
+            Kind::Write,
+            Some(("POST", json!([{"name": "Owner B Person"}]))),
+        ),
+        "customers/generate" => (Kind::Write, Some(("POST", json!({"number": 1})))),
+        _ => return None,
+    })
+}
+
+async fn call(
+    s: &TestServer,
+    env_base: &str,
+    path: &str,
+    key: &str,
+    req: &Option<(&'static str, Value)>,
+) -> Reply {
+    match req {
+        Some(("POST", body)) => {
+            s.post(&format!("{env_base}/{path}"), Some(key), body.clone())
+                .await
+        }
+        _ => {
+            s.get(
+                &format!(
+                    "{env_base}/{path}{}",
+                    if path == "banks/getById" {
+                        "?id=5d6fe57a4099cc4b210bbec0"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(key),
+            )
+            .await
+        }
+    }
+}
+
+fn without_request_id(r: &Reply) -> (u16, Value) {
+    let mut v = r.json();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("request_id");
+    }
+    (r.status.as_u16(), v)
+}
+
+/// Replaces owner A's ids in a request with ids nobody has.
+fn with_unknown_ids(
+    req: &Option<(&'static str, Value)>,
+    ids: &Ids,
+) -> Option<(&'static str, Value)> {
+    req.as_ref().map(|(m, body)| {
+        let text = body
+            .to_string()
+            .replace(&ids.customer, &okra_core::id::new_id())
+            .replace(&ids.fault, &okra_core::id::new_id());
+        (*m, serde_json::from_str(&text).unwrap())
+    })
+}
+
+/// What owner A can see of its own data, to prove owner B's writes did not touch it.
+async fn a_view(s: &TestServer) -> (Value, Value) {
+    let key = s.sandbox_key();
+    let customers = s
+        .post("/v2/sandbox/customers/list", Some(&key), json!({}))
+        .await
+        .json()["data"]
+        .clone();
+    let faults = s
+        .post("/v2/sandbox/faults/list", Some(&key), json!({}))
+        .await
+        .json()["data"]
+        .clone();
+    (customers, faults)
+}
+
+async fn tenant_isolation_over_every_route(b: Backend) {
+    let s = TestServer::start(b).await;
+    let customer = crate::pii_at_rest::write_people(&s).await.remove(0);
+    let fault = s
+        .post(
+            "/v2/sandbox/faults/create",
+            Some(&s.sandbox_key()),
+            json!({"type": "bank_down", "bank": "zenith-bank"}),
+        )
+        .await
+        .json()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ids = Ids { customer, fault };
+    let other = okra_server::services::owners::create_owner(&s.db, &s.state().keyring(), "owner-b")
+        .await
+        .unwrap();
+    let b_sandbox = other
+        .keys
+        .iter()
+        .find(|k| k.env == Environment::Sandbox && k.kind == "secret")
+        .unwrap()
+        .key
+        .clone();
+    let a_sandbox = s.sandbox_key();
+    let a_live = s.key("production", "secret");
+    let before = a_view(&s).await;
+    let sandbox_only: Vec<&str> = okra_server::api::sandbox_routes()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let all = okra_server::api::versioned_routes()
+        .into_iter()
+        .chain(okra_server::api::sandbox_routes());
+    for (path, _) in all {
+        let (kind, req) = matrix_request(path, &ids).unwrap_or_else(|| {
+            panic!("add `{path}` to the isolation matrix in tests/integration/security.rs")
+        });
+        // A key of the other environment is refused; sandbox-only routes do not exist in production.
+        let on_production = call(&s, "/v2", path, &a_sandbox, &req).await;
+        if sandbox_only.contains(&path) {
+            assert_eq!(
+                on_production.status.as_u16(),
+                404,
+                "{path} must not exist in production"
+            );
+        } else {
+            assert_eq!(
+                on_production.text, UNAUTHORIZED,
+                "{path}: sandbox key on production path"
+            );
+        }
+        assert_eq!(
+            call(&s, "/v2/sandbox", path, &a_live, &req).await.text,
+            UNAUTHORIZED,
+            "{path}: production key on sandbox path"
+        );
+        // Owner B first, so owner A's data is still there to be reached if isolation failed.
+        let theirs = call(&s, "/v2/sandbox", path, &b_sandbox, &req).await;
+        match kind {
+            Kind::Shared => {
+                let mine = call(&s, "/v2/sandbox", path, &a_sandbox, &req).await;
+                assert_eq!(
+                    without_request_id(&theirs),
+                    without_request_id(&mine),
+                    "{path}: shared data"
+                );
+            }
+            Kind::Read => {
+                let unknown = call(
+                    &s,
+                    "/v2/sandbox",
+                    path,
+                    &b_sandbox,
+                    &with_unknown_ids(&req, &ids),
+                )
+                .await;
+                assert_eq!(
+                    without_request_id(&theirs),
+                    without_request_id(&unknown),
+                    "{path}: B with A's ids must look like unknown ids"
+                );
+                assert!(
+                    !theirs.text.contains(&ids.customer) || path.starts_with("customers/get"),
+                    "{path}: leaked A's id"
+                );
+            }
+            Kind::Write => assert_eq!(theirs.status.as_u16(), 200, "{path}: {}", theirs.text),
+        }
+        assert_eq!(
+            a_view(&s).await,
+            before,
+            "{path}: owner B changed owner A's data"
+        );
+    }
+    // Owner A still reaches its own data through every read route.
+    assert_eq!(
+        s.post(
+            "/v2/sandbox/customers/getById",
+            Some(&a_sandbox),
+            json!({"id": ids.customer})
+        )
+        .await
+        .status
+        .as_u16(),
+        200
+    );
+    assert_eq!(
+        s.post(
+            "/v2/sandbox/faults/delete",
+            Some(&a_sandbox),
+            json!({"id": ids.fault})
+        )
+        .await
+        .status
+        .as_u16(),
+        200
+    );
+    s.stop().await;
+}
+
+backend_tests!(
+    rate_limit_answers_429_with_retry_after,
+    rate_limit_is_shared_between_processes,
+    tenant_isolation_over_every_route
+);
