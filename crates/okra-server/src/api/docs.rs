@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::faults::clear,
         super::sandbox_customers::create,
         super::sandbox_customers::generate,
+        super::photos::photo,
     ),
     modifiers(&BearerAuth),
     tags((name = "banks", description = "The bank list"),

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod docs;
 pub mod faults;
 pub mod health;
+pub mod photos;
 pub mod sandbox_customers;
 
 use axum::routing::{get, post, MethodRouter};
@@ -46,5 +47,6 @@ pub fn unversioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/ready", get(health::ready)),
         ("/openapi.json", get(docs::openapi_json)),
         ("/assets/banks/{slug}/{file}", get(assets::bank_asset)),
+        ("/sandbox/photos/{token}", get(photos::photo)),
     ]
 }

@@ -224,3 +224,46 @@ async fn first_start_prints_keys_once_and_the_cli_manages_them(b: Backend) {
 }
 
 backend_tests!(first_start_prints_keys_once_and_the_cli_manages_them);
+
+#[tokio::test]
+async fn sandbox_users_prints_logins_of_the_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &None,
+        &[
+            "sandbox",
+            "users",
+            "--bank",
+            "guaranty-trust-bank",
+            "--count",
+            "3",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let network = okra_sandbox::Network::default();
+    for line in lines {
+        let mut cols = line.split('\t');
+        let (username, password) = (cols.next().unwrap(), cols.next().unwrap());
+        assert_eq!(okra_sandbox::Network::password_for(username), password);
+        let person = network
+            .person_by_username("guaranty-trust-bank", username)
+            .expect("a person of the network");
+        assert!(person
+            .accounts
+            .iter()
+            .any(|a| a.bank.slug == "guaranty-trust-bank"));
+        let summary: serde_json::Value = serde_json::from_str(cols.next().unwrap()).unwrap();
+        assert_eq!(summary["index"], person.index);
+    }
+    let (ok, _, _) = run(
+        dir.path(),
+        &None,
+        &["sandbox", "users", "--bank", "no-such-bank"],
+    )
+    .await;
+    assert!(!ok);
+}

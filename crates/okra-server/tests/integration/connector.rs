@@ -282,3 +282,83 @@ async fn production_policy_refuses_a_loopback_adapter_unless_allowed() {
     );
     assert_eq!(seen.requests.load(Ordering::SeqCst), 1);
 }
+
+/// Configuration chooses the source per environment: a server whose sandbox uses the adapter and
+/// whose production stays simulated; a production adapter on a private address needs
+/// `connector_allowed_hosts`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_chooses_the_source_per_environment() {
+    use crate::common::{Backend, TestServer};
+    use okra_core::Environment;
+    use okra_server::services::sources::TenantSource;
+
+    let (addr, _) = adapter().await;
+    let url = format!("http://{addr}");
+    let s = TestServer::start_with(
+        Backend::Sqlite,
+        |c| {
+            c.sandbox_source = url.clone();
+            c.production_source = url.clone();
+            c.connector_token = Some(okra_server::config::Secret::new(TOKEN));
+        },
+        Default::default(),
+    )
+    .await;
+    let sandbox = TenantSource::new(s.state(), &s.tenant(Environment::Sandbox))
+        .await
+        .unwrap();
+    assert_eq!(
+        sandbox.lookup_bvn(ADA_BVN).await.unwrap().bvn.as_deref(),
+        Some(ADA_BVN),
+        "sandbox asks the adapter"
+    );
+    // Production refuses the loopback adapter: not allowed by the SSRF policy.
+    let production = TenantSource::new(s.state(), &s.tenant(Environment::Production))
+        .await
+        .unwrap();
+    assert!(matches!(
+        production.lookup_bvn(ADA_BVN).await,
+        Err(SourceError::Other(_))
+    ));
+    assert!(!s.state().sources.production_is_simulated());
+    s.stop().await;
+
+    let s = TestServer::start_with(
+        Backend::Sqlite,
+        |c| {
+            c.production_source = url.clone();
+            c.connector_token = Some(okra_server::config::Secret::new(TOKEN));
+            c.connector_allowed_hosts = vec!["127.0.0.1/32".into()];
+        },
+        Default::default(),
+    )
+    .await;
+    let production = TenantSource::new(s.state(), &s.tenant(Environment::Production))
+        .await
+        .unwrap();
+    assert_eq!(
+        production.lookup_bvn(ADA_BVN).await.unwrap().bvn.as_deref(),
+        Some(ADA_BVN),
+        "allowed by configuration"
+    );
+    // The sandbox kept the simulated network: the adapter's person is unknown there.
+    let sandbox = TenantSource::new(s.state(), &s.tenant(Environment::Sandbox))
+        .await
+        .unwrap();
+    assert!(sandbox.lookup_bvn(ADA_BVN).await.is_err());
+    s.stop().await;
+
+    // An invalid source is a start-up error, not a runtime surprise.
+    let dir = tempfile::tempdir().unwrap();
+    let config = okra_server::config::Config {
+        data_dir: dir.path().into(),
+        production_source: "ftp://x".into(),
+        ..Default::default()
+    };
+    let (db, keyring) = okra_server::bootstrap::open(&config).await.unwrap();
+    assert!(
+        okra_server::server::start(config, db, keyring, Default::default())
+            .await
+            .is_err()
+    );
+}

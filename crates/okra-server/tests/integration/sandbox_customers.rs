@@ -268,3 +268,34 @@ backend_tests!(
     create_validates_everything_before_creating_anything,
     generate_makes_people_who_can_log_in,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_photos_are_served_here() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
+    let person = (0..50)
+        .filter_map(|i| network.person(i))
+        .find(|p| p.identity().photo.is_some())
+        .expect("someone has a photo");
+    let path = person.identity().photo.unwrap().url_path;
+    assert!(path.starts_with("/sandbox/photos/"));
+    assert!(
+        !path.contains(person.bvn.as_deref().unwrap_or("none")),
+        "photo URLs do not carry the BVN"
+    );
+    let r = s.get(&path, None).await;
+    assert_eq!(r.status.as_u16(), 200);
+    assert_eq!(r.header("content-type"), Some("image/svg+xml"));
+    assert!(r.text.starts_with("<svg") && !r.text.contains("href="));
+    assert_error(
+        &s.get("/sandbox/photos/000000000000.svg", None).await,
+        404,
+        "Route not found",
+    );
+    assert_error(
+        &s.get("/sandbox/photos/not-a-token", None).await,
+        404,
+        "Route not found",
+    );
+    s.stop().await;
+}
