@@ -25,23 +25,26 @@ pub async fn bank_asset(Path((slug, file)): Path<(String, String)>) -> Response 
         return ApiError::RouteNotFound.into_response();
     }
     match BANK_ASSETS.get_file(format!("{slug}/{file}")) {
-        Some(f) => {
-            let mut res = (StatusCode::OK, f.contents()).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("image/svg+xml"),
-            );
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            );
-            h.insert(
-                "x-content-type-options",
-                HeaderValue::from_static("nosniff"),
-            );
-            res
-        }
+        Some(f) => svg_response(f.contents().to_vec()),
         None => ApiError::RouteNotFound.into_response(),
     }
+}
+
+/// An SVG image response, cacheable for a day, never content-sniffed.
+pub fn svg_response(body: impl Into<axum::body::Body>) -> Response {
+    let mut res = (StatusCode::OK, body.into()).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    res
 }

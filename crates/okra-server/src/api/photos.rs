@@ -3,7 +3,6 @@
 //! is not the BVN), and the people are fictional.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use okra_core::Environment;
 
@@ -20,23 +19,7 @@ pub async fn photo(State(state): State<AppState>, Path(token): Path<String>) -> 
         .iter()
         .find_map(|env| state.sources.for_env(*env).network.clone());
     match network.and_then(|n| n.photo_svg(&token)) {
-        Some(svg) => {
-            let mut res = (StatusCode::OK, svg).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("image/svg+xml"),
-            );
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
-            );
-            h.insert(
-                "x-content-type-options",
-                HeaderValue::from_static("nosniff"),
-            );
-            res
-        }
+        Some(svg) => super::assets::svg_response(svg),
         None => ApiError::RouteNotFound.into_response(),
     }
 }

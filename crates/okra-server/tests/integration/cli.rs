@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::backend_tests;
@@ -52,20 +51,7 @@ async fn serve(data_dir: &Path, database_url: &Option<String>) -> (Child, String
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = String::new();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            printed.push_str(&line);
-            printed.push('\n');
-            if let Some(rest) = line.strip_prefix("okra-server listening on ") {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("server exited before listening: {printed}");
-    })
-    .await
-    .expect("server did not start");
+    let (base, printed) = crate::common::wait_until_listening(&mut child).await;
     (child, base, printed)
 }
 

@@ -305,3 +305,26 @@ pub fn assert_error(reply: &Reply, status: u16, message: &str) {
     assert_eq!(v["message"], message, "{}", reply.text);
     assert!(reply.header("x-request-id").is_some());
 }
+
+/// Waits until a spawned `okra-server serve` prints its listening line; returns the base URL and
+/// everything it printed before. Its stdout must be piped.
+pub async fn wait_until_listening(child: &mut tokio::process::Child) -> (String, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let mut printed = String::new();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(rest) = line.strip_prefix("okra-server listening on ") {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("server exited before listening: {printed}");
+    })
+    .await
+    .expect("server did not start");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (base, printed)
+}

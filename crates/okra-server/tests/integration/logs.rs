@@ -6,7 +6,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::common::{Backend, TestServer};
 use crate::pii_at_rest::people;
@@ -38,17 +37,7 @@ async fn debug_logs_contain_no_personal_data_or_keys() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("okra-server listening on ") {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("server exited");
-    })
-    .await
-    .unwrap();
+    let (base, _) = crate::common::wait_until_listening(&mut child).await;
 
     let http = reqwest::Client::new();
     let post = |path: &str, key: &str, body: serde_json::Value| {

@@ -1,11 +1,9 @@
 //! Issue 3: `keys rotate-data-key` re-seals everything under a new key while a server keeps serving.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use okra_store::crypto::Keyring;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::backend_tests;
 use crate::common::{Backend, TestServer};
@@ -53,17 +51,7 @@ async fn rotating_the_data_key_reseals_everything_while_serving(b: Backend) {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("okra-server listening on ") {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("server exited");
-    })
-    .await
-    .unwrap();
+    let (base, _) = crate::common::wait_until_listening(&mut server).await;
 
     let out = command(&["keys", "rotate-data-key", "--batch", "1"])
         .output()
