@@ -197,7 +197,50 @@ async fn at_rest(s: &TestServer) -> Vec<u8> {
 async fn personal_data_is_encrypted_at_rest(b: Backend) {
     let s = TestServer::start(b).await;
     let ids = write_people(&s).await;
+    // And through the sandbox-customer endpoint: the login and the generated person's data.
+    let made = s
+        .post(
+            "/v2/sandbox/customers/create",
+            Some(&s.sandbox_key()),
+            serde_json::json!([{"name": "Endpoint Person", "username": "endpoint-login-7731", "password": "Endpoint-Pa55-7731", "noOfAccount": 2}]),
+        )
+        .await;
+    assert_eq!(made.status.as_u16(), 200, "{}", made.text);
+    let made_id = made.json()["data"][0]["id"].as_str().unwrap().to_string();
+    let stored = okra_store::customers::get(
+        &s.db,
+        &s.state().keyring(),
+        &s.tenant(Environment::Sandbox),
+        &made_id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut endpoint_secrets = vec![
+        "endpoint-login-7731".to_string(),
+        "Endpoint-Pa55-7731".to_string(),
+    ];
+    endpoint_secrets.push(stored.bvn.clone().expect("an individual has a BVN"));
+    endpoint_secrets.extend(stored.pii.phones.clone());
+    endpoint_secrets.extend(stored.pii.emails.clone());
+    endpoint_secrets.extend(stored.pii.nin.clone());
     let bytes = at_rest(&s).await;
+    for secret in &endpoint_secrets {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} (sandbox customer) is stored in plaintext"
+        );
+    }
+    let found = okra_store::customers::find_by_bvn(
+        &s.db,
+        &s.state().keyring(),
+        &s.tenant(Environment::Sandbox),
+        stored.bvn.as_deref().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(found.id, made_id);
     assert!(bytes.len() > 10_000, "read the database");
     assert!(
         bytes
