@@ -8,9 +8,9 @@
 //! the 90 days before the load starts, in index order, so ids (`ObjectId::with_seconds`) and
 //! `created_at` sort by person and date-range queries have something to find.
 //!
-//! Memory stays flat: a blocking thread generates and seals the next batch (CPU work) while the
-//! async side writes the previous one in a single transaction; the channel between them holds at
-//! most two batches. Re-running a range is idempotent: each batch first asks, in one query, which
+//! Memory stays flat: a blocking thread generates and seals the next batches (CPU work) while the
+//! async side writes earlier ones, each in a single transaction (two at a time on PostgreSQL);
+//! the channel between them holds at most two batches. Re-running a range is idempotent: each batch first asks, in one query, which
 //! BVNs and NUBANs the owner already has, and skips those people.
 
 use std::collections::HashSet;
@@ -18,6 +18,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use anyhow::Context;
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use okra_core::source::{DailyBalance, SourceIdentity};
 use okra_core::{Environment, ObjectId};
@@ -29,7 +30,7 @@ use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerPii, NewCustomer};
 use okra_store::identities::{IdentityPii, IdentityProfile, Photo};
 use okra_store::records::NewRecord;
-use okra_store::{Db, Tenant};
+use okra_store::{Backend, Db, Tenant};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -117,6 +118,8 @@ pub async fn load(
         owner_id: owner.id,
         env: options.env,
     };
+    // One as-of day for the whole run, even across midnight; each balance still ends on the day
+    // of its connection (`Builder::person`).
     let network =
         Network::new(config.sandbox_seed, config.sandbox_population).with_as_of(Date::today_utc());
     let end = options
@@ -125,10 +128,9 @@ pub async fn load(
         .filter(|&end| end <= network.population())
         .with_context(|| {
             format!(
-                "people {}..{}+{} are outside the sandbox population of {}",
+                "people {}..{} are outside the sandbox population of {} (see sandbox_population)",
                 options.start,
-                options.start,
-                options.people,
+                options.start.saturating_add(options.people),
                 network.population()
             )
         })?;
@@ -141,7 +143,7 @@ pub async fn load(
         window_start: okra_core::time::now_ms() - WINDOW_MS,
     };
     let batch = options.batch.max(1) as u64;
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(AHEAD);
+    let (sender, receiver) = tokio::sync::mpsc::channel(AHEAD);
     let (first, step) = (options.start, batch as usize);
     // The generator runs on a blocking thread: sealing and balance histories are CPU work that
     // would otherwise stall the writer. It stops when the receiver goes away (a failed write).
@@ -159,10 +161,27 @@ pub async fn load(
 
     let bar = progress_bar(options.people);
     let mut report = LoadReport::default();
-    while let Some(rows) = receiver.recv().await {
-        let people = rows?;
-        let n = people.len() as u64;
-        let (linked, rows) = write(db, &tenant, people).await?;
+    // One PostgreSQL backend process is CPU-bound on parsing and TOAST-compressing the rows, so two
+    // transactions run at once there (their people are disjoint, so they never conflict); SQLite
+    // has one writer whatever we do.
+    let writers = match db.backend() {
+        Backend::Postgres => 2,
+        Backend::Sqlite => 1,
+    };
+    let batches = futures::stream::unfold(receiver, |mut r| async move {
+        r.recv().await.map(|batch| (batch, r))
+    });
+    let tenant = &tenant;
+    let mut written = std::pin::pin!(batches
+        .map(|rows| async move {
+            let people = rows?;
+            let n = people.len() as u64;
+            let (linked, rows) = write(db, tenant, people).await?;
+            anyhow::Ok((n, linked, rows))
+        })
+        .buffer_unordered(writers));
+    while let Some(done) = written.next().await {
+        let (n, linked, rows) = done?;
         report.linked += linked;
         report.skipped += n - linked;
         report.rows += rows;
@@ -221,6 +240,7 @@ impl PersonRows {
 /// linked, rows written).
 async fn write(db: &Db, tenant: &Tenant, people: Vec<PersonRows>) -> anyhow::Result<(u64, u64)> {
     let mut tx = db.begin().await?;
+    bulk::tune_connection(tx.conn()).await?;
     let existing = {
         let bvns: Vec<&str> = people.iter().filter_map(|p| p.customer.bvn_idx()).collect();
         let nubans: Vec<&str> = people
@@ -287,7 +307,7 @@ impl Builder {
         let customer = CustomerRow::new(
             keyring,
             customer_id.clone(),
-            &NewCustomer {
+            NewCustomer {
                 name: identity.fullname.clone(),
                 bvn: identity.bvn.clone(),
                 pii: CustomerPii {
@@ -326,7 +346,7 @@ impl Builder {
                 ..NewRecord::default()
             };
             rows.records
-                .push(RecordRow::new(record_id.clone(), &record)?.completed_at(t));
+                .push(RecordRow::new(record_id.clone(), record)?.completed_at(t));
             rows.identities.push(IdentityRow::new(
                 keyring,
                 id_at(t),
@@ -342,7 +362,7 @@ impl Builder {
                 rows.accounts.push(AccountRow::new(
                     keyring,
                     account_id.clone(),
-                    &NewAccount {
+                    NewAccount {
                         customer_id: customer_id.clone(),
                         bank_id: bank_id.to_string(),
                         record_id: record_id.clone(),
@@ -367,7 +387,7 @@ impl Builder {
                     created_at: Some(t),
                 };
                 rows.balances
-                    .push(BalanceRow::with_periodic_json(id_at(t), &new, periodic));
+                    .push(BalanceRow::with_periodic_json(id_at(t), new, periodic));
             }
         }
         Ok(rows)
