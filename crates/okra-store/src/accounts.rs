@@ -1,7 +1,6 @@
 //! Bank accounts of customers. The NUBAN is sealed; lookups by (bank, NUBAN) use a blind index.
 
 use okra_core::id::new_id;
-use okra_core::time::now_ms;
 use sqlx::{AnyConnection, Row};
 
 use crate::crypto::Keyring;
@@ -71,7 +70,8 @@ pub fn nuban_index(keyring: &Keyring, bank_id: &str, nuban: &str) -> String {
     )
 }
 
-/// Inserts an account on `conn`. Returns its id.
+/// Inserts an account on `conn`. Returns its id. The row is built by [`crate::bulk::AccountRow`],
+/// the one place that seals and indexes an account.
 pub async fn insert(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -79,26 +79,8 @@ pub async fn insert(
     new: &NewAccount,
 ) -> Result<String> {
     let id = new_id();
-    let now = new.created_at.unwrap_or_else(now_ms);
-    sqlx::query(
-        "INSERT INTO accounts (id, owner_id, env, customer_id, bank_id, record_id, name, nuban_enc, nuban_idx, type, currency, connected, created_at, last_updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
-    )
-    .bind(&id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(&new.customer_id)
-    .bind(&new.bank_id)
-    .bind(&new.record_id)
-    .bind(&new.name)
-    .bind(keyring.seal_str(NUBAN_CONTEXT, &new.nuban))
-    .bind(nuban_index(keyring, &new.bank_id, &new.nuban))
-    .bind(&new.account_type)
-    .bind(&new.currency)
-    .bind(i64::from(new.connected))
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let row = crate::bulk::AccountRow::new(keyring, id.clone(), new.clone());
+    crate::bulk::insert_accounts(conn, tenant, &[row]).await?;
     Ok(id)
 }
 

@@ -2,7 +2,6 @@
 //! history are read with one indexed query.
 
 use okra_core::id::new_id;
-use okra_core::time::now_ms;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
@@ -56,27 +55,12 @@ pub struct Balance {
     pub last_updated: i64,
 }
 
-/// Inserts a balance on `conn`. Returns its id.
+/// Inserts a balance on `conn`. Returns its id. The row is built by [`crate::bulk::BalanceRow`],
+/// shared with bulk loads.
 pub async fn insert(conn: &mut AnyConnection, tenant: &Tenant, new: &NewBalance) -> Result<String> {
     let id = new_id();
-    let now = new.created_at.unwrap_or_else(now_ms);
-    sqlx::query(
-        "INSERT INTO balances (id, owner_id, env, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-    )
-    .bind(&id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(&new.account_id)
-    .bind(&new.customer_id)
-    .bind(&new.record_id)
-    .bind(new.available_minor)
-    .bind(new.ledger_minor)
-    .bind(&new.currency)
-    .bind(new.periodic.to_string())
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let row = crate::bulk::BalanceRow::new(id.clone(), new.clone());
+    crate::bulk::insert_balances(conn, tenant, &[row]).await?;
     Ok(id)
 }
 

@@ -40,6 +40,7 @@ pub struct CustomerRow {
     nin_idx: Option<String>,
     pii_enc: Vec<u8>,
     sandbox_enc: Option<Vec<u8>>,
+    sandbox_login_idx: Option<String>,
     created_at: i64,
 }
 
@@ -59,6 +60,10 @@ impl CustomerRow {
                 .map(|n| keyring.blind_index("nin", &normalise_digits(n))),
             pii_enc: keyring.seal(PII_CONTEXT, &serde_json::to_vec(&new.pii)?),
             sandbox_enc: sandbox.map(|s| keyring.seal(SANDBOX_CONTEXT, &s)),
+            sandbox_login_idx: new
+                .sandbox
+                .as_ref()
+                .map(|s| crate::customers::login_index(keyring, &s.username)),
             created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
             new,
         })
@@ -265,7 +270,8 @@ async fn insert_rows<'r, R>(
         let sql = values_sql(head, columns, chunk.len(), numbered);
         // Full chunks repeat the same text, so keep their prepared statement; a batch's tail has a
         // one-off size and would only churn the statement cache.
-        let mut q = sqlx::query(&sql).persistent(chunk.len() == full);
+        // Single rows (the repositories' inserts) have one stable shape too.
+        let mut q = sqlx::query(&sql).persistent(chunk.len() == full || chunk.len() == 1);
         for row in chunk {
             q = bind(
                 q.bind(tenant.owner_id.as_str()).bind(tenant.env.as_str()),
@@ -283,8 +289,8 @@ pub async fn insert_customers(
     tenant: &Tenant,
     rows: &[CustomerRow],
 ) -> Result<()> {
-    let head = "INSERT INTO customers (owner_id, env, id, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, created_at, last_updated)";
-    insert_rows(conn, tenant, head, 11, rows, |q, r| {
+    let head = "INSERT INTO customers (owner_id, env, id, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, sandbox_login_idx, sandbox_person, created_at, last_updated)";
+    insert_rows(conn, tenant, head, 13, rows, |q, r| {
         q.bind(r.id.as_str())
             .bind(r.new.name.as_str())
             .bind(r.bvn_idx.as_deref())
@@ -292,6 +298,8 @@ pub async fn insert_customers(
             .bind(r.nin_idx.as_deref())
             .bind(r.pii_enc.as_slice())
             .bind(r.sandbox_enc.as_deref())
+            .bind(r.sandbox_login_idx.as_deref())
+            .bind(r.new.sandbox_person)
             .bind(r.created_at)
             .bind(r.created_at)
     })

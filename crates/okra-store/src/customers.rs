@@ -3,7 +3,6 @@
 
 use okra_core::id::new_id;
 use okra_core::pagination::PageRequest;
-use okra_core::time::now_ms;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
@@ -94,7 +93,8 @@ pub fn login_index(keyring: &Keyring, username: &str) -> String {
     keyring.blind_index("sandbox_login", &username.trim().to_lowercase())
 }
 
-/// Inserts a customer on `conn` (inside the caller's transaction). Returns its id.
+/// Inserts a customer on `conn` (inside the caller's transaction). Returns its id. The row is built
+/// by [`crate::bulk::CustomerRow`], the one place that seals and indexes a customer.
 pub async fn insert(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -102,29 +102,8 @@ pub async fn insert(
     new: &NewCustomer,
 ) -> Result<String> {
     let id = new_id();
-    let now = new.created_at.unwrap_or_else(now_ms);
-    let bvn = new.bvn.as_deref().map(normalise_digits);
-    sqlx::query(
-        "INSERT INTO customers (id, owner_id, env, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, sandbox_login_idx, sandbox_person, created_at, last_updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
-    )
-    .bind(&id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(&new.name)
-    .bind(bvn.as_deref().map(|b| keyring.blind_index("bvn", b)))
-    .bind(bvn.as_deref().map(|b| keyring.seal_str(BVN_CONTEXT, b)))
-    .bind(new.pii.nin.as_deref().map(|n| keyring.blind_index("nin", &normalise_digits(n))))
-    .bind(keyring.seal(PII_CONTEXT, &serde_json::to_vec(&new.pii)?))
-    .bind(match &new.sandbox {
-        Some(s) => Some(keyring.seal(SANDBOX_CONTEXT, &serde_json::to_vec(s)?)),
-        None => None,
-    })
-    .bind(new.sandbox.as_ref().map(|s| login_index(keyring, &s.username)))
-    .bind(new.sandbox_person)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let row = crate::bulk::CustomerRow::new(keyring, id.clone(), new.clone())?;
+    crate::bulk::insert_customers(conn, tenant, &[row]).await?;
     Ok(id)
 }
 

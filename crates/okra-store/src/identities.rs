@@ -3,7 +3,6 @@
 //! addresses, aliases, next of kin, mother's maiden name, photo URLs) is sealed in one JSON value.
 
 use okra_core::id::new_id;
-use okra_core::time::now_ms;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
@@ -113,7 +112,8 @@ pub struct Identity {
     pub last_updated: i64,
 }
 
-/// Inserts an identity on `conn`. Returns its id.
+/// Inserts an identity on `conn`. Returns its id. The row is built by
+/// [`crate::bulk::IdentityRow`], the one place that seals and indexes an identity.
 pub async fn insert(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -124,44 +124,15 @@ pub async fn insert(
     created_at: Option<i64>,
 ) -> Result<String> {
     let id = new_id();
-    let now = created_at.unwrap_or_else(now_ms);
-    let p = profile;
-    sqlx::query(
-        "INSERT INTO identities (id, owner_id, env, customer_id, record_id, bvn_idx, nin_idx, firstname, middlename, lastname, fullname, gender, nationality, \
-         lga_of_origin, lga_of_residence, state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, \
-         enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28)",
-    )
-    .bind(&id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(customer_id)
-    .bind(record_id)
-    .bind(p.pii.bvn.as_deref().map(|b| keyring.blind_index("bvn", &normalise_digits(b))))
-    .bind(p.pii.nin.as_deref().map(|n| keyring.blind_index("nin", &normalise_digits(n))))
-    .bind(p.firstname.as_deref())
-    .bind(p.middlename.as_deref())
-    .bind(p.lastname.as_deref())
-    .bind(p.fullname.as_deref())
-    .bind(p.gender.as_deref())
-    .bind(p.nationality.as_deref())
-    .bind(p.lga_of_origin.as_deref())
-    .bind(p.lga_of_residence.as_deref())
-    .bind(p.state_of_origin.as_deref())
-    .bind(p.state_of_residence.as_deref())
-    .bind(p.marital_status.as_deref())
-    .bind(&p.verification_country)
-    .bind(p.score)
-    .bind(p.watch_listed.map(i64::from))
-    .bind(p.dti)
-    .bind(p.rc_number.as_deref())
-    .bind(p.enrollment_bank.as_deref())
-    .bind(p.enrollment_branch.as_deref())
-    .bind(p.enrollment_date.as_deref())
-    .bind(keyring.seal(PII_CONTEXT, &serde_json::to_vec(&p.pii)?))
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let row = crate::bulk::IdentityRow::new(
+        keyring,
+        id.clone(),
+        customer_id,
+        record_id,
+        profile.clone(),
+        created_at,
+    )?;
+    crate::bulk::insert_identities(conn, tenant, &[row]).await?;
     Ok(id)
 }
 

@@ -2,7 +2,6 @@
 //! Options are also written one row per key to `record_options` so `getByOptions` is an index lookup.
 
 use okra_core::id::new_id;
-use okra_core::time::now_ms;
 use serde_json::{Map, Value};
 use sqlx::{AnyConnection, Row};
 
@@ -60,37 +59,12 @@ pub struct Record {
     pub last_updated: i64,
 }
 
-/// Inserts a record and its option rows on `conn`. Returns the record id.
+/// Inserts a record and its option rows on `conn`. Returns the record id. The row is built by
+/// [`crate::bulk::RecordRow`], shared with bulk loads.
 pub async fn insert(conn: &mut AnyConnection, tenant: &Tenant, new: &NewRecord) -> Result<String> {
     let id = new_id();
-    let now = new.created_at.unwrap_or_else(now_ms);
-    sqlx::query(
-        "INSERT INTO records (id, owner_id, env, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, created_at, last_updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 0, '{}', $10, $11, $11)",
-    )
-    .bind(&id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(&new.customer_id)
-    .bind(&new.bank_id)
-    .bind(new.link_id.as_deref())
-    .bind(serde_json::to_string(&new.products)?)
-    .bind(Value::Object(new.options.clone()).to_string())
-    .bind(Value::Object(new.meta.clone()).to_string())
-    .bind(new.callback_url.as_deref())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    for (key, value) in &new.options {
-        sqlx::query("INSERT INTO record_options (record_id, owner_id, env, key, value) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(&tenant.owner_id)
-            .bind(tenant.env.as_str())
-            .bind(key)
-            .bind(value.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
+    let row = crate::bulk::RecordRow::new(id.clone(), new.clone())?;
+    crate::bulk::insert_records(conn, tenant, &[row]).await?;
     Ok(id)
 }
 
