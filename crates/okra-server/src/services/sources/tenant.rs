@@ -110,15 +110,45 @@ impl TenantSource {
         }
     }
 
-    fn nuban_target(&self, bank_id: &str) -> impl Fn(&str) -> Target + '_ {
-        let bank = bank_id.to_string();
-        move |nuban: &str| Target {
-            bank: Some(bank.clone()),
+    fn nuban_target(&self, bank_id: &str, nuban: &str) -> Target {
+        Target {
+            bank: Some(bank_id.to_string()),
             idx: Some(okra_store::accounts::nuban_index(
                 &self.state.keyring(),
-                &bank,
+                bank_id,
                 nuban,
             )),
+        }
+    }
+
+    fn bank_target(bank_id: &str) -> Target {
+        Target {
+            bank: Some(bank_id.to_string()),
+            idx: None,
+        }
+    }
+
+    /// Runs a call for the person `lookup` names: a sandbox customer is answered by `custom` from
+    /// its stored spec (bank calls wait its slow-bank delay), everyone else by the plain source.
+    async fn routed<T>(
+        &self,
+        target: &Target,
+        lookup: Lookup<'_>,
+        bank_call: bool,
+        custom: impl FnOnce(&Network, &Person) -> Result<T, SourceError>,
+        plain: impl Future<Output = Result<T, SourceError>>,
+    ) -> Result<T, SourceError> {
+        match self.custom_person(lookup).await? {
+            Some((network, person)) => {
+                let delay = if bank_call {
+                    Network::delay_for(&person)
+                } else {
+                    None
+                };
+                self.call(target, delay, async move { custom(&network, &person) })
+                    .await
+            }
+            None => self.call(target, None, plain).await,
         }
     }
 
@@ -161,10 +191,7 @@ impl TenantSource {
         bank_id: &str,
         credentials: &Credentials,
     ) -> Result<BankSession, SourceError> {
-        let target = Target {
-            bank: Some(bank_id.to_string()),
-            idx: None,
-        };
+        let target = Self::bank_target(bank_id);
         for (kind, err) in [
             ("otp_required", SourceError::OtpRequired),
             ("locked", SourceError::Locked),
@@ -236,39 +263,29 @@ impl TenantSource {
         &self,
         session: &BankSession,
     ) -> Result<Vec<SourceAccount>, SourceError> {
-        let target = Target {
-            bank: Some(session.bank_id.clone()),
-            idx: None,
-        };
-        if let Some((network, person)) = self.custom_person(Lookup::Session(session)).await? {
-            let delay = Network::delay_for(&person);
-            return self
-                .call(&target, delay, async move {
-                    network.session_accounts_for(&person, session)
-                })
-                .await;
-        }
-        self.call(&target, None, self.set.bank.list_accounts(session))
-            .await
+        let target = Self::bank_target(&session.bank_id);
+        self.routed(
+            &target,
+            Lookup::Session(session),
+            true,
+            |network, person| network.session_accounts_for(person, session),
+            self.set.bank.list_accounts(session),
+        )
+        .await
     }
 
     /// The account holder's identity in a session.
     pub async fn identity(&self, session: &BankSession) -> Result<SourceIdentity, SourceError> {
-        let target = Target {
-            bank: Some(session.bank_id.clone()),
-            idx: None,
-        };
-        let mut identity = match self.custom_person(Lookup::Session(session)).await? {
-            Some((_, person)) => {
-                let delay = Network::delay_for(&person);
-                self.call(&target, delay, async move { Ok(person.identity()) })
-                    .await?
-            }
-            None => {
-                self.call(&target, None, self.set.bank.identity(session))
-                    .await?
-            }
-        };
+        let target = Self::bank_target(&session.bank_id);
+        let mut identity = self
+            .routed(
+                &target,
+                Lookup::Session(session),
+                true,
+                |_, person| Ok(person.identity()),
+                self.set.bank.identity(session),
+            )
+            .await?;
         self.mark_watch_listed(&mut identity).await;
         Ok(identity)
     }
@@ -279,27 +296,18 @@ impl TenantSource {
         bank_id: &str,
         account_ref: &str,
     ) -> Result<SourceBalance, SourceError> {
-        let target = Target {
-            bank: Some(bank_id.to_string()),
-            idx: None,
-        };
-        if let Some((network, person)) = self
-            .custom_person(Lookup::Account {
+        let target = Self::bank_target(bank_id);
+        self.routed(
+            &target,
+            Lookup::Account {
                 bank: bank_id,
                 number: account_ref,
-            })
-            .await?
-        {
-            let delay = Network::delay_for(&person);
-            let as_of = network.as_of();
-            return self
-                .call(&target, delay, async move {
-                    network.balance_for(&person, bank_id, account_ref, as_of)
-                })
-                .await;
-        }
-        self.call(&target, None, self.set.bank.balance(bank_id, account_ref))
-            .await
+            },
+            true,
+            |network, person| network.balance_for(person, bank_id, account_ref, network.as_of()),
+            self.set.bank.balance(bank_id, account_ref),
+        )
+        .await
     }
 
     async fn mark_watch_listed(&self, identity: &mut SourceIdentity) {
@@ -316,22 +324,22 @@ impl TenantSource {
 
     /// The identity registered for a BVN.
     pub async fn lookup_bvn(&self, bvn: &str) -> Result<SourceIdentity, SourceError> {
-        let target = self.bvn_target(bvn);
-        if self.take(&["invalid_identity"], &target).await.is_some() {
+        if self
+            .take(&["invalid_identity"], &self.bvn_target(bvn))
+            .await
+            .is_some()
+        {
             return Err(SourceError::InvalidIdentity);
         }
-        let mut identity = match self.custom_person(Lookup::Bvn(bvn)).await? {
-            Some((network, person)) => {
-                self.call(&Target::default(), None, async move {
-                    network.identity_by_bvn_for(&person, bvn)
-                })
-                .await?
-            }
-            None => {
-                self.call(&Target::default(), None, self.set.registry.lookup_bvn(bvn))
-                    .await?
-            }
-        };
+        let mut identity = self
+            .routed(
+                &Target::default(),
+                Lookup::Bvn(bvn),
+                false,
+                |network, person| network.identity_by_bvn_for(person, bvn),
+                self.set.registry.lookup_bvn(bvn),
+            )
+            .await?;
         self.mark_watch_listed(&mut identity).await;
         Ok(identity)
     }
@@ -342,7 +350,7 @@ impl TenantSource {
         bank_id: &str,
         nuban: &str,
     ) -> Result<SourceIdentity, SourceError> {
-        let target = self.nuban_target(bank_id)(nuban);
+        let target = self.nuban_target(bank_id, nuban);
         if self
             .take(&["invalid_identity", "no_bvn"], &target)
             .await
@@ -350,28 +358,18 @@ impl TenantSource {
         {
             return Err(SourceError::InvalidIdentity);
         }
-        let mut identity = match self
-            .custom_person(Lookup::Account {
-                bank: bank_id,
-                number: nuban,
-            })
-            .await?
-        {
-            Some((network, person)) => {
-                self.call(&target, None, async move {
-                    network.identity_by_nuban_for(&person, bank_id, nuban)
-                })
-                .await?
-            }
-            None => {
-                self.call(
-                    &target,
-                    None,
-                    self.set.registry.resolve_nuban(bank_id, nuban),
-                )
-                .await?
-            }
-        };
+        let mut identity = self
+            .routed(
+                &target,
+                Lookup::Account {
+                    bank: bank_id,
+                    number: nuban,
+                },
+                false,
+                |network, person| network.identity_by_nuban_for(person, bank_id, nuban),
+                self.set.registry.resolve_nuban(bank_id, nuban),
+            )
+            .await?;
         self.mark_watch_listed(&mut identity).await;
         Ok(identity)
     }
@@ -382,33 +380,23 @@ impl TenantSource {
         bank_id: &str,
         nuban: &str,
     ) -> Result<NameEnquiry, SourceError> {
-        let target = self.nuban_target(bank_id)(nuban);
+        let target = self.nuban_target(bank_id, nuban);
         if self.take(&["invalid_identity"], &target).await.is_some() {
             return Err(SourceError::InvalidIdentity);
         }
         let no_bvn = self.take(&["no_bvn"], &target).await.is_some();
-        let mut answer = match self
-            .custom_person(Lookup::Account {
-                bank: bank_id,
-                number: nuban,
-            })
-            .await?
-        {
-            Some((network, person)) => {
-                self.call(&target, None, async move {
-                    network.name_enquiry_for(&person, bank_id, nuban)
-                })
-                .await?
-            }
-            None => {
-                self.call(
-                    &target,
-                    None,
-                    self.set.registry.name_enquiry(bank_id, nuban),
-                )
-                .await?
-            }
-        };
+        let mut answer = self
+            .routed(
+                &target,
+                Lookup::Account {
+                    bank: bank_id,
+                    number: nuban,
+                },
+                false,
+                |network, person| network.name_enquiry_for(person, bank_id, nuban),
+                self.set.registry.name_enquiry(bank_id, nuban),
+            )
+            .await?;
         if no_bvn {
             answer.bvn = None;
         }
