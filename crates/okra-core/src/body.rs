@@ -183,6 +183,38 @@ impl Body {
 /// Maximum nesting depth accepted in a JSON body (input limit against stack exhaustion).
 pub const MAX_JSON_DEPTH: usize = 32;
 
+/// Most items any array in a request body may hold.
+pub const MAX_ARRAY_ITEMS: usize = 100;
+
+/// The Joi-style message for the first array anywhere in `value` holding more than `max` items
+/// (`` `accounts` must contain less than or equal to 100 items``), named by its path (`value` for
+/// a top-level array, `a.b[2].c` inside objects and arrays).
+pub fn oversized_array(value: &Value, max: usize) -> Option<Invalid> {
+    fn walk(v: &Value, path: &str, max: usize) -> Option<String> {
+        match v {
+            Value::Array(a) if a.len() > max => Some(path.to_string()),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, &format!("{path}[{i}]"), max)),
+            Value::Object(o) => o.iter().find_map(|(k, x)| {
+                let inner = if path == "value" {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(x, &inner, max)
+            }),
+            _ => None,
+        }
+    }
+    walk(value, "value", max).map(|p| {
+        Invalid(format!(
+            "`{p}` must contain less than or equal to {max} items"
+        ))
+    })
+}
+
 /// Depth of a JSON value (a scalar is depth 0), stopping early once `limit` is exceeded.
 pub fn depth_exceeds(value: &Value, limit: usize) -> bool {
     fn walk(v: &Value, remaining: usize) -> bool {
@@ -296,6 +328,25 @@ mod tests {
             "`no` must be an array"
         );
         assert_eq!(b.opt_str_array("absent", 100).unwrap(), None);
+    }
+
+    #[test]
+    fn every_array_in_a_body_is_bounded() {
+        let items = |n: usize| Value::Array((0..n).map(|i| json!(i)).collect());
+        assert!(oversized_array(&json!({"a": items(100)}), 100).is_none());
+        assert_eq!(
+            oversized_array(&json!({"a": items(101)}), 100).unwrap().0,
+            "`a` must contain less than or equal to 100 items"
+        );
+        assert_eq!(
+            oversized_array(&items(101), 100).unwrap().0,
+            "`value` must contain less than or equal to 100 items"
+        );
+        let nested = json!([{"meta": {"tags": items(101)}}]);
+        assert_eq!(
+            oversized_array(&nested, 100).unwrap().0,
+            "`value[0].meta.tags` must contain less than or equal to 100 items"
+        );
     }
 
     #[test]

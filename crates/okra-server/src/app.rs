@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderName, Method};
 use axum::middleware::from_fn_with_state;
 use axum::routing::MethodRouter;
 use axum::{Extension, Router};
@@ -12,13 +11,14 @@ use okra_store::crypto::Keyring;
 use okra_store::Db;
 use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::api;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::auth::{KeyCache, PathEnv};
-use crate::http::middleware::{panic_response, request_context, REQUEST_ID};
+use crate::http::middleware::{panic_response, request_context};
+use crate::http::throttle::AuthThrottle;
 use crate::http::ApiError;
 
 /// Shared state of one process.
@@ -40,6 +40,10 @@ pub struct AppState {
     pub jobs_ready: Arc<Notify>,
     /// Data sources per environment.
     pub sources: Arc<crate::services::sources::Sources>,
+    /// The time source of the key cache and the limits (injected by tests).
+    pub clock: Arc<dyn Clock>,
+    /// Failed-authentication counts per client address.
+    pub auth_throttle: Arc<AuthThrottle>,
 }
 
 impl AppState {
@@ -49,15 +53,22 @@ impl AppState {
         config: Config,
         keyring: Keyring,
         public_url: String,
+        clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let per_minute = config.rate_limit_per_minute;
+        let auth_failures = config.auth_failures_per_minute;
         let sources = Arc::new(crate::services::sources::Sources::from_config(&config)?);
         Ok(AppState {
             db,
             config: Arc::new(config),
             keyring: Arc::new(std::sync::RwLock::new(Arc::new(keyring))),
-            keys: Arc::new(KeyCache::default()),
-            rate_limiter: Arc::new(crate::http::rate_limit::RateLimiter::new(per_minute)),
+            keys: Arc::new(KeyCache::new(clock.clone())),
+            rate_limiter: Arc::new(crate::http::rate_limit::RateLimiter::new(
+                per_minute,
+                clock.clone(),
+            )),
+            auth_throttle: Arc::new(AuthThrottle::new(auth_failures, clock.clone())),
+            clock,
             public_url: public_url.into(),
             jobs_ready: Arc::new(Notify::new()),
             sources,
@@ -105,25 +116,8 @@ fn mount_api(
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::OPTIONS,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
-        .allow_headers([
-            HeaderName::from_static("x-requested-with"),
-            HeaderName::from_static("content-type"),
-            HeaderName::from_static("authorization"),
-            HeaderName::from_static(REQUEST_ID),
-            HeaderName::from_static("idempotency-key"),
-        ])
-        .expose_headers([HeaderName::from_static(REQUEST_ID)]);
+    // Secret-key routes answer no CORS (see `http::cors`); `http::cors::layer` is for the
+    // publishable-key routes of linking and the widget, none of which is mounted yet.
     let router = mount_api(Router::new(), &api::versioned_routes(), false);
     let router = mount_api(router, &api::sandbox_routes(), true);
     let router = api::unversioned_routes()
@@ -136,7 +130,6 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(RequestBodyLimitLayer::new(state.config.body_limit_bytes))
-        .layer(cors)
         .layer(from_fn_with_state(state.clone(), request_context))
         .with_state(state)
 }

@@ -114,6 +114,22 @@ pub struct Config {
     pub connector_allowed_hosts: Vec<String>,
     /// Longest time one data-source call may take before it counts as a timeout (503).
     pub source_timeout_ms: u64,
+    // Connection hygiene (the HTTP listener).
+    /// Longest time a client may take to send a request's head, in seconds; the same timer
+    /// closes a keep-alive connection left idle that long between requests.
+    pub header_read_timeout_secs: u64,
+    /// Most connections one process holds open at once; past it new connections get a 503
+    /// envelope and are closed.
+    pub max_connections: usize,
+    /// Largest request head (request line and headers) in bytes; larger ones get 431. A path over
+    /// 64 KiB gets 414 whatever this says.
+    pub max_header_bytes: usize,
+    /// Origins browsers may call the publishable-key routes from (`*` for any). Secret-key routes
+    /// never answer CORS; credentials are never allowed.
+    pub cors_origins: Vec<String>,
+    /// Failed authentications one client address may make per minute before its requests are
+    /// answered 429 without a key lookup (0 turns the throttle off).
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for Config {
@@ -146,6 +162,11 @@ impl Default for Config {
             connector_token: None,
             connector_allowed_hosts: Vec::new(),
             source_timeout_ms: 15_000,
+            header_read_timeout_secs: 10,
+            max_connections: 4096,
+            max_header_bytes: 128 * 1024,
+            cors_origins: vec!["*".into()],
+            auth_failures_per_minute: 120,
         }
     }
 }
@@ -191,6 +212,15 @@ impl Config {
         }
         if self.request_timeout_secs == 0 || self.db_acquire_timeout_ms == 0 {
             anyhow::bail!("timeouts must be positive");
+        }
+        if self.header_read_timeout_secs == 0 {
+            anyhow::bail!("header_read_timeout_secs must be positive");
+        }
+        if self.max_connections == 0 {
+            anyhow::bail!("max_connections must be positive");
+        }
+        if self.max_header_bytes < 8192 {
+            anyhow::bail!("max_header_bytes must be at least 8192");
         }
         if self.worker_concurrency == 0 || self.job_lease_secs == 0 {
             anyhow::bail!("worker_concurrency and job_lease_secs must be positive");

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{router, AppState};
 use crate::config::{Config, Role};
+use crate::http::listener::ListenerOptions;
 use crate::workers::{self, Registry};
 
 /// A running server.
@@ -47,6 +48,17 @@ pub async fn start(
     keyring: Keyring,
     registry: Registry,
 ) -> anyhow::Result<Running> {
+    start_with_clock(config, db, keyring, registry, crate::clock::system()).await
+}
+
+/// [`start`] with the clock of the key cache and the limits given (tests inject a manual one).
+pub async fn start_with_clock(
+    config: Config,
+    db: Db,
+    keyring: Keyring,
+    registry: Registry,
+    clock: Arc<dyn crate::clock::Clock>,
+) -> anyhow::Result<Running> {
     let role = config.role;
     let (listener, addr) = if role == Role::Worker {
         (None, None)
@@ -60,18 +72,18 @@ pub async fn start(
     let public_url = config.public_base(addr.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()));
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let concurrency = config.worker_concurrency;
-    let state = AppState::new(db, config, keyring, public_url)?;
+    let state = AppState::new(db, config, keyring, public_url, clock)?;
     let shutdown = CancellationToken::new();
 
     let api = listener.map(|listener| {
         let app = router(state.clone());
-        let token = shutdown.clone();
-        tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned());
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        })
+        let options = ListenerOptions::from_config(&state.config);
+        tokio::spawn(crate::http::listener::serve(
+            listener,
+            app,
+            options,
+            shutdown.clone(),
+        ))
     });
     tokio::spawn(crate::services::rekey::watch_key_file(
         state.clone(),

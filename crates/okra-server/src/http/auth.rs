@@ -1,12 +1,14 @@
 //! Authentication (CONTRACT §2): `Authorization: Bearer <key>`, the key's environment must match
 //! the path's, and only secret keys read data. Every failure is the same 401 body.
 //!
-//! Resolved keys are cached in memory for at most [`CACHE_TTL`], so a hot key costs one hash and one
-//! map lookup, while `keys revoke` (a database write) takes effect on every process within that TTL.
+//! Resolved keys are cached in memory for at most [`CACHE_TTL_MS`], so a hot key costs one hash and
+//! one map lookup, while `keys revoke` (a database write) takes effect on every process within that
+//! TTL. A request with two `Authorization` headers is refused: which one a proxy or framework would
+//! honour is ambiguous. Failed attempts are counted per client address ([`super::throttle`]); an
+//! address over its budget gets 429 before any key lookup, unless it presents a key already known
+//! to be valid.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -18,45 +20,74 @@ use okra_store::{Db, Tenant};
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
+use crate::clock::Clock;
 use crate::http::ApiError;
 
-/// How long a resolved (or unknown) key is trusted without asking the database again.
-pub const CACHE_TTL: Duration = Duration::from_millis(900);
+/// How long a resolved (or unknown) key is trusted without asking the database again, in ms.
+pub const CACHE_TTL_MS: i64 = 900;
+/// Keys the cache holds at most. Eviction is per entry and frequency-aware (S3-FIFO): a flood of
+/// forged keys pushes out other forged keys, not the hot keys of real clients.
 const CACHE_MAX_ENTRIES: usize = 50_000;
 
 /// The environment of the path a route was mounted under (`/v2` or `/v2/sandbox`).
 #[derive(Clone, Copy, Debug)]
 pub struct PathEnv(pub Environment);
 
-/// Short-lived cache of key lookups by hash.
-#[derive(Default)]
+/// Short-lived, bounded cache of key lookups by hash.
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Instant, Option<KeyGrant>)>>,
+    entries: quick_cache::sync::Cache<String, (i64, Option<KeyGrant>)>,
+    clock: Arc<dyn Clock>,
 }
 
 impl KeyCache {
+    /// An empty cache reading time from `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_capacity(CACHE_MAX_ENTRIES, clock)
+    }
+
+    /// An empty cache of about `capacity` keys.
+    pub fn with_capacity(capacity: usize, clock: Arc<dyn Clock>) -> Self {
+        KeyCache {
+            entries: quick_cache::sync::Cache::new(capacity),
+            clock,
+        }
+    }
+
+    /// Keys cached now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The grant of a key whose valid grant is cached and fresh (no database lookup).
+    pub fn cached_valid(&self, key: &str) -> Option<KeyGrant> {
+        let hash = apikey::hash(key);
+        self.fresh(&hash)
+            .flatten()
+            .filter(|g| g.revoked_at.is_none())
+    }
+
+    fn fresh(&self, hash: &str) -> Option<Option<KeyGrant>> {
+        let now = self.clock.now_ms();
+        self.entries
+            .get(hash)
+            .filter(|(at, _)| now - at < CACHE_TTL_MS)
+            .map(|(_, g)| g)
+    }
+
     /// Resolves a presented key to its grant, or `None` if unknown or revoked.
     pub async fn resolve(&self, db: &Db, key: &str) -> Result<Option<KeyGrant>, ApiError> {
         let hash = apikey::hash(key);
-        let cached = {
-            let entries = self.entries.lock().expect("key cache lock");
-            entries
-                .get(&hash)
-                .filter(|(at, _)| at.elapsed() < CACHE_TTL)
-                .map(|(_, g)| g.clone())
-        };
-        let grant = match cached {
+        let grant = match self.fresh(&hash) {
             Some(grant) => grant,
             None => {
                 let grant = okra_store::keys::find_by_hash(db, &hash).await?;
-                let mut entries = self.entries.lock().expect("key cache lock");
-                if entries.len() >= CACHE_MAX_ENTRIES {
-                    entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
-                    if entries.len() >= CACHE_MAX_ENTRIES {
-                        entries.clear();
-                    }
-                }
-                entries.insert(hash.clone(), (Instant::now(), grant.clone()));
+                self.entries
+                    .insert(hash.clone(), (self.clock.now_ms(), grant.clone()));
                 grant
             }
         };
@@ -69,7 +100,11 @@ impl KeyCache {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next()?.to_str().ok()?;
+    if values.next().is_some() {
+        return None;
+    }
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -80,12 +115,41 @@ async fn authenticate(
     state: &AppState,
     allowed: &[KeyKind],
 ) -> Result<KeyGrant, ApiError> {
+    let peer = super::listener::peer(parts).map(|a| a.ip());
+    let key = bearer(parts);
+    if let Some(ip) = peer {
+        if let Err(retry) = state.auth_throttle.check(ip) {
+            // Over budget: only a key already known good (no lookup needed) gets through.
+            if key.and_then(|k| state.keys.cached_valid(k)).is_none() {
+                return Err(ApiError::RateLimited(retry));
+            }
+        }
+    }
+    let result = check_key(parts, state, key, allowed).await;
+    if let (Err(ApiError::Unauthorized), Some(ip)) = (&result, peer) {
+        state.auth_throttle.failed(ip);
+    }
+    let grant = result?;
+    state
+        .rate_limiter
+        .check(&state.db, &grant.key_id)
+        .await
+        .map_err(ApiError::RateLimited)?;
+    Ok(grant)
+}
+
+async fn check_key(
+    parts: &Parts,
+    state: &AppState,
+    key: Option<&str>,
+    allowed: &[KeyKind],
+) -> Result<KeyGrant, ApiError> {
     let path_env = parts
         .extensions
         .get::<PathEnv>()
         .ok_or(ApiError::Unauthorized)?
         .0;
-    let key = bearer(parts).ok_or(ApiError::Unauthorized)?;
+    let key = key.ok_or(ApiError::Unauthorized)?;
     let (kind, env) = apikey::parse(key).ok_or(ApiError::Unauthorized)?;
     if env != path_env || !allowed.contains(&kind) {
         return Err(ApiError::Unauthorized);
@@ -98,11 +162,6 @@ async fn authenticate(
     if grant.env != path_env || grant.kind != kind {
         return Err(ApiError::Unauthorized);
     }
-    state
-        .rate_limiter
-        .check(&state.db, &grant.key_id)
-        .await
-        .map_err(ApiError::RateLimited)?;
     Ok(grant)
 }
 

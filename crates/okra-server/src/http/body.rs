@@ -1,9 +1,10 @@
-//! `JsonBody`: reads a JSON request body with the contract's 400/413/415/422 answers.
+//! `JsonBody`: reads a JSON request body with the contract's 400/413/415/422 answers, and the
+//! structural limits every body obeys (depth 32, arrays of at most 100 items).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
-use okra_core::body::{depth_exceeds, Body, MAX_JSON_DEPTH};
+use okra_core::body::{depth_exceeds, oversized_array, Body, MAX_ARRAY_ITEMS, MAX_JSON_DEPTH};
 
 use crate::app::AppState;
 use crate::http::ApiError;
@@ -51,6 +52,10 @@ impl FromRequest<AppState> for JsonPayload {
             return Err(ApiError::InvalidJson(format!(
                 "nesting is deeper than {MAX_JSON_DEPTH} levels"
             )));
+        }
+        // One place bounds every array of every request body, whatever the operation reads.
+        if let Some(invalid) = oversized_array(&value, MAX_ARRAY_ITEMS) {
+            return Err(invalid.into());
         }
         Ok(JsonPayload(value))
     }

@@ -1,6 +1,13 @@
-//! The outer middleware every request passes: request id, timeout, access log, and the guarantee
-//! that every error response is a JSON envelope (5xx bodies also carry `request_id`).
+//! The outer middleware every request passes: request id, timeout, access log, the guarantee
+//! that every error response is a JSON envelope (5xx bodies also carry `request_id`), headers that
+//! keep customer data out of caches and sniffers, and `Connection: close` when a request's body
+//! was left unread (the connection cannot be reused, and pooling clients must be told so rather
+//! than find a broken pipe on their next request).
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -8,6 +15,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body::Frame;
 use http_body_util::BodyExt;
 use tracing::Instrument;
 
@@ -30,12 +39,56 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_string())
 }
 
-/// Request id, timeout, access log and JSON error bodies.
-pub async fn request_context(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// A request body that records whether it was read to its end.
+struct TrackedBody {
+    inner: Body,
+    done: Arc<AtomicBool>,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(None) = frame {
+            this.done.store(true, Ordering::Relaxed);
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Whether the request announces a body (a non-zero `Content-Length`, or chunked).
+fn announces_body(req: &Request) -> bool {
+    let h = req.headers();
+    h.contains_key(header::TRANSFER_ENCODING)
+        || h.get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
+/// Request id, timeout, access log, JSON error bodies and response hygiene headers.
+pub async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let has_body = announces_body(&req);
+    let body_read = Arc::new(AtomicBool::new(false));
+    let mut req = req.map(|inner| {
+        Body::new(TrackedBody {
+            inner,
+            done: body_read.clone(),
+        })
+    });
     let request_id = req
         .headers()
         .get(REQUEST_ID)
@@ -58,9 +111,26 @@ pub async fn request_context(
         Ok(res) => res,
         Err(_) => ApiError::Timeout.into_response(),
     };
-    let mut response = ensure_json_error(response, &request_id).await;
+    let mut response =
+        ensure_json_error(response, &request_id, state.config.body_limit_bytes).await;
+    let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, v);
+        headers.insert(REQUEST_ID, v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if is_json(&response) {
+        // Bodies carry customer data: no shared or private cache may keep them.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if has_body && !body_read.load(Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     span.in_scope(|| {
         tracing::info!(
@@ -81,7 +151,7 @@ fn is_json(res: &Response) -> bool {
 
 /// Turns framework-made error responses (405 from routing, 413 from the body limit, …) into the
 /// contract's envelopes, and adds `request_id` to 5xx bodies.
-async fn ensure_json_error(res: Response, request_id: &str) -> Response {
+async fn ensure_json_error(res: Response, request_id: &str, body_limit: usize) -> Response {
     let status = res.status();
     if !status.is_client_error() && !status.is_server_error() {
         return res;
@@ -90,7 +160,7 @@ async fn ensure_json_error(res: Response, request_id: &str) -> Response {
         let replacement = match status {
             StatusCode::NOT_FOUND => ApiError::RouteNotFound,
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(0),
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(body_limit),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
             StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
             StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => ApiError::Timeout,

@@ -2,10 +2,14 @@
 
 pub mod auth;
 pub mod body;
+pub mod cors;
 pub mod envelope;
 pub mod error;
+pub mod listener;
 pub mod middleware;
 pub mod rate_limit;
+pub mod raw_errors;
+pub mod throttle;
 
 pub use auth::{PathEnv, SecretAuth};
 pub use body::{JsonBody, JsonPayload};

@@ -8,11 +8,12 @@
 //! others accept within one sync interval.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use okra_core::time::now_ms;
 use okra_store::Db;
+
+use crate::clock::Clock;
 
 /// How often counts are shared through the database.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
@@ -32,6 +33,7 @@ struct Window {
 /// The limiter of one process.
 pub struct RateLimiter {
     limit: u64,
+    clock: Arc<dyn Clock>,
     windows: Mutex<HashMap<String, Window>>,
 }
 
@@ -40,10 +42,11 @@ fn shared_key(key_id: &str, start: i64) -> String {
 }
 
 impl RateLimiter {
-    /// A limiter allowing `per_minute` requests per key (0: unlimited).
-    pub fn new(per_minute: u32) -> Self {
+    /// A limiter allowing `per_minute` requests per key (0: unlimited), reading time from `clock`.
+    pub fn new(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
         RateLimiter {
             limit: u64::from(per_minute),
+            clock,
             windows: Mutex::new(HashMap::new()),
         }
     }
@@ -53,7 +56,7 @@ impl RateLimiter {
         if self.limit == 0 {
             return Ok(());
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let start = now - now.rem_euclid(WINDOW_MS);
         let fresh = {
             let windows = self.windows.lock().expect("rate limit lock");
@@ -87,7 +90,7 @@ impl RateLimiter {
 
     /// Shares this process's counts and reads the others' (run every [`SYNC_INTERVAL`]).
     pub async fn sync(&self, db: &Db) {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let current = now - now.rem_euclid(WINDOW_MS);
         let pending: Vec<(String, Window)> = {
             let mut windows = self.windows.lock().expect("rate limit lock");
@@ -121,11 +124,7 @@ impl RateLimiter {
     }
 
     /// Runs [`RateLimiter::sync`] every second until shutdown, and purges expired shared entries.
-    pub async fn run_sync(
-        self: std::sync::Arc<Self>,
-        db: Db,
-        shutdown: tokio_util::sync::CancellationToken,
-    ) {
+    pub async fn run_sync(self: Arc<Self>, db: Db, shutdown: tokio_util::sync::CancellationToken) {
         if self.limit == 0 {
             return;
         }

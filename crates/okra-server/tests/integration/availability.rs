@@ -33,7 +33,7 @@ async fn sqlite_database_gone_is_503() {
     // The embedded database cannot be unplugged; closing the pool is the same failure seen from
     // the request path (no connection can be had).
     s.db.close().await;
-    tokio::time::sleep(okra_server::http::auth::CACHE_TTL).await;
+    s.clock.advance(okra_server::http::auth::CACHE_TTL_MS + 1);
     assert_unavailable_fast(&s).await;
     s.stop().await;
 }
@@ -95,7 +95,7 @@ async fn postgres_unreachable_is_503_within_two_seconds() {
     // Cut the network: the proxy stops accepting and drops every open connection.
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
-    tokio::time::sleep(okra_server::http::auth::CACHE_TTL).await;
+    s.clock.advance(okra_server::http::auth::CACHE_TTL_MS + 1);
     assert_unavailable_fast(&s).await;
     s.stop().await;
     crate::common::drop_database(&backend, &direct).await;

@@ -1,7 +1,10 @@
 //! Test harness: starts the real server on 127.0.0.1:0 over SQLite (always) or a fresh PostgreSQL
 //! database (when `OKRA_TEST_POSTGRES_URL` is set; under `CI=true` its absence is a failure).
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use okra_server::clock::ManualClock;
 
 use okra_server::bootstrap;
 use okra_server::config::Config;
@@ -118,6 +121,8 @@ pub struct TestServer {
     pub config: Config,
     pub backend: Backend,
     pub client: reqwest::Client,
+    /// The clock of the key cache and the limits: it only moves when a test advances it.
+    pub clock: Arc<ManualClock>,
     running: Option<Running>,
     pub database_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
@@ -166,9 +171,11 @@ impl TestServer {
             .await
             .unwrap()
             .expect("first start creates the owner");
-        let running = server::start(config.clone(), db.clone(), keyring, registry)
-            .await
-            .expect("start");
+        let clock = ManualClock::at(okra_core::time::now_ms());
+        let running =
+            server::start_with_clock(config.clone(), db.clone(), keyring, registry, clock.clone())
+                .await
+                .expect("start");
         let base = running
             .addr
             .map(|a| format!("http://{a}"))
@@ -183,6 +190,7 @@ impl TestServer {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
+            clock,
             running: Some(running),
             database_url,
             _dir: Some(dir),
@@ -260,9 +268,15 @@ impl TestServer {
     pub async fn second_process(&self) -> TestServer {
         let config = self.config.clone();
         let (db, keyring) = bootstrap::open(&config).await.expect("open");
-        let running = server::start(config.clone(), db.clone(), keyring, Registry::default())
-            .await
-            .expect("start");
+        let running = server::start_with_clock(
+            config.clone(),
+            db.clone(),
+            keyring,
+            Registry::default(),
+            self.clock.clone(),
+        )
+        .await
+        .expect("start");
         TestServer {
             base: running
                 .addr
@@ -273,6 +287,7 @@ impl TestServer {
             config,
             backend: self.backend.clone(),
             client: self.client.clone(),
+            clock: self.clock.clone(),
             running: Some(running),
             database_url: None,
             _dir: None,

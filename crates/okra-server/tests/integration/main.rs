@@ -4,9 +4,11 @@
 mod common;
 
 mod auth;
+mod auth_hygiene;
 mod availability;
 mod banks;
 mod cli;
+mod connections;
 mod connector;
 mod customers;
 mod errors;
