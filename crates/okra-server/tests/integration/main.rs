@@ -10,6 +10,7 @@ mod cli;
 mod connector;
 mod customers;
 mod errors;
+mod fault_counts;
 mod faults;
 mod jobs;
 mod logs;
