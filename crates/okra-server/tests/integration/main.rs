@@ -12,6 +12,7 @@ mod customers;
 mod errors;
 mod fault_counts;
 mod faults;
+mod job_claimers;
 mod jobs;
 mod logs;
 mod openapi;
