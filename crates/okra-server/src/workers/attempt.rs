@@ -34,7 +34,10 @@ async fn attempt(state: &AppState, registry: &Registry, job: ClaimedJob, lease_m
         return;
     };
     let timeout = Duration::from_secs(state.config.job_timeout_secs);
-    let deadline = Instant::now() + timeout;
+    // A configured timeout too large for the clock means "no practical limit", not a panic.
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
     let beat = tokio::spawn(
         keep_lease(state.db.clone(), job.clone(), lease_ms, deadline).in_current_span(),
     );

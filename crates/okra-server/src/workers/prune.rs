@@ -21,7 +21,10 @@ const MAX_BATCHES: usize = 1000;
 
 /// Prunes now and then every [`PRUNE_EVERY`] until `shutdown`.
 pub(super) async fn prune_loop(state: AppState, shutdown: CancellationToken) {
-    let retention_ms = (state.config.job_retention_hours as i64).saturating_mul(3_600_000);
+    // Saturating: a huge setting means "keep forever", never a wrapped negative (delete all).
+    let retention_ms = i64::try_from(state.config.job_retention_hours)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(3_600_000);
     loop {
         prune_round(&state, retention_ms, &shutdown).await;
         tokio::select! {
