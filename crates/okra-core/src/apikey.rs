@@ -106,13 +106,30 @@ pub fn hash(key: &str) -> String {
 
 /// A display hint that identifies a key without revealing it (`sk_sandbox_AbC…wxyz`).
 pub fn hint(key: &str) -> String {
-    let cut = key.rfind('_').map(|i| i + 4).unwrap_or(4).min(key.len());
-    format!("{}…{}", &key[..cut], &key[key.len().saturating_sub(4)..])
+    // Counted in characters, not bytes, so no input can make a slice split a character.
+    let chars: Vec<char> = key.chars().collect();
+    let cut = chars
+        .iter()
+        .rposition(|c| *c == '_')
+        .map(|i| i + 4)
+        .unwrap_or(4)
+        .min(chars.len());
+    let tail = chars.len().saturating_sub(4);
+    let head: String = chars[..cut].iter().collect();
+    let end: String = chars[tail..].iter().collect();
+    format!("{head}…{end}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hint_never_splits_a_character() {
+        assert_eq!(hint("sk_sandbox_éééééé"), "sk_sandbox_ééé…éééé");
+        assert_eq!(hint("é"), "é…é");
+        assert_eq!(hint(""), "…");
+    }
 
     #[test]
     fn generated_keys_parse_back() {

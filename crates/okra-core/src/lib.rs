@@ -7,6 +7,7 @@
 pub mod apikey;
 pub mod banks;
 pub mod body;
+pub mod digits;
 pub mod env;
 pub mod id;
 pub mod mask;

@@ -40,7 +40,7 @@ pub fn make_nuban(cbn_code: &str, serial: &str) -> Option<String> {
 
 /// True when `nuban` is 10 digits (shape only; no bank known).
 pub fn is_nuban_shaped(nuban: &str) -> bool {
-    nuban.len() == 10 && nuban.bytes().all(|c| c.is_ascii_digit())
+    crate::digits::is_nuban_shaped(nuban)
 }
 
 /// True when `nuban` is 10 digits and its check digit is right for the bank with `cbn_code`.

@@ -1,12 +1,25 @@
 //! Timestamps: stored as milliseconds since the Unix epoch (portable across SQLite and PostgreSQL),
 //! shown as ISO-8601 with milliseconds and `Z`, as Okra's payloads do (`2023-03-29T21:25:36.229Z`).
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use time::format_description::well_known::Iso8601;
 use time::{Date, Month, OffsetDateTime};
 
-/// Milliseconds since the Unix epoch, now.
+/// Offset added to this process's clock; 0 but in tests.
+static SKEW_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Milliseconds since the Unix epoch, now (by this process's clock).
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+        + SKEW_MS.load(Ordering::Relaxed)
+}
+
+/// Shifts [`now_ms`] by `ms` for the whole process. Tests run a child process with a skewed clock
+/// to model a host whose clock disagrees with the database's (the job queue must not care).
+#[doc(hidden)]
+pub fn skew_process_clock_for_tests(ms: i64) {
+    SKEW_MS.store(ms, Ordering::Relaxed);
 }
 
 /// `2023-03-29T21:25:36.229Z` for a millisecond timestamp.

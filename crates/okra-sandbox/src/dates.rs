@@ -43,7 +43,16 @@ impl Date {
     /// Parses `YYYY-MM-DD`; `None` for anything else or an impossible day.
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        // Shape before slicing: ten ASCII bytes, digits but for the two dashes.
+        let shaped = b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
+        if !shaped {
             return None;
         }
         let year = s[..4].parse().ok()?;
@@ -92,6 +101,23 @@ mod tests {
             let date = Date::from_days(d);
             assert_eq!(date.days(), d);
             assert_eq!(Date::parse(&date.to_string()), Some(date));
+        }
+    }
+
+    #[test]
+    fn malformed_dates_are_refused_without_panicking() {
+        for bad in [
+            "",
+            "2024",
+            "2024-02-2é",
+            "é024-02-29",
+            "2024-0é-29",
+            "2024-+2-29",
+            "+024-02-29",
+            "2024-02-29 ",
+            "2024/02/29",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad:?}");
         }
     }
 }

@@ -105,16 +105,25 @@ fn reserved_code(code: u64, nuban: bool) -> SourceError {
     }
 }
 
-/// The fault a BVN triggers: only reserved BVNs (`22000000000`–`22000000999`) do.
+/// The fault a BVN triggers: only reserved BVNs (`22000000000`–`22000000999`) do. Anything that
+/// is not 11 ASCII digits triggers nothing (the shape is checked before any part is read).
 pub fn fault_for_bvn(bvn: &str) -> Option<SourceError> {
-    let code = bvn.strip_prefix("22000000").filter(|_| bvn.len() == 11)?;
+    if !okra_core::digits::is_bvn_shaped(bvn) {
+        return None;
+    }
+    let code = bvn.strip_prefix("22000000")?;
     Some(reserved_code(crate::ids::parse_digits(code)?, false))
 }
 
 /// The fault a 10-digit account number triggers: only reserved serials (`000000000`–`000000999`)
-/// do; the check digit is not looked at here (the caller validates the NUBAN first).
+/// do; the check digit is not looked at here (the caller validates the NUBAN first). Anything that
+/// is not 10 ASCII digits triggers nothing: the shape is checked before the serial is sliced, so
+/// byte offsets cannot fall inside a multi-byte character.
 pub fn fault_for_nuban(nuban: &str) -> Option<SourceError> {
-    let code = nuban.strip_prefix("000000").filter(|_| nuban.len() == 10)?;
+    if !okra_core::digits::is_nuban_shaped(nuban) {
+        return None;
+    }
+    let code = nuban.strip_prefix("000000")?;
     Some(reserved_code(crate::ids::parse_digits(&code[..3])?, true))
 }
 
@@ -170,5 +179,23 @@ mod tests {
         );
         assert_eq!(fault_for_nuban("0000004081"), Some(SourceError::Timeout));
         assert_eq!(fault_for_nuban("0123456789"), None);
+    }
+
+    #[test]
+    fn malformed_identifiers_trigger_nothing_and_never_panic() {
+        // Ten bytes, reserved prefix, a multi-byte character where the serial is sliced.
+        assert_eq!(fault_for_nuban("00000012é"), None);
+        assert_eq!(fault_for_nuban("000000éé"), None);
+        assert_eq!(fault_for_nuban("0000004٠"), None);
+        for short in ["", "0", "000000", "000000408", "00000040811"] {
+            assert_eq!(fault_for_nuban(short), None, "{short:?}");
+        }
+        assert_eq!(fault_for_bvn("22000000é"), None);
+        assert_eq!(fault_for_bvn("2200000040"), None);
+        assert_eq!(fault_for_bvn("22000000+08"), None);
+        assert_eq!(fault_for_bvn(""), None);
+        assert_eq!(fault_for_username("é"), None);
+        assert_eq!(delay_for_username("slowé.ada"), None);
+        assert_eq!(strip_delay_prefix("é.ada"), "é.ada");
     }
 }

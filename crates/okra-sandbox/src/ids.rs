@@ -59,7 +59,10 @@ impl Ids {
     /// The person index a BVN encodes (not checked against the population), `None` for malformed
     /// or reserved BVNs.
     pub fn bvn_index(&self, bvn: &str) -> Option<u64> {
-        let digits = bvn.strip_prefix("22").filter(|_| bvn.len() == 11)?;
+        if !okra_core::digits::is_bvn_shaped(bvn) {
+            return None;
+        }
+        let digits = bvn.strip_prefix("22")?;
         let value = parse_digits(digits)?;
         self.bvn.invert(value.checked_sub(RESERVED)?)
     }
@@ -83,7 +86,8 @@ impl Ids {
         } else {
             phone.to_string()
         };
-        if local.len() != 11 {
+        // Shape first: the prefix and number are sliced by byte offsets below.
+        if !okra_core::digits::is_digits(&local, 11) {
             return None;
         }
         let block = PHONE_PREFIXES
@@ -118,7 +122,7 @@ impl Ids {
     /// (person index, slot) a 9-digit serial encodes at bank number `bank`; `None` for reserved
     /// or malformed serials.
     pub fn nuban_owner(&self, bank: usize, serial: &str) -> Option<(u64, u64)> {
-        (serial.len() == 9).then_some(())?;
+        okra_core::digits::is_digits(serial, 9).then_some(())?;
         let v = parse_digits(serial)?.checked_sub(RESERVED)?;
         let x = self.nuban.get(bank)?.invert(v)?;
         Some((x / MAX_ACCOUNTS, x % MAX_ACCOUNTS))
@@ -160,5 +164,28 @@ mod tests {
         assert_eq!(ids.bvn_index("22000000408"), None);
         assert_eq!(ids.nuban_owner(0, "000000408"), None);
         assert_eq!(ids.bvn_index("2212345678x"), None);
+    }
+
+    #[test]
+    fn malformed_identifiers_are_refused_without_panicking() {
+        let ids = Ids::new(9, 3);
+        for bad in ["", "2", "22é", "2212345678é", "221234567890", "22123456 78"] {
+            assert_eq!(ids.bvn_index(bad), None, "{bad:?}");
+        }
+        // 11 bytes, a known prefix, then a multi-byte character.
+        for bad in [
+            "0803123456é",
+            "080312345é",
+            "0803é",
+            "é0803123456",
+            "",
+            "0803",
+        ] {
+            assert_eq!(ids.phone_index(bad), None, "{bad:?}");
+        }
+        for bad in ["", "12345678", "1234567é", "12345678é", "1234567890"] {
+            assert_eq!(ids.nuban_owner(0, bad), None, "{bad:?}");
+        }
+        assert_eq!(ids.photo_index("12345678901é"), None);
     }
 }

@@ -149,7 +149,8 @@ impl Person {
                 0 => format!("{f}.{l}"),
                 1 => format!("{f}{l}{}", rng.between(1, 99)),
                 2 => format!("{l}.{f}{}", dob.year % 100),
-                _ => format!("{}{l}", &f[..1]),
+                // The first character, not byte: names need not be ASCII.
+                _ => format!("{}{l}", f.chars().next().unwrap_or('x')),
             };
             emails.push(format!("{local}@{}", rng.pick(names::EMAIL_DOMAINS)));
         }

@@ -91,6 +91,11 @@ pub struct Config {
     pub job_backoff_base_ms: u64,
     /// Largest retry delay, in milliseconds.
     pub job_backoff_max_ms: u64,
+    /// Longest one job attempt may run, in seconds; a longer one is cancelled and counts as a
+    /// failed attempt (retried with backoff).
+    pub job_timeout_secs: u64,
+    /// How long finished jobs (done or failed for good) are kept before workers delete them, in hours.
+    pub job_retention_hours: u64,
     /// Data keys for encryption at rest, `ID:BASE64[,ID:BASE64…]`, current first. Generated into
     /// the data dir when absent.
     pub data_key: Option<Secret>,
@@ -151,6 +156,8 @@ impl Default for Config {
             job_poll_ms: 500,
             job_backoff_base_ms: 1000,
             job_backoff_max_ms: 3_600_000,
+            job_timeout_secs: 300,
+            job_retention_hours: 72,
             data_key: None,
             index_key: None,
             shutdown_grace_secs: 20,
@@ -222,8 +229,10 @@ impl Config {
         if self.max_header_bytes < 8192 {
             anyhow::bail!("max_header_bytes must be at least 8192");
         }
-        if self.worker_concurrency == 0 || self.job_lease_secs == 0 {
-            anyhow::bail!("worker_concurrency and job_lease_secs must be positive");
+        if self.worker_concurrency == 0 || self.job_lease_secs == 0 || self.job_timeout_secs == 0 {
+            anyhow::bail!(
+                "worker_concurrency, job_lease_secs and job_timeout_secs must be positive"
+            );
         }
         Ok(())
     }

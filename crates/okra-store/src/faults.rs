@@ -93,16 +93,26 @@ pub async fn active(db: &Db, tenant: &Tenant) -> Result<Vec<Fault>> {
         .collect()
 }
 
-/// Counts one application of a limited fault.
-pub async fn consume(db: &Db, tenant: &Tenant, id: &str) -> Result<()> {
+/// Takes one application of a limited fault, atomically: true when this call got one (the count
+/// was still positive and the fault unexpired), false when it was used up, expired or deleted.
+///
+/// The decrement and the check are one statement (`UPDATE … WHERE remaining > 0 RETURNING`), so
+/// concurrent calls, in this process or others, never take more applications than were scripted;
+/// a copy of the fault read earlier says only that it *may* apply.
+pub async fn consume(db: &Db, tenant: &Tenant, id: &str) -> Result<bool> {
     let _w = db.write_guard().await?;
-    sqlx::query("UPDATE sandbox_faults SET remaining = remaining - 1 WHERE id = $1 AND owner_id = $2 AND env = $3 AND remaining > 0")
-        .bind(id)
-        .bind(&tenant.owner_id)
-        .bind(tenant.env.as_str())
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    let row = sqlx::query(
+        "UPDATE sandbox_faults SET remaining = remaining - 1 \
+         WHERE id = $1 AND owner_id = $2 AND env = $3 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $4) \
+         RETURNING remaining",
+    )
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(now_ms())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.is_some())
 }
 
 /// Deletes one fault (`None` id: all of the tenant's). Returns how many were deleted.

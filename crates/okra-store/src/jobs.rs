@@ -9,9 +9,12 @@
 //!   only act when the caller still holds the lease token, so a worker that lost its lease cannot
 //!   overwrite the outcome of the worker that took the job over.
 //! * Failures are retried with exponential backoff until `max_attempts`, then the job is `failed`.
+//! * Every time here is the DATABASE's clock ([`now_sql`]), never the process's: workers on hosts
+//!   whose clocks disagree still agree on when a lease ran out or a retry is due, because one clock
+//!   writes `lease_until`/`run_at` and the same clock compares them.
+//! * [`prune`] deletes finished jobs (`done`, `failed`) past a retention, in bounded batches.
 
 use okra_core::id::new_id;
-use okra_core::time::now_ms;
 use rand::Rng;
 use sqlx::{AnyConnection, Row};
 
@@ -29,8 +32,8 @@ pub struct NewJob {
     pub owner_id: Option<String>,
     /// Environment, if any.
     pub env: Option<String>,
-    /// Earliest start (ms); `None` means now.
-    pub run_at: Option<i64>,
+    /// Delay before the first run (ms, counted on the database's clock); 0 means now.
+    pub delay_ms: i64,
     /// Attempts before the job is marked failed.
     pub max_attempts: i64,
 }
@@ -43,7 +46,7 @@ impl NewJob {
             payload,
             owner_id: None,
             env: None,
-            run_at: None,
+            delay_ms: 0,
             max_attempts: 8,
         }
     }
@@ -83,22 +86,41 @@ pub struct JobState {
     pub run_at: i64,
 }
 
+/// The database's "now" in epoch milliseconds, as an SQL expression for `backend`.
+///
+/// PostgreSQL's `now()` is the transaction's start (stable within a statement); SQLite's `'now'`
+/// is fixed for the duration of one statement. Either way one statement compares against a single
+/// instant, and every process sharing the database uses the same clock.
+pub fn now_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+    }
+}
+
+fn backend_of(conn: &AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
 /// Writes a job on `conn` (inside the caller's transaction). Returns its id.
 pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob) -> Result<String> {
     let id = new_id();
-    let now = now_ms();
-    sqlx::query(
+    let now = now_sql(backend_of(conn));
+    sqlx::query(&format!(
         "INSERT INTO jobs (id, kind, payload, owner_id, env, status, run_at, attempts, max_attempts, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6, 0, $7, $8, $8)",
-    )
+         VALUES ($1, $2, $3, $4, $5, 'queued', {now} + $6, 0, $7, {now}, {now})"
+    ))
     .bind(&id)
     .bind(&job.kind)
     .bind(job.payload.to_string())
     .bind(job.owner_id.as_deref())
     .bind(job.env.as_deref())
-    .bind(job.run_at.unwrap_or(now))
+    .bind(job.delay_ms.max(0))
     .bind(job.max_attempts.max(1))
-    .bind(now)
     .execute(conn)
     .await?;
     Ok(id)
@@ -106,24 +128,23 @@ pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob) -> Result<String> {
 
 /// Claims one due job (queued and due, or running with an expired lease) for `lease_ms`.
 pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
-    let now = now_ms();
     let token = new_id();
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    let now = now_sql(db.backend());
     let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, lease_token = $2, updated_at = $3 \
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = {now} + $1, lease_token = $2, updated_at = {now} \
          WHERE id = (SELECT id FROM jobs \
-                     WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND lease_until < $3) \
+                     WHERE (status = 'queued' AND run_at <= {now}) OR (status = 'running' AND lease_until < {now}) \
                      ORDER BY run_at, id LIMIT 1 {lock}) \
          RETURNING id, kind, payload, owner_id, env, attempts, max_attempts"
     );
     let _w = db.write_guard().await?;
     let row = sqlx::query(&sql)
-        .bind(now + lease_ms)
+        .bind(lease_ms)
         .bind(&token)
-        .bind(now)
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
@@ -140,15 +161,14 @@ pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
     }))
 }
 
-/// Extends the lease of a running job. False when the lease was lost.
+/// Extends the lease of a running job to `lease_ms` from now. False when the lease was lost.
 pub async fn heartbeat(db: &Db, job: &ClaimedJob, lease_ms: i64) -> Result<bool> {
+    let now = now_sql(db.backend());
     let _w = db.write_guard().await?;
-    let now = now_ms();
-    let r = sqlx::query(
-        "UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_token = $4 AND status = 'running'",
-    )
-    .bind(now + lease_ms)
-    .bind(now)
+    let r = sqlx::query(&format!(
+        "UPDATE jobs SET lease_until = {now} + $1, updated_at = {now} WHERE id = $2 AND lease_token = $3 AND status = 'running'"
+    ))
+    .bind(lease_ms)
     .bind(&job.id)
     .bind(&job.lease_token)
     .execute(db.pool())
@@ -158,12 +178,12 @@ pub async fn heartbeat(db: &Db, job: &ClaimedJob, lease_ms: i64) -> Result<bool>
 
 /// Marks a job done. False when the caller no longer held the lease (the outcome is ignored).
 pub async fn complete(db: &Db, job: &ClaimedJob) -> Result<bool> {
+    let now = now_sql(db.backend());
     let _w = db.write_guard().await?;
-    let r = sqlx::query(
-        "UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = $1 \
-         WHERE id = $2 AND lease_token = $3 AND status = 'running'",
-    )
-    .bind(now_ms())
+    let r = sqlx::query(&format!(
+        "UPDATE jobs SET status = 'done', lease_until = NULL, lease_token = NULL, last_error = NULL, updated_at = {now} \
+         WHERE id = $1 AND lease_token = $2 AND status = 'running'"
+    ))
     .bind(&job.id)
     .bind(&job.lease_token)
     .execute(db.pool())
@@ -187,27 +207,44 @@ pub async fn fail(
     error: &str,
     retry_in_ms: Option<i64>,
 ) -> Result<bool> {
-    let now = now_ms();
     let retry = retry_in_ms.filter(|_| job.attempt < job.max_attempts);
-    let (status, run_at) = match retry {
-        Some(ms) => ("queued", now + ms),
-        None => ("failed", now),
+    let (status, delay) = match retry {
+        Some(ms) => ("queued", ms.max(0)),
+        None => ("failed", 0),
     };
     let error: String = error.chars().take(2000).collect();
+    let now = now_sql(db.backend());
     let _w = db.write_guard().await?;
-    let r = sqlx::query(
-        "UPDATE jobs SET status = $1, run_at = $2, last_error = $3, lease_until = NULL, lease_token = NULL, updated_at = $4 \
-         WHERE id = $5 AND lease_token = $6 AND status = 'running'",
-    )
+    let r = sqlx::query(&format!(
+        "UPDATE jobs SET status = $1, run_at = {now} + $2, last_error = $3, lease_until = NULL, lease_token = NULL, updated_at = {now} \
+         WHERE id = $4 AND lease_token = $5 AND status = 'running'"
+    ))
     .bind(status)
-    .bind(run_at)
+    .bind(delay)
     .bind(error)
-    .bind(now)
     .bind(&job.id)
     .bind(&job.lease_token)
     .execute(db.pool())
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Deletes up to `batch` finished jobs (`done`, or `failed` for good) whose last change is older
+/// than `retention_ms` on the database's clock. Returns how many were deleted; call again while
+/// it returns `batch` (small batches keep each write transaction, and SQLite's lock, short).
+/// Queued and running jobs are never deleted, however old.
+pub async fn prune(db: &Db, retention_ms: i64, batch: i64) -> Result<u64> {
+    let now = now_sql(db.backend());
+    let _w = db.write_guard().await?;
+    let r = sqlx::query(&format!(
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs \
+         WHERE status IN ('done', 'failed') AND updated_at < {now} - $1 LIMIT $2)"
+    ))
+    .bind(retention_ms.max(0))
+    .bind(batch.max(1))
+    .execute(db.pool())
+    .await?;
+    Ok(r.rows_affected())
 }
 
 /// The state of one job.

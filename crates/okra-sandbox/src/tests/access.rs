@@ -245,3 +245,40 @@ fn registry_fault_triggers() {
     assert!(bvn.ends_with("00"));
     assert!(now(net.lookup_bvn(&bvn)).unwrap().watch_listed);
 }
+
+/// Identifiers from clients are arbitrary UTF-8: non-ASCII and short values are "not found" on
+/// every bank and registry path, never a panic (issue 7: `"00000012é"` sliced inside the `é`).
+#[test]
+fn malformed_identifiers_are_not_found_on_every_path() {
+    let net = network();
+    let gtb = "guaranty-trust-bank";
+    for bad in [
+        "00000012é",
+        "000000éé",
+        "0000004٠",
+        "",
+        "0",
+        "000000408",
+        "é",
+        "00000040811",
+    ] {
+        assert_eq!(
+            now(net.resolve_nuban(gtb, bad)),
+            Err(SourceError::NotFound),
+            "{bad:?}"
+        );
+        assert!(now(net.name_enquiry(gtb, bad)).is_err(), "{bad:?}");
+        assert!(now(net.balance(gtb, bad)).is_err(), "{bad:?}");
+        assert!(now(net.balance(gtb, &format!("{gtb}:{bad}"))).is_err());
+        assert!(net.account_by_nuban(gtb, bad).is_none());
+        assert!(net.account_by_nuban("opay", bad).is_none());
+    }
+    for bad in ["22000000é", "2200000040é", "", "22", "é"] {
+        assert!(now(net.lookup_bvn(bad)).is_err(), "{bad:?}");
+        assert!(net.person_by_bvn(bad).is_none());
+    }
+    for bad in ["0803123456é", "080312345é", "0803é", ""] {
+        assert!(net.person_by_phone(bad).is_none(), "{bad:?}");
+    }
+    assert!(net.photo_svg("12345678901é").is_none());
+}

@@ -81,10 +81,6 @@ fn to_api(f: StoredFault) -> Fault {
     }
 }
 
-fn digits(value: &str, len: usize) -> bool {
-    value.len() == len && value.bytes().all(|c| c.is_ascii_digit())
-}
-
 /// Scripts a fault from a request body.
 pub async fn create(state: &AppState, tenant: &Tenant, body: &Body) -> ApiResult<Fault> {
     let kind = body.req_str(&["type", "kind"])?;
@@ -104,12 +100,12 @@ pub async fn create(state: &AppState, tenant: &Tenant, body: &Body) -> ApiResult
     let bvn = body.opt_str(&["bvn"])?;
     let nuban = body.opt_str(&["nuban"])?;
     if let Some(b) = &bvn {
-        if !digits(b, 11) {
+        if !okra_core::digits::is_bvn_shaped(b) {
             return Err(Invalid("`bvn` must be 11 digits".into()).into());
         }
     }
     if let Some(n) = &nuban {
-        if !digits(n, 10) {
+        if !okra_core::digits::is_nuban_shaped(n) {
             return Err(Invalid("`nuban` must be a valid 10-digit NUBAN".into()).into());
         }
         if bank_id.is_none() {

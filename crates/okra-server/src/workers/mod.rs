@@ -1,6 +1,7 @@
 //! Background workers: claim due jobs from the queue (okra-store/src/jobs.rs), run their handler
-//! under a lease that a heartbeat keeps alive, and record the outcome. Handlers must be
-//! idempotent: a job may run again after its worker died mid-way.
+//! under a lease that a heartbeat keeps alive and within `job_timeout_secs` (`attempt`), record the
+//! outcome, and delete finished jobs past `job_retention_hours` (`prune`). Handlers must be
+//! idempotent: a job may run again after its worker died mid-way or its attempt timed out.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use okra_store::jobs::{self, ClaimedJob};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::app::AppState;
 
@@ -62,7 +64,7 @@ impl Registry {
         );
     }
 
-    fn get(&self, kind: &str) -> Option<Handler> {
+    pub(crate) fn get(&self, kind: &str) -> Option<Handler> {
         self.handlers.get(kind).cloned()
     }
 }
@@ -72,7 +74,8 @@ pub fn registry() -> Registry {
     Registry::default()
 }
 
-/// Runs `concurrency` worker loops until `shutdown`; each finishes the job it holds before exiting.
+/// Runs `concurrency` worker loops and the pruner of finished jobs until `shutdown`; each loop
+/// finishes the job it holds (within the job timeout) before exiting.
 pub async fn run(
     state: AppState,
     registry: Arc<Registry>,
@@ -81,28 +84,22 @@ pub async fn run(
 ) {
     let mut loops = tokio::task::JoinSet::new();
     for n in 0..concurrency {
-        loops.spawn(worker_loop(
-            n,
-            state.clone(),
-            registry.clone(),
-            shutdown.clone(),
-        ));
+        loops.spawn(
+            worker_loop(state.clone(), registry.clone(), shutdown.clone())
+                .instrument(tracing::info_span!("worker", worker = n)),
+        );
     }
+    loops.spawn(prune::prune_loop(state.clone(), shutdown.clone()));
     while loops.join_next().await.is_some() {}
     tracing::info!("workers stopped");
 }
 
-async fn worker_loop(
-    n: usize,
-    state: AppState,
-    registry: Arc<Registry>,
-    shutdown: CancellationToken,
-) {
+async fn worker_loop(state: AppState, registry: Arc<Registry>, shutdown: CancellationToken) {
     let poll = Duration::from_millis(state.config.job_poll_ms);
     let lease_ms = (state.config.job_lease_secs * 1000) as i64;
     while !shutdown.is_cancelled() {
         match jobs::claim(&state.db, lease_ms).await {
-            Ok(Some(job)) => run_one(&state, &registry, job, lease_ms).await,
+            Ok(Some(job)) => attempt::run_one(&state, &registry, job, lease_ms).await,
             Ok(None) => {
                 tokio::select! {
                     _ = tokio::time::sleep(poll) => {}
@@ -111,7 +108,7 @@ async fn worker_loop(
                 }
             }
             Err(e) => {
-                tracing::warn!(worker = n, error = %e, "claiming a job failed");
+                tracing::warn!(error = %e, "claiming a job failed");
                 tokio::select! {
                     _ = tokio::time::sleep(poll) => {}
                     _ = shutdown.cancelled() => {}
@@ -121,61 +118,5 @@ async fn worker_loop(
     }
 }
 
-async fn run_one(state: &AppState, registry: &Registry, job: ClaimedJob, lease_ms: i64) {
-    let span =
-        tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempt);
-    let _enter = span.enter();
-    if job.attempt > job.max_attempts {
-        // Its lease expired more often than it may be tried: a worker keeps dying on it.
-        let _ = jobs::fail(&state.db, &job, "lease expired on every attempt", None).await;
-        tracing::warn!("job abandoned after its lease expired on every attempt");
-        return;
-    }
-    let Some(handler) = registry.get(&job.kind) else {
-        let _ = jobs::fail(&state.db, &job, "no handler for this job kind", None).await;
-        tracing::error!("no handler for job kind");
-        return;
-    };
-    // Keep the lease while the handler runs.
-    let beat = {
-        let db = state.db.clone();
-        let job = job.clone();
-        tokio::spawn(async move {
-            let every = Duration::from_millis((lease_ms / 3).max(50) as u64);
-            loop {
-                tokio::time::sleep(every).await;
-                match jobs::heartbeat(&db, &job, lease_ms).await {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => tracing::warn!(error = %e, "job heartbeat failed"),
-                }
-            }
-        })
-    };
-    // A panicking handler is a failed attempt, not a dead worker.
-    let outcome = tokio::spawn(handler(state.clone(), job.clone())).await;
-    beat.abort();
-    let result = match outcome {
-        Ok(r) => r,
-        Err(_) => Err(JobError::retry("handler panicked")),
-    };
-    let recorded = match &result {
-        Ok(()) => jobs::complete(&state.db, &job).await,
-        Err(e) => {
-            let delay = e.retry.then(|| {
-                jobs::backoff_ms(
-                    job.attempt,
-                    state.config.job_backoff_base_ms as i64,
-                    state.config.job_backoff_max_ms as i64,
-                )
-            });
-            jobs::fail(&state.db, &job, &e.message, delay).await
-        }
-    };
-    match (result, recorded) {
-        (Ok(()), Ok(true)) => tracing::debug!("job done"),
-        (Err(e), Ok(true)) => tracing::warn!(error = %e.message, retry = e.retry, "job failed"),
-        (_, Ok(false)) => tracing::warn!("job lease was lost before the outcome was recorded"),
-        (_, Err(e)) => tracing::error!(error = %e, "recording the job outcome failed"),
-    }
-}
+mod attempt;
+mod prune;

@@ -1,4 +1,5 @@
-//! The job queue: outbox enqueue, exclusive claims, leases, retries and graceful shutdown.
+//! The job queue: outbox enqueue, exclusive claims, leases, retries, timeouts, pruning and
+//! graceful shutdown. Claims across processes and clock skew: `job_claimers.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -67,33 +68,6 @@ async fn enqueue_is_part_of_the_callers_transaction(b: Backend) {
         jobs::state(&s.db, &id).await.unwrap().unwrap().status,
         "queued"
     );
-    s.stop().await;
-}
-
-async fn concurrent_claims_never_share_a_job(b: Backend) {
-    let s = server_without_workers(b).await;
-    let mut all = HashSet::new();
-    for i in 0..40 {
-        all.insert(enqueue(&s, "test.noop", json!({"i": i})).await);
-    }
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let db = s.db.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut mine = Vec::new();
-            while let Some(job) = jobs::claim(&db, 60_000).await.unwrap() {
-                mine.push(job.id);
-            }
-            mine
-        }));
-    }
-    let mut claimed = Vec::new();
-    for t in tasks {
-        claimed.extend(t.await.unwrap());
-    }
-    let unique: HashSet<_> = claimed.iter().cloned().collect();
-    assert_eq!(claimed.len(), 40, "every job claimed once");
-    assert_eq!(unique, all);
     s.stop().await;
 }
 
@@ -267,9 +241,160 @@ async fn shutdown_finishes_the_job_in_flight(b: Backend) {
     s.stop().await;
 }
 
+/// Tells a test when the handler future holding it is dropped (cancelled).
+struct DropSignal(Arc<tokio::sync::Notify>);
+
+impl Drop for DropSignal {
+    fn drop(&mut self) {
+        self.0.notify_one();
+    }
+}
+
+async fn a_hung_job_is_cancelled_at_its_timeout_and_taken_over(b: Backend) {
+    let s = TestServer::start_with(
+        b,
+        |c| {
+            c.role = okra_server::config::Role::Api;
+            c.job_timeout_secs = 1;
+            c.job_lease_secs = 1;
+            c.job_backoff_base_ms = 20;
+        },
+        Registry::default(),
+    )
+    .await;
+    let started: Arc<tokio::sync::Notify> = Arc::default();
+    let dropped: Arc<tokio::sync::Notify> = Arc::default();
+    let mut hangs = Registry::default();
+    {
+        let (started, dropped) = (started.clone(), dropped.clone());
+        hangs.register("test.hangs", move |_s, _j| {
+            let (started, dropped) = (started.clone(), dropped.clone());
+            async move {
+                let _signal = DropSignal(dropped);
+                started.notify_one();
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+    }
+    let id = enqueue(&s, "test.hangs", json!({})).await;
+    let stop_a = CancellationToken::new();
+    let a = tokio::spawn(workers::run(
+        s.state().clone(),
+        Arc::new(hangs),
+        1,
+        stop_a.clone(),
+    ));
+    tokio::time::timeout(Duration::from_secs(10), started.notified())
+        .await
+        .expect("the handler started");
+    // Worker A may only finish its job in flight, which never ends by itself: the job timeout
+    // must end it (and with it the heartbeat that kept its lease).
+    stop_a.cancel();
+    tokio::time::timeout(Duration::from_secs(10), a)
+        .await
+        .expect("a hung handler held its worker (and lease) past the job timeout")
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), dropped.notified())
+        .await
+        .expect("the hung handler was cancelled");
+    let st = jobs::state(&s.db, &id).await.unwrap().unwrap();
+    assert_eq!(
+        (st.status.as_str(), st.attempts, st.last_error.as_deref()),
+        ("queued", 1, Some("timed out after 1 s")),
+        "a timed-out attempt is a failed attempt, retried"
+    );
+    // Another worker takes the job over.
+    let mut ok = Registry::default();
+    ok.register("test.hangs", |_s, _j| async { Ok(()) });
+    let stop_b = CancellationToken::new();
+    let b2 = tokio::spawn(workers::run(
+        s.state().clone(),
+        Arc::new(ok),
+        1,
+        stop_b.clone(),
+    ));
+    let st = wait_for_status(&s, &id, "done", Duration::from_secs(10)).await;
+    assert_eq!(st.attempts, 2);
+    stop_b.cancel();
+    b2.await.unwrap();
+    s.stop().await;
+}
+
+/// Puts a job in `status`, last changed `hours_ago`, and not due again for a day.
+async fn age(s: &TestServer, id: &str, status: &str, hours_ago: i64) {
+    let now = okra_core::time::now_ms();
+    sqlx::query("UPDATE jobs SET status = $1, updated_at = $2, run_at = $3 WHERE id = $4")
+        .bind(status)
+        .bind(now - hours_ago * 3_600_000)
+        .bind(now + 86_400_000)
+        .bind(id)
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+}
+
+async fn pruning_removes_only_old_finished_jobs(b: Backend) {
+    let s = server_without_workers(b).await;
+    let mut kept = Vec::new();
+    let mut old_finished = Vec::new();
+    for (status, hours_ago) in [
+        ("done", 100),
+        ("failed", 100),
+        ("queued", 100),
+        ("running", 100),
+        ("done", 1),
+        ("failed", 71),
+    ] {
+        let id = enqueue(&s, "test.noop", json!({})).await;
+        age(&s, &id, status, hours_ago).await;
+        if hours_ago > 72 && (status == "done" || status == "failed") {
+            old_finished.push(id);
+        } else {
+            kept.push(id);
+        }
+    }
+    // The store: only finished jobs past the retention, in batches.
+    let retention = 72 * 3_600_000;
+    assert_eq!(jobs::prune(&s.db, retention, 1).await.unwrap(), 1);
+    assert_eq!(jobs::prune(&s.db, retention, 10).await.unwrap(), 1);
+    assert_eq!(jobs::prune(&s.db, retention, 10).await.unwrap(), 0);
+    for id in &old_finished {
+        assert!(jobs::state(&s.db, id).await.unwrap().is_none(), "{id}");
+    }
+    for id in &kept {
+        assert!(jobs::state(&s.db, id).await.unwrap().is_some(), "{id}");
+    }
+    // The workers prune on their own (at start, then periodically) with `job_retention_hours`.
+    let stale = enqueue(&s, "test.noop", json!({})).await;
+    age(&s, &stale, "done", 73).await;
+    let stop = CancellationToken::new();
+    let pool = tokio::spawn(workers::run(
+        s.state().clone(),
+        Arc::new(Registry::default()),
+        1,
+        stop.clone(),
+    ));
+    let start = Instant::now();
+    while jobs::state(&s.db, &stale).await.unwrap().is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "workers did not prune"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    pool.await.unwrap();
+    for id in &kept {
+        assert!(jobs::state(&s.db, id).await.unwrap().is_some(), "{id}");
+    }
+    s.stop().await;
+}
+
 backend_tests!(
     enqueue_is_part_of_the_callers_transaction,
-    concurrent_claims_never_share_a_job,
+    a_hung_job_is_cancelled_at_its_timeout_and_taken_over,
+    pruning_removes_only_old_finished_jobs,
     two_workers_never_run_the_same_job_at_once,
     a_job_whose_worker_died_is_taken_over_after_its_lease,
     failures_retry_with_backoff_then_give_up,

@@ -125,6 +125,7 @@ pub fn to_api_error(e: SourceError) -> ApiError {
     }
 }
 
+mod scripted;
 mod tenant;
 
 pub use tenant::TenantSource;

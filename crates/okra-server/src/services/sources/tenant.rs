@@ -10,9 +10,9 @@ use okra_core::source::{
 };
 use okra_core::Environment;
 use okra_sandbox::{Lookup, Network, Person, PersonSpec};
-use okra_store::faults::Fault;
 use okra_store::Tenant;
 
+use super::scripted::{ScriptedFaults, Target};
 use super::SourceSet;
 use crate::app::AppState;
 use crate::http::error::ApiResult;
@@ -20,18 +20,10 @@ use crate::http::error::ApiResult;
 /// A tenant's view of its environment's sources, with its scripted faults applied.
 pub struct TenantSource {
     set: SourceSet,
-    faults: Vec<Fault>,
+    faults: ScriptedFaults,
     timeout: Duration,
     state: AppState,
     tenant: Tenant,
-}
-
-/// What a call is about, for matching faults.
-#[derive(Default)]
-struct Target {
-    bank: Option<String>,
-    /// Blind index of the BVN or (bank, NUBAN).
-    idx: Option<String>,
 }
 
 impl TenantSource {
@@ -43,33 +35,15 @@ impl TenantSource {
         };
         Ok(TenantSource {
             set: state.sources.for_env(tenant.env).clone(),
-            faults,
+            faults: ScriptedFaults::new(state.db.clone(), tenant.clone(), faults),
             timeout: Duration::from_millis(state.config.source_timeout_ms),
             state: state.clone(),
             tenant: tenant.clone(),
         })
     }
 
-    fn find(&self, kinds: &[&str], target: &Target) -> Option<&Fault> {
-        self.faults.iter().find(|f| {
-            kinds.contains(&f.fault.kind.as_str())
-                && f.fault
-                    .bank_id
-                    .as_ref()
-                    .is_none_or(|b| target.bank.as_deref() == Some(b.as_str()))
-                && f.fault
-                    .target_idx
-                    .as_ref()
-                    .is_none_or(|t| target.idx.as_deref() == Some(t.as_str()))
-        })
-    }
-
-    async fn take(&self, kinds: &[&str], target: &Target) -> Option<Fault> {
-        let fault = self.find(kinds, target)?.clone();
-        if fault.fault.remaining.is_some() {
-            let _ = okra_store::faults::consume(&self.state.db, &self.tenant, &fault.id).await;
-        }
-        Some(fault)
+    async fn take(&self, kinds: &[&str], target: &Target) -> Option<okra_store::faults::Fault> {
+        self.faults.take(kinds, target).await
     }
 
     /// Applies outage faults and slowness, then runs `op` within the source timeout.
@@ -79,8 +53,7 @@ impl TenantSource {
         extra_delay: Option<Duration>,
         op: impl Future<Output = Result<T, SourceError>>,
     ) -> Result<T, SourceError> {
-        if let Some(f) = self.take(&["bank_down"], target).await {
-            let _ = f;
+        if self.take(&["bank_down"], target).await.is_some() {
             return Err(SourceError::BankUnavailable);
         }
         if self.take(&["timeout"], target).await.is_some() {
