@@ -3,10 +3,13 @@
 
 mod common;
 
+mod atomic_writes;
 mod auth;
 mod availability;
 mod banks;
+mod binary;
 mod cli;
+mod concurrent_writers;
 mod connector;
 mod customers;
 mod errors;
