@@ -30,7 +30,7 @@ use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerPii, NewCustomer};
 use okra_store::identities::{IdentityPii, IdentityProfile, Photo};
 use okra_store::records::NewRecord;
-use okra_store::{Backend, Db, Tenant};
+use okra_store::{Backend, Db, StoreError, Tenant};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -176,7 +176,7 @@ pub async fn load(
         .map(|rows| async move {
             let people = rows?;
             let n = people.len() as u64;
-            let (linked, rows) = write(db, tenant, people).await?;
+            let (linked, rows) = write_retrying(db, tenant, &people).await?;
             anyhow::Ok((n, linked, rows))
         })
         .buffer_unordered(writers));
@@ -236,9 +236,41 @@ impl PersonRows {
     }
 }
 
+/// Attempts at one batch while the database stays busy (each attempt waits up to the configured
+/// busy timeout for the write lock), so a server writing to the same SQLite file delays the load
+/// instead of failing it.
+const BUSY_ATTEMPTS: u32 = 10;
+/// Pause after each SQLite batch. The load has its next batch ready at once; without a pause the
+/// other processes polling for the write lock (every 2 ms, see `okra_store::Db::begin`) would
+/// almost never find it free and their requests would run out of busy wait. 10 ms per batch of
+/// a few hundred milliseconds costs the load a few percent.
+const SQLITE_YIELD: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// [`write`], again while the database is busy; then lets other writers in (SQLite).
+async fn write_retrying(
+    db: &Db,
+    tenant: &Tenant,
+    people: &[PersonRows],
+) -> anyhow::Result<(u64, u64)> {
+    let mut attempt = 1;
+    let written = loop {
+        match write(db, tenant, people).await {
+            Err(StoreError::Busy(why)) if attempt < BUSY_ATTEMPTS => {
+                tracing::warn!(attempt, %why, "database busy; retrying the batch");
+                attempt += 1;
+            }
+            other => break other.context("writing a batch")?,
+        }
+    };
+    if db.backend() == Backend::Sqlite {
+        tokio::time::sleep(SQLITE_YIELD).await;
+    }
+    Ok(written)
+}
+
 /// Writes one batch in one transaction, skipping people the owner already has. Returns (people
 /// linked, rows written).
-async fn write(db: &Db, tenant: &Tenant, people: Vec<PersonRows>) -> anyhow::Result<(u64, u64)> {
+async fn write(db: &Db, tenant: &Tenant, people: &[PersonRows]) -> Result<(u64, u64), StoreError> {
     let mut tx = db.begin().await?;
     bulk::tune_connection(tx.conn()).await?;
     let existing = {
@@ -255,11 +287,11 @@ async fn write(db: &Db, tenant: &Tenant, people: Vec<PersonRows>) -> anyhow::Res
         if !existing.is_empty() && p.already_present(&existing) {
             continue;
         }
-        customers.push(p.customer);
-        records.extend(p.records);
-        identities.extend(p.identities);
-        accounts.extend(p.accounts);
-        balances.extend(p.balances);
+        customers.push(&p.customer);
+        records.extend(&p.records);
+        identities.extend(&p.identities);
+        accounts.extend(&p.accounts);
+        balances.extend(&p.balances);
     }
     // Parents before children: the foreign keys are checked per statement.
     bulk::insert_customers(tx.conn(), tenant, &customers).await?;
