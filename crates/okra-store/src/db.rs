@@ -338,4 +338,33 @@ mod tests {
             .unwrap();
         assert_eq!(n, 0);
     }
+
+    #[tokio::test]
+    async fn a_writer_of_another_process_makes_begin_wait_then_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite_url(&dir.path().join("t.db"));
+        let options = DbOptions {
+            busy_timeout: Duration::from_millis(300),
+            ..DbOptions::default()
+        };
+        // Two handles are two processes as far as SQLite's locks are concerned.
+        let (one, other) = (
+            Db::connect(&url, &options).await.unwrap(),
+            Db::connect(&url, &options).await.unwrap(),
+        );
+        one.migrate().await.unwrap();
+        let held = other.begin().await.unwrap();
+        match one.begin().await {
+            Err(StoreError::Busy(_)) => {}
+            Err(e) => panic!("expected Busy, got {e}"),
+            Ok(_) => panic!("two writers at once"),
+        }
+        drop(held);
+        one.begin()
+            .await
+            .expect("free again")
+            .commit()
+            .await
+            .unwrap();
+    }
 }

@@ -30,3 +30,36 @@ pub async fn take(conn: &mut AnyConnection, name: &str, start: i64, count: i64) 
     .await?;
     Ok(next - count)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::db::{sqlite_url, Db, DbOptions};
+
+    #[tokio::test]
+    async fn takes_consecutive_ranges_and_a_rollback_gives_them_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite_url(&dir.path().join("t.db"));
+        let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let take = |count| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                let first = super::take(tx.conn(), "s", 100, count).await.unwrap();
+                (tx, first)
+            }
+        };
+        let (tx, first) = take(3).await;
+        tx.commit().await.unwrap();
+        assert_eq!(first, 100, "a new sequence starts at `start`");
+        let (tx, first) = take(2).await;
+        tx.commit().await.unwrap();
+        assert_eq!(first, 103);
+        let (tx, first) = take(5).await;
+        drop(tx);
+        assert_eq!(first, 105);
+        let (tx, first) = take(1).await;
+        tx.commit().await.unwrap();
+        assert_eq!(first, 105, "rolled-back values are handed out again");
+    }
+}
