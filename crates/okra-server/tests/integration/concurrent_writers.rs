@@ -94,7 +94,8 @@ async fn two_servers_and_a_load_share_one_sqlite_file() {
     for _ in 0..2 {
         let mut c = binary::command(dir.path(), &None);
         c.args(["serve", "--listen", "127.0.0.1:0"])
-            .env("OKRA_RATE_LIMIT_PER_MINUTE", "0")
+            // A limit nobody reaches, so the limiter's once-a-second database sync still writes.
+            .env("OKRA_RATE_LIMIT_PER_MINUTE", "1000000")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
@@ -137,7 +138,8 @@ async fn two_servers_and_a_load_share_one_sqlite_file() {
 async fn concurrent_creates_make_distinct_people(b: Backend) {
     let s = TestServer::start_with(
         b,
-        |c| c.rate_limit_per_minute = 0,
+        // A limit nobody reaches, so the limiter's database sync still writes.
+        |c| c.rate_limit_per_minute = 1_000_000,
         okra_server::workers::Registry::default(),
     )
     .await;
