@@ -98,6 +98,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let options = DbOptions {
         max_connections: config.db_max_connections,
         acquire_timeout: std::time::Duration::from_millis(config.db_acquire_timeout_ms),
+        busy_timeout: std::time::Duration::from_millis(config.db_busy_timeout_ms),
         ..DbOptions::default()
     };
     Db::connect(&config.effective_database_url(), &options)

@@ -79,6 +79,9 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Longest wait for a database connection before answering 503, in milliseconds.
     pub db_acquire_timeout_ms: u64,
+    /// Longest wait of an SQLite writer for the write lock held by another writer (of this or
+    /// another process) before answering 503, in milliseconds.
+    pub db_busy_timeout_ms: u64,
     /// Largest number of database connections per process.
     pub db_max_connections: u32,
     /// Jobs one worker process runs at once.
@@ -150,6 +153,7 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             db_acquire_timeout_ms: 2000,
+            db_busy_timeout_ms: 5000,
             db_max_connections: 16,
             worker_concurrency: 4,
             job_lease_secs: 30,
@@ -217,7 +221,10 @@ impl Config {
         if self.body_limit_bytes < 1024 {
             anyhow::bail!("body_limit_bytes must be at least 1024");
         }
-        if self.request_timeout_secs == 0 || self.db_acquire_timeout_ms == 0 {
+        if self.request_timeout_secs == 0
+            || self.db_acquire_timeout_ms == 0
+            || self.db_busy_timeout_ms == 0
+        {
             anyhow::bail!("timeouts must be positive");
         }
         if self.header_read_timeout_secs == 0 {

@@ -9,6 +9,7 @@
 //! Ids are chosen by the caller, so related rows of one batch can refer to each other before any
 //! of them is written.
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 
 use serde_json::Value;
@@ -72,6 +73,21 @@ impl CustomerRow {
     /// The BVN blind index (what the unique index `customers_bvn` holds), if any.
     pub fn bvn_idx(&self) -> Option<&str> {
         self.bvn_idx.as_deref()
+    }
+
+    /// The login blind index (what the unique index `customers_sandbox_login` holds), if any.
+    pub fn sandbox_login_idx(&self) -> Option<&str> {
+        self.sandbox_login_idx.as_deref()
+    }
+
+    /// The customer's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The customer as given to [`CustomerRow::new`].
+    pub fn customer(&self) -> &NewCustomer {
+        &self.new
     }
 }
 
@@ -284,13 +300,14 @@ async fn insert_rows<'r, R>(
 }
 
 /// Inserts customers on `conn` (inside the caller's transaction).
-pub async fn insert_customers(
+pub async fn insert_customers<R: Borrow<CustomerRow>>(
     conn: &mut AnyConnection,
     tenant: &Tenant,
-    rows: &[CustomerRow],
+    rows: &[R],
 ) -> Result<()> {
     let head = "INSERT INTO customers (owner_id, env, id, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, sandbox_login_idx, sandbox_person, created_at, last_updated)";
     insert_rows(conn, tenant, head, 13, rows, |q, r| {
+        let r = r.borrow();
         q.bind(r.id.as_str())
             .bind(r.new.name.as_str())
             .bind(r.bvn_idx.as_deref())
@@ -307,13 +324,14 @@ pub async fn insert_customers(
 }
 
 /// Inserts records and their option rows on `conn`.
-pub async fn insert_records(
+pub async fn insert_records<R: Borrow<RecordRow>>(
     conn: &mut AnyConnection,
     tenant: &Tenant,
-    rows: &[RecordRow],
+    rows: &[R],
 ) -> Result<()> {
     let head = "INSERT INTO records (owner_id, env, id, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, created_at, last_updated)";
     insert_rows(conn, tenant, head, 15, rows, |q, r| {
+        let r = r.borrow();
         q.bind(r.id.as_str())
             .bind(r.new.customer_id.as_str())
             .bind(r.new.bank_id.as_str())
@@ -332,6 +350,7 @@ pub async fn insert_records(
     let options: Vec<(&str, &str, String)> = rows
         .iter()
         .flat_map(|r| {
+            let r = r.borrow();
             r.new
                 .options
                 .iter()
@@ -346,13 +365,14 @@ pub async fn insert_records(
 }
 
 /// Inserts accounts on `conn`.
-pub async fn insert_accounts(
+pub async fn insert_accounts<R: Borrow<AccountRow>>(
     conn: &mut AnyConnection,
     tenant: &Tenant,
-    rows: &[AccountRow],
+    rows: &[R],
 ) -> Result<()> {
     let head = "INSERT INTO accounts (owner_id, env, id, customer_id, bank_id, record_id, name, nuban_enc, nuban_idx, type, currency, connected, created_at, last_updated)";
     insert_rows(conn, tenant, head, 14, rows, |q, r| {
+        let r = r.borrow();
         q.bind(r.id.as_str())
             .bind(r.new.customer_id.as_str())
             .bind(r.new.bank_id.as_str())
@@ -370,15 +390,16 @@ pub async fn insert_accounts(
 }
 
 /// Inserts identities on `conn`.
-pub async fn insert_identities(
+pub async fn insert_identities<R: Borrow<IdentityRow>>(
     conn: &mut AnyConnection,
     tenant: &Tenant,
-    rows: &[IdentityRow],
+    rows: &[R],
 ) -> Result<()> {
     let head = "INSERT INTO identities (owner_id, env, id, customer_id, record_id, bvn_idx, nin_idx, firstname, middlename, lastname, fullname, gender, nationality, \
          lga_of_origin, lga_of_residence, state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, \
          enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated)";
     insert_rows(conn, tenant, head, 29, rows, |q, r| {
+        let r = r.borrow();
         let p = &r.profile;
         q.bind(r.id.as_str())
             .bind(r.customer_id.as_str())
@@ -412,13 +433,14 @@ pub async fn insert_identities(
 }
 
 /// Inserts balances on `conn`.
-pub async fn insert_balances(
+pub async fn insert_balances<R: Borrow<BalanceRow>>(
     conn: &mut AnyConnection,
     tenant: &Tenant,
-    rows: &[BalanceRow],
+    rows: &[R],
 ) -> Result<()> {
     let head = "INSERT INTO balances (owner_id, env, id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated)";
     insert_rows(conn, tenant, head, 12, rows, |q, r| {
+        let r = r.borrow();
         q.bind(r.id.as_str())
             .bind(r.new.account_id.as_str())
             .bind(r.new.customer_id.as_str())

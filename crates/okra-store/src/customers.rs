@@ -1,6 +1,8 @@
 //! Customers: one per person (same BVN) per owner and environment. Personal data is sealed; the BVN
 //! and NIN are found through blind indexes.
 
+use std::collections::HashSet;
+
 use okra_core::id::new_id;
 use okra_core::pagination::PageRequest;
 use serde::{Deserialize, Serialize};
@@ -167,13 +169,92 @@ pub async fn find_by_sandbox_person(
     row.as_ref().map(|r| customer_from(keyring, r)).transpose()
 }
 
-/// The next free custom-person slot (0-based) on `conn`; the unique index on `sandbox_person`
-/// catches a concurrent taker, and the caller retries.
-pub async fn next_sandbox_slot(conn: &mut AnyConnection, base: i64) -> Result<i64> {
-    let max: Option<i64> = sqlx::query_scalar("SELECT MAX(sandbox_person) FROM customers")
-        .fetch_one(conn)
-        .await?;
-    Ok(max.map(|m| m - base + 1).unwrap_or(0).max(0))
+/// Reserves `count` consecutive simulated-network person indexes for new sandbox customers, on
+/// the caller's transaction, and returns the first (the network's custom people start at
+/// `base`). Indexes are global, not per tenant: a custom person's BVN, phones and NUBANs are
+/// derived from the index and must map back to one customer.
+pub async fn reserve_sandbox_persons(
+    conn: &mut AnyConnection,
+    base: i64,
+    count: i64,
+) -> Result<i64> {
+    let first = crate::sequences::take(conn, "sandbox_person", base, count).await?;
+    if first < base {
+        return Err(crate::error::StoreError::Corrupt(format!(
+            "sandbox_person sequence at {first}, below the custom range starting at {base}"
+        )));
+    }
+    Ok(first)
+}
+
+/// A unique key that two customers of one insert share (see [`first_duplicate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Duplicate {
+    /// The sandbox login username (compared as the unique index does: trimmed, any case); the
+    /// username as the later row spells it.
+    Login(String),
+    /// The BVN.
+    Bvn,
+    /// The simulated network's person index.
+    SandboxPerson,
+}
+
+/// The first unique key that two of `rows` share, checked in memory before anything is written:
+/// a multi-row insert must fail as a whole, with a message naming the key, rather than leave the
+/// database to find the clash.
+pub fn first_duplicate(rows: &[crate::bulk::CustomerRow]) -> Option<Duplicate> {
+    let (mut logins, mut bvns, mut persons) = (HashSet::new(), HashSet::new(), HashSet::new());
+    for row in rows {
+        if let Some(idx) = row.sandbox_login_idx() {
+            if !logins.insert(idx) {
+                let username = row.customer().sandbox.as_ref().map(|s| s.username.clone());
+                return Some(Duplicate::Login(username.unwrap_or_default()));
+            }
+        }
+        if row.bvn_idx().is_some_and(|b| !bvns.insert(b)) {
+            return Some(Duplicate::Bvn);
+        }
+        if row
+            .customer()
+            .sandbox_person
+            .is_some_and(|p| !persons.insert(p))
+        {
+            return Some(Duplicate::SandboxPerson);
+        }
+    }
+    None
+}
+
+/// Which of `usernames` already log in a sandbox customer of the tenant (one query), on `conn`
+/// (the caller's transaction, so that on SQLite no other writer can add one meanwhile).
+pub async fn existing_logins<'u>(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    usernames: &[&'u str],
+) -> Result<Vec<&'u str>> {
+    if usernames.is_empty() {
+        return Ok(Vec::new());
+    }
+    let indexes: Vec<String> = usernames.iter().map(|u| login_index(keyring, u)).collect();
+    let placeholders: Vec<String> = (0..indexes.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT sandbox_login_idx FROM customers WHERE owner_id = $1 AND env = $2 AND sandbox_login_idx IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql)
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str());
+    for idx in &indexes {
+        q = q.bind(idx);
+    }
+    let found: HashSet<String> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+    Ok(usernames
+        .iter()
+        .zip(&indexes)
+        .filter(|(_, idx)| found.contains(*idx))
+        .map(|(u, _)| *u)
+        .collect())
 }
 
 /// One customer by id, within the tenant.

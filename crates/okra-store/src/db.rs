@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::time::Instant;
 
 use crate::error::{Result, StoreError};
 
@@ -27,6 +28,9 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
     /// How long one statement may run (PostgreSQL `statement_timeout`).
     pub statement_timeout: Duration,
+    /// How long an SQLite writer waits for the write lock (held by this or another process)
+    /// before giving up with [`StoreError::Busy`].
+    pub busy_timeout: Duration,
 }
 
 impl Default for DbOptions {
@@ -35,6 +39,7 @@ impl Default for DbOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -43,10 +48,16 @@ impl Default for DbOptions {
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// SQLite only: the one connection write transactions run on. Its SQLite busy handler is off
+    /// (`busy_timeout = 0`) so that [`Db::begin`] polls for the write lock itself, often enough
+    /// to get through the short gaps other processes' writers leave (SQLite's own handler sleeps
+    /// up to 100 ms between attempts and so loses the race to a busy process for seconds).
+    writer: Option<AnyPool>,
     backend: Backend,
-    /// SQLite allows one writer at a time; write transactions of this process queue here instead
-    /// of failing with SQLITE_BUSY when a read transaction would have to be upgraded.
+    /// SQLite allows one writer at a time; writers of this process queue here in order, so only
+    /// one of them at a time competes with other processes for SQLite's write lock.
     write_lock: Arc<Mutex<()>>,
+    busy_timeout: Duration,
 }
 
 impl std::fmt::Debug for Db {
@@ -79,43 +90,23 @@ impl Db {
             ));
         };
         let connect_options: AnyConnectOptions = url.parse().map_err(StoreError::Other)?;
-        let statement_timeout_ms = options.statement_timeout.as_millis();
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // Readers run concurrently under WAL; writers are serialised by `write_lock`.
-                Backend::Sqlite => options.max_connections.clamp(2, 8),
-                Backend::Postgres => options.max_connections,
-            })
-            .min_connections(0)
-            .acquire_timeout(options.acquire_timeout)
-            .idle_timeout(Some(Duration::from_secs(300)))
-            .test_before_acquire(false)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    match backend {
-                        Backend::Sqlite => {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                            )
-                            .await?;
-                        }
-                        Backend::Postgres => {
-                            conn.execute(
-                                format!("SET statement_timeout = {statement_timeout_ms}").as_str(),
-                            )
-                            .await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(connect_options)
-            .await?;
+        // Readers run concurrently under WAL; writers are serialised by `write_lock`.
+        let max = match backend {
+            Backend::Sqlite => options.max_connections.clamp(2, 8),
+            Backend::Postgres => options.max_connections,
+        };
+        let busy_ms = options.busy_timeout.as_millis() as u64;
+        let pool = open_pool(backend, options, &connect_options, max, busy_ms).await?;
+        let writer = match backend {
+            Backend::Sqlite => Some(open_pool(backend, options, &connect_options, 1, 0).await?),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
+            writer,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -147,38 +138,114 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it first takes this process's writer lock so that
-    /// concurrent writers queue instead of failing; across processes SQLite's `busy_timeout` applies.
+    /// Starts a write transaction.
+    ///
+    /// On SQLite it begins `IMMEDIATE`, taking the write lock at once: a deferred transaction
+    /// that reads first and writes later cannot upgrade once another process has committed
+    /// (SQLITE_BUSY_SNAPSHOT, which no busy handler waits out). Writers of this process queue on
+    /// `write_lock`; the lock is then polled for until `busy_timeout` has passed in all, and
+    /// [`StoreError::Busy`] says the wait ran out.
     pub async fn begin(&self) -> Result<Tx> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(self.lock_writer().await?),
-            Backend::Postgres => None,
+        let Some(writer) = &self.writer else {
+            return Ok(Tx {
+                tx: self.pool.begin().await?,
+                _guard: None,
+            });
         };
-        let tx = self.pool.begin().await?;
-        Ok(Tx { tx, _guard: guard })
+        let deadline = Instant::now() + self.busy_timeout;
+        let guard = self.lock_writer(deadline).await?;
+        loop {
+            match writer.begin_with("BEGIN IMMEDIATE").await {
+                Ok(tx) => {
+                    return Ok(Tx {
+                        tx,
+                        _guard: Some(guard),
+                    })
+                }
+                Err(e) => match StoreError::from(e) {
+                    StoreError::Busy(_) if Instant::now() < deadline => {
+                        tokio::time::sleep(WRITE_LOCK_POLL).await
+                    }
+                    other => return Err(other),
+                },
+            }
+        }
     }
 
     /// Runs a single write statement under the SQLite writer lock (no-op lock on PostgreSQL).
+    /// Such statements wait for other processes' writers in SQLite's own busy handler, for the
+    /// configured busy timeout.
     pub async fn write_guard(&self) -> Result<Option<OwnedMutexGuard<()>>> {
         match self.backend {
-            Backend::Sqlite => Ok(Some(self.lock_writer().await?)),
+            Backend::Sqlite => Ok(Some(
+                self.lock_writer(Instant::now() + self.busy_timeout).await?,
+            )),
             Backend::Postgres => Ok(None),
         }
     }
 
-    async fn lock_writer(&self) -> Result<OwnedMutexGuard<()>> {
-        tokio::time::timeout(
-            Duration::from_secs(10),
-            self.write_lock.clone().lock_owned(),
-        )
-        .await
-        .map_err(|_| StoreError::Unavailable("timed out waiting for the SQLite writer".into()))
+    async fn lock_writer(&self, deadline: Instant) -> Result<OwnedMutexGuard<()>> {
+        tokio::time::timeout_at(deadline, self.write_lock.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Busy("timed out waiting for this process's writers".into()))
     }
 
     /// Closes the pool; later operations fail as unavailable (used at shutdown).
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// How often [`Db::begin`] retries SQLite's write lock. Another process's writer leaves gaps of
+/// well under a millisecond between transactions; polling this often finds one within seconds
+/// even against a process that writes all the time (and `sandbox load` pauses between batches).
+const WRITE_LOCK_POLL: Duration = Duration::from_millis(2);
+
+/// A pool of at most `max` connections; on SQLite with WAL, `synchronous = NORMAL`, foreign
+/// keys and SQLite's busy handler waiting `busy_ms`.
+async fn open_pool(
+    backend: Backend,
+    options: &DbOptions,
+    connect_options: &AnyConnectOptions,
+    max: u32,
+    busy_ms: u64,
+) -> Result<AnyPool> {
+    let statement_timeout_ms = options.statement_timeout.as_millis();
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(0)
+        .acquire_timeout(options.acquire_timeout)
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                match backend {
+                    Backend::Sqlite => {
+                        conn.execute(
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                    }
+                    Backend::Postgres => {
+                        conn.execute(
+                            format!("SET statement_timeout = {statement_timeout_ms}").as_str(),
+                        )
+                        .await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .connect_with(connect_options.clone())
+        .await?;
+    Ok(pool)
 }
 
 /// A write transaction. Dropped without [`Tx::commit`] it rolls back.
@@ -219,9 +286,31 @@ mod tests {
 
     #[test]
     fn both_flavours_define_the_same_schema() {
-        let pg = include_str!("../migrations/postgres/0001_schema.sql");
-        let lite = include_str!("../migrations/sqlite/0001_schema.sql");
-        assert_eq!(table_shape(pg), table_shape(lite));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let names = |flavour: &str| {
+            let mut names: Vec<String> = std::fs::read_dir(dir.join(flavour))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let files = names("sqlite");
+        assert_eq!(
+            files,
+            names("postgres"),
+            "the same migrations in both flavours"
+        );
+        assert!(files.len() >= 2, "{files:?}");
+        for file in files {
+            let read =
+                |flavour: &str| std::fs::read_to_string(dir.join(flavour).join(&file)).unwrap();
+            assert_eq!(
+                table_shape(&read("postgres")),
+                table_shape(&read("sqlite")),
+                "{file}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -248,5 +337,34 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    #[tokio::test]
+    async fn a_writer_of_another_process_makes_begin_wait_then_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite_url(&dir.path().join("t.db"));
+        let options = DbOptions {
+            busy_timeout: Duration::from_millis(300),
+            ..DbOptions::default()
+        };
+        // Two handles are two processes as far as SQLite's locks are concerned.
+        let (one, other) = (
+            Db::connect(&url, &options).await.unwrap(),
+            Db::connect(&url, &options).await.unwrap(),
+        );
+        one.migrate().await.unwrap();
+        let held = other.begin().await.unwrap();
+        match one.begin().await {
+            Err(StoreError::Busy(_)) => {}
+            Err(e) => panic!("expected Busy, got {e}"),
+            Ok(_) => panic!("two writers at once"),
+        }
+        drop(held);
+        one.begin()
+            .await
+            .expect("free again")
+            .commit()
+            .await
+            .unwrap();
     }
 }

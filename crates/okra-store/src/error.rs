@@ -1,5 +1,5 @@
-//! The store's error type: callers only need to know whether the database was unreachable, a
-//! uniqueness rule was broken, or something else went wrong.
+//! The store's error type: callers only need to know whether the database was unreachable or too
+//! busy to take a write in time, a uniqueness rule was broken, or something else went wrong.
 
 /// A failed store operation.
 #[derive(Debug, thiserror::Error)]
@@ -7,6 +7,11 @@ pub enum StoreError {
     /// The database could not be reached in time (pool timeout, refused or broken connection).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database is reachable but another writer held it for longer than the configured busy
+    /// wait (SQLite's write lock), or a concurrent transaction won a lock or serialisation race
+    /// (PostgreSQL). Retrying the whole operation later is the right reaction.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A unique constraint was violated.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -27,6 +32,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
                 StoreError::Unavailable(e.to_string())
             }
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| is_busy_code(&c)) => {
+                StoreError::Busy(db.message().to_string())
+            }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
             }
@@ -44,6 +52,18 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Whether a database error code means "busy, retry": SQLite's primary codes SQLITE_BUSY (5) and
+/// SQLITE_LOCKED (6) with every extended code (517 BUSY_SNAPSHOT, 261 BUSY_RECOVERY, 773
+/// BUSY_TIMEOUT, 262 LOCKED_SHAREDCACHE, …: the low byte is the primary code), and PostgreSQL's
+/// serialization failure, deadlock and lock-not-available SQLSTATEs. SQLSTATEs are always five
+/// characters; SQLite's extended codes have at most four digits, so the two cannot be confused.
+fn is_busy_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return matches!(code, "40001" | "40P01" | "55P03");
+    }
+    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e.to_string())
@@ -52,3 +72,21 @@ impl From<serde_json::Error> for StoreError {
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::is_busy_code;
+
+    #[test]
+    fn busy_codes_of_both_engines_and_nothing_else() {
+        for busy in [
+            "5", "517", "261", "773", "6", "262", "40001", "40P01", "55P03",
+        ] {
+            assert!(is_busy_code(busy), "{busy}");
+        }
+        // SQLITE_CONSTRAINT_UNIQUE, SQLITE_ERROR, PostgreSQL unique violation and syntax error.
+        for other in ["2067", "1", "23505", "42601", "19"] {
+            assert!(!is_busy_code(other), "{other}");
+        }
+    }
+}

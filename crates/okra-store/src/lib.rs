@@ -24,6 +24,7 @@ pub mod keys;
 pub mod owners;
 pub mod records;
 pub mod rekey;
+pub mod sequences;
 
 pub use db::{Backend, Db, DbOptions, Tx};
 pub use error::StoreError;

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// Validation failed (Joi-style message).
     #[error("{0}")]
     Validation(String),
+    /// A concurrent request wrote a row with the same unique key first.
+    #[error("conflict")]
+    Conflict,
     /// Too many requests; retry after this many seconds.
     #[error("rate limited")]
     RateLimited(u64),
@@ -68,7 +71,12 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(_) => ApiError::DbUnavailable,
+            // A busy database (the write-lock wait ran out) is, for the client, one that is
+            // briefly unavailable: the same 503, and retrying is right.
+            StoreError::Unavailable(_) | StoreError::Busy(_) => ApiError::DbUnavailable,
+            // A unique key taken by a concurrent request that a service did not turn into its
+            // own message: the client's retry sees the winner's row.
+            StoreError::Conflict(_) => ApiError::Conflict,
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -117,6 +125,10 @@ impl ApiError {
                 envelope("Unsupported content type: send the body as application/json"),
             ),
             ApiError::Validation(m) => (StatusCode::UNPROCESSABLE_ENTITY, envelope(m)),
+            ApiError::Conflict => (
+                StatusCode::CONFLICT,
+                envelope("The request conflicts with a concurrent change, please retry."),
+            ),
             ApiError::RateLimited(secs) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 envelope(&format!(

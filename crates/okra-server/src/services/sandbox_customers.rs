@@ -2,14 +2,17 @@
 //! network. Each is a custom person of the network (okra-sandbox's reserved index range) built from
 //! the stored specification, and a Customer of the owner at once, as if identity had been verified.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use okra_core::body::{Body, Invalid};
+use okra_core::id::new_id;
 use okra_core::source::Credentials;
 use okra_core::Environment;
 use okra_sandbox::{Network, PersonSpec, Volume, CUSTOM_BASE};
-use okra_store::customers::{CustomerPii, NewCustomer, SandboxLogin};
+use okra_store::bulk::CustomerRow;
+use okra_store::customers::{login_index, CustomerPii, Duplicate, NewCustomer, SandboxLogin};
 use okra_store::{StoreError, Tenant};
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::Value;
@@ -91,80 +94,148 @@ fn parse_item(item: Value) -> ApiResult<Request> {
     })
 }
 
-/// Creates one customer; retries when another request took the same network slot.
-async fn create_one(
+fn username_taken(username: &str) -> ApiError {
+    ApiError::BadRequest(format!(
+        "A sandbox customer with the username {username} already exists"
+    ))
+}
+
+/// What to do with a requested username that is taken (by a customer of the tenant, or by an
+/// earlier item of the same request).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// Refuse the whole request (`customers/create`: the client chose the name).
+    Refuse,
+    /// Let the server name that customer (`customers/generate`: the name was made up).
+    Rename,
+}
+
+/// Creates every requested customer in one transaction: all of them or, on any error, none.
+/// Clashing usernames are found before anything is written; the simulated-network person slots
+/// come from the `sandbox_person` sequence, bumped on the same transaction, so concurrent
+/// requests never pick the same person.
+async fn create_all(
     state: &AppState,
     tenant: &Tenant,
     network: &Network,
-    request: Request,
-) -> ApiResult<Customer> {
+    mut requests: Vec<Request>,
+    taken: Taken,
+) -> ApiResult<Vec<Customer>> {
     let keyring = state.keyring();
-    if let Some(u) = &request.username {
-        if okra_store::customers::find_by_login(&state.db, &keyring, tenant, u)
+    // Usernames repeated within the request: no database needed.
+    let mut seen = HashSet::new();
+    for request in &mut requests {
+        let Some(u) = &request.username else { continue };
+        if !seen.insert(login_index(&keyring, u)) {
+            match taken {
+                Taken::Refuse => return Err(username_taken(u)),
+                Taken::Rename => request.username = None,
+            }
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    let given: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r.username.as_deref())
+        .collect();
+    let existing: Vec<String> =
+        okra_store::customers::existing_logins(tx.conn(), &keyring, tenant, &given)
             .await?
-            .is_some()
-        {
-            return Err(ApiError::BadRequest(format!(
-                "A sandbox customer with the username {u} already exists"
-            )));
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+    if let Some(u) = existing.first() {
+        if taken == Taken::Refuse {
+            return Err(username_taken(u));
+        }
+        for request in &mut requests {
+            if request
+                .username
+                .as_ref()
+                .is_some_and(|u| existing.contains(u))
+            {
+                request.username = None;
+            }
         }
     }
-    for _ in 0..5 {
-        let mut tx = state.db.begin().await?;
-        let slot = okra_store::customers::next_sandbox_slot(tx.conn(), CUSTOM_BASE as i64).await?;
-        let index = Network::custom_index(slot as u64)
-            .ok_or_else(|| ApiError::BadRequest("The sandbox network is full".into()))?;
-        let person = network
-            .person_with(index, &request.spec)
-            .ok_or_else(|| ApiError::Internal("custom person".into()))?;
-        let identity = person.identity();
-        let username = request.username.clone().unwrap_or_else(|| {
-            format!("{}.{}{}", person.firstname, person.lastname, slot).to_lowercase()
-        });
-        let password = request
-            .password
-            .clone()
-            .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 12));
-        let first_bank = person
-            .accounts
-            .first()
-            .map(|a| a.bank.id.to_string())
-            .unwrap_or_default();
-        let new = NewCustomer {
-            name: identity.fullname.clone(),
-            bvn: identity.bvn.clone(),
-            pii: CustomerPii {
-                nin: identity.nin.clone(),
-                phones: identity.phones.clone(),
-                emails: identity.emails.clone(),
-            },
-            sandbox: Some(SandboxLogin {
-                bank: first_bank,
-                username,
-                password,
-                spec: Some(
-                    serde_json::to_value(&request.spec)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?,
-                ),
-            }),
-            sandbox_person: Some(index as i64),
-            created_at: None,
-        };
-        match okra_store::customers::insert(tx.conn(), &keyring, tenant, &new).await {
-            Ok(id) => {
-                tx.commit().await?;
-                return customers::get(state, tenant, &id).await;
-            }
-            Err(StoreError::Conflict(m)) if m.contains("sandbox_person") => continue,
-            Err(StoreError::Conflict(m)) if m.contains("sandbox_login") => {
-                return Err(ApiError::BadRequest(
-                    "A sandbox customer with this username already exists".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }
+    let first = okra_store::customers::reserve_sandbox_persons(
+        tx.conn(),
+        CUSTOM_BASE as i64,
+        requests.len() as i64,
+    )
+    .await?;
+    let mut rows = Vec::with_capacity(requests.len());
+    for (k, request) in requests.into_iter().enumerate() {
+        let index = first as u64 + k as u64;
+        let new = new_customer(network, index, request)?;
+        rows.push(CustomerRow::new(&keyring, new_id(), new)?);
     }
-    Err(ApiError::DbUnavailable)
+    // Server-made usernames could still meet a given one: check every unique key before writing.
+    match okra_store::customers::first_duplicate(&rows) {
+        Some(Duplicate::Login(u)) => return Err(username_taken(&u)),
+        // BVNs and slots derive from distinct person indexes: only a bug could repeat them.
+        Some(other) => {
+            tracing::error!(duplicate = ?other, "one request made the same person twice");
+            return Err(ApiError::Conflict);
+        }
+        None => {}
+    }
+    match okra_store::bulk::insert_customers(tx.conn(), tenant, &rows).await {
+        // Only a concurrent request (PostgreSQL) can take a name between the check and here.
+        Err(StoreError::Conflict(m)) if m.contains("sandbox_login") => {
+            return Err(ApiError::BadRequest(
+                "A sandbox customer with this username already exists".into(),
+            ))
+        }
+        other => other?,
+    }
+    tx.commit().await?;
+    let mut created = Vec::with_capacity(rows.len());
+    for row in &rows {
+        created.push(customers::get(state, tenant, row.id()).await?);
+    }
+    Ok(created)
+}
+
+/// The customer behind network person `index` built from `request`'s spec, with its login.
+fn new_customer(network: &Network, index: u64, request: Request) -> ApiResult<NewCustomer> {
+    let slot = Network::custom_slot(index)
+        .ok_or_else(|| ApiError::BadRequest("The sandbox network is full".into()))?;
+    let person = network
+        .person_with(index, &request.spec)
+        .ok_or_else(|| ApiError::Internal("custom person".into()))?;
+    let identity = person.identity();
+    let username = request.username.unwrap_or_else(|| {
+        format!("{}.{}{}", person.firstname, person.lastname, slot).to_lowercase()
+    });
+    let password = request
+        .password
+        .unwrap_or_else(|| Alphanumeric.sample_string(&mut rand::rngs::OsRng, 12));
+    let first_bank = person
+        .accounts
+        .first()
+        .map(|a| a.bank.id.to_string())
+        .unwrap_or_default();
+    Ok(NewCustomer {
+        name: identity.fullname.clone(),
+        bvn: identity.bvn.clone(),
+        pii: CustomerPii {
+            nin: identity.nin.clone(),
+            phones: identity.phones.clone(),
+            emails: identity.emails.clone(),
+        },
+        sandbox: Some(SandboxLogin {
+            bank: first_bank,
+            username,
+            password,
+            spec: Some(
+                serde_json::to_value(&request.spec)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            ),
+        }),
+        sandbox_person: Some(index as i64),
+        created_at: None,
+    })
 }
 
 /// `customers/create`: a list (or one object) of specs.
@@ -190,11 +261,7 @@ pub async fn create(state: &AppState, tenant: &Tenant, payload: Value) -> ApiRes
         .map(parse_item)
         .collect::<ApiResult<Vec<_>>>()?;
     let network = network(state)?;
-    let mut created = Vec::with_capacity(requests.len());
-    for request in requests {
-        created.push(create_one(state, tenant, &network, request).await?);
-    }
-    Ok(created)
+    create_all(state, tenant, &network, requests, Taken::Refuse).await
 }
 
 /// `customers/generate {number, create}`: random specs; created unless `create` is false, in which
@@ -214,26 +281,15 @@ pub async fn generate(state: &AppState, tenant: &Tenant, body: &Body) -> ApiResu
             .collect();
         return Ok(Value::Array(list));
     }
-    let mut created = Vec::with_capacity(specs.len());
-    for (spec, c) in specs {
-        let request = Request {
-            spec: spec.clone(),
+    let requests = specs
+        .into_iter()
+        .map(|(spec, c)| Request {
+            spec,
             username: Some(c.username),
-            password: Some(c.password.clone()),
-        };
-        let customer = match create_one(state, tenant, &network, request).await {
-            // A generated username can collide with an earlier one: let the server name it.
-            Err(ApiError::BadRequest(_)) => {
-                let request = Request {
-                    spec,
-                    username: None,
-                    password: Some(c.password),
-                };
-                create_one(state, tenant, &network, request).await?
-            }
-            other => other?,
-        };
-        created.push(customer);
-    }
+            password: Some(c.password),
+        })
+        .collect();
+    // A generated username can collide with an existing one: the server then names that customer.
+    let created = create_all(state, tenant, &network, requests, Taken::Rename).await?;
     serde_json::to_value(created).map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -3,12 +3,15 @@
 
 mod common;
 
+mod atomic_writes;
 mod auth;
 mod auth_hygiene;
 mod availability;
 mod banks;
+mod binary;
 mod cli;
 mod connections;
+mod concurrent_writers;
 mod connector;
 mod customers;
 mod errors;

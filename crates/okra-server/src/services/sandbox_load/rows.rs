@@ -1,0 +1,268 @@
+//! The rows `sandbox load` writes for one person of the simulated network, generated and sealed
+//! on the loader's blocking thread.
+
+use std::collections::HashSet;
+
+use okra_core::source::{DailyBalance, SourceIdentity};
+use okra_core::ObjectId;
+use okra_sandbox::{Date, Network};
+use okra_store::accounts::NewAccount;
+use okra_store::balances::NewBalance;
+use okra_store::bulk::{AccountRow, BalanceRow, CustomerRow, IdentityRow, RecordRow};
+use okra_store::crypto::Keyring;
+use okra_store::customers::{CustomerPii, NewCustomer};
+use okra_store::identities::{IdentityPii, IdentityProfile, Photo};
+use okra_store::records::NewRecord;
+use serde::Serialize;
+
+use anyhow::Context;
+
+use super::{CONNECTION_GAP_MS, PRODUCTS, WINDOW_MS};
+
+/// Every row of one person, sealed and ready to write.
+pub(super) struct PersonRows {
+    pub(super) customer: CustomerRow,
+    pub(super) records: Vec<RecordRow>,
+    pub(super) identities: Vec<IdentityRow>,
+    pub(super) accounts: Vec<AccountRow>,
+    pub(super) balances: Vec<BalanceRow>,
+}
+
+impl PersonRows {
+    pub(super) fn already_present(&self, existing: &HashSet<String>) -> bool {
+        self.customer
+            .bvn_idx()
+            .is_some_and(|b| existing.contains(b))
+            || self
+                .accounts
+                .iter()
+                .any(|a| existing.contains(a.nuban_idx()))
+    }
+}
+
+/// Generates people's rows (runs on the blocking thread).
+pub(super) struct Builder {
+    pub(super) network: Network,
+    pub(super) keyring: Keyring,
+    pub(super) photo_base: String,
+    pub(super) start: u64,
+    pub(super) people: u64,
+    pub(super) window_start: i64,
+}
+
+/// A fresh id whose time part is `ms`, so ids sort like `created_at`.
+fn id_at(ms: i64) -> String {
+    ObjectId::with_seconds((ms / 1000) as u32).to_string()
+}
+
+impl Builder {
+    /// When person `index` connected their first bank: evenly spread over the window, in order.
+    fn connected_at(&self, index: u64) -> i64 {
+        let span = i128::from(WINDOW_MS - 10 * CONNECTION_GAP_MS);
+        let offset = i128::from(index - self.start) * span / i128::from(self.people);
+        self.window_start + offset as i64
+    }
+
+    pub(super) fn person(&self, index: u64) -> anyhow::Result<PersonRows> {
+        let keyring = &self.keyring;
+        let person = self
+            .network
+            .person(index)
+            .with_context(|| format!("no person {index} in the sandbox population"))?;
+        let identity = person.identity();
+        let at = self.connected_at(index);
+        let customer_id = id_at(at);
+        let customer = CustomerRow::new(
+            keyring,
+            customer_id.clone(),
+            NewCustomer {
+                name: identity.fullname.clone(),
+                bvn: identity.bvn.clone(),
+                pii: CustomerPii {
+                    nin: identity.nin.clone(),
+                    phones: identity.phones.clone(),
+                    emails: identity.emails.clone(),
+                },
+                sandbox: None,
+                sandbox_person: None,
+                created_at: Some(at),
+            },
+        )?;
+        let profile = self.profile(&identity)?;
+        let account_name = person.account_name();
+        let mut rows = PersonRows {
+            customer,
+            records: Vec::new(),
+            identities: Vec::new(),
+            accounts: Vec::new(),
+            balances: Vec::new(),
+        };
+        let mut banks: Vec<&str> = Vec::new();
+        for a in &person.accounts {
+            if !banks.contains(&a.bank.id) {
+                banks.push(a.bank.id);
+            }
+        }
+        for (k, bank_id) in banks.into_iter().enumerate() {
+            let t = at + k as i64 * CONNECTION_GAP_MS;
+            let record_id = id_at(t);
+            let record = NewRecord {
+                customer_id: customer_id.clone(),
+                bank_id: bank_id.to_string(),
+                products: PRODUCTS.iter().map(|p| p.to_string()).collect(),
+                created_at: Some(t),
+                ..NewRecord::default()
+            };
+            rows.records
+                .push(RecordRow::new(record_id.clone(), record)?.completed_at(t));
+            rows.identities.push(IdentityRow::new(
+                keyring,
+                id_at(t),
+                &customer_id,
+                Some(&record_id),
+                profile.clone(),
+                Some(t),
+            )?);
+            // The balance as fetched at the connection: its history ends that day.
+            let day = Date::from_days(t.div_euclid(86_400_000));
+            for account in person.accounts.iter().filter(|a| a.bank.id == bank_id) {
+                let account_id = id_at(t);
+                rows.accounts.push(AccountRow::new(
+                    keyring,
+                    account_id.clone(),
+                    NewAccount {
+                        customer_id: customer_id.clone(),
+                        bank_id: bank_id.to_string(),
+                        record_id: record_id.clone(),
+                        name: account_name.clone(),
+                        nuban: account.number.clone(),
+                        account_type: account.account_type.as_str().to_string(),
+                        currency: account.currency.to_string(),
+                        connected: true,
+                        created_at: Some(t),
+                    },
+                ));
+                let balance = self.network.balance_of(&person, account, day);
+                let periodic = periodic_json(&balance.history, t)?;
+                let new = NewBalance {
+                    account_id,
+                    customer_id: customer_id.clone(),
+                    record_id: record_id.clone(),
+                    available_minor: balance.available_minor,
+                    ledger_minor: balance.ledger_minor,
+                    currency: balance.currency,
+                    periodic: serde_json::Value::Null,
+                    created_at: Some(t),
+                };
+                rows.balances
+                    .push(BalanceRow::with_periodic_json(id_at(t), new, periodic));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The identity profile the identity product stores for what the bank reported.
+    fn profile(&self, s: &SourceIdentity) -> anyhow::Result<IdentityProfile> {
+        let next_of_kins = s
+            .next_of_kins
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        Ok(IdentityProfile {
+            firstname: Some(s.firstname.clone()),
+            middlename: s.middlename.clone(),
+            lastname: Some(s.lastname.clone()),
+            fullname: Some(s.fullname.clone()),
+            gender: Some(s.gender.clone()),
+            nationality: Some(s.nationality.clone()),
+            lga_of_origin: Some(s.lga_of_origin.clone()),
+            lga_of_residence: Some(s.lga_of_residence.clone()),
+            state_of_origin: Some(s.state_of_origin.clone()),
+            state_of_residence: Some(s.state_of_residence.clone()),
+            marital_status: s.marital_status.clone(),
+            verification_country: "NG".into(),
+            score: Some(identity_score(s)),
+            watch_listed: Some(s.watch_listed),
+            dti: None,
+            rc_number: s.rc_number.clone(),
+            enrollment_bank: s.enrollment_bank.clone(),
+            enrollment_branch: s.enrollment_branch.clone(),
+            enrollment_date: s.registration_date.clone(),
+            pii: IdentityPii {
+                bvn: s.bvn.clone(),
+                nin: s.nin.clone(),
+                dob: Some(s.dob.clone()),
+                phones: s.phones.clone(),
+                emails: s.emails.clone(),
+                addresses: s.addresses.clone(),
+                aliases: s.aliases.clone(),
+                next_of_kins,
+                mothers_maiden: s.mothers_maiden.clone(),
+                photo_id: s
+                    .photo
+                    .iter()
+                    .map(|p| Photo {
+                        url: format!("{}{}", self.photo_base, p.url_path),
+                        image_type: p.image_type.clone(),
+                    })
+                    .collect(),
+            },
+        })
+    }
+}
+
+/// Completeness of an identity, 0–100: the share of the data points lenders look at that the
+/// bank reported.
+pub fn identity_score(s: &SourceIdentity) -> i64 {
+    let points = [
+        !s.fullname.is_empty(),
+        !s.dob.is_empty(),
+        !s.gender.is_empty(),
+        s.bvn.is_some(),
+        s.nin.is_some(),
+        !s.phones.is_empty(),
+        !s.emails.is_empty(),
+        !s.addresses.is_empty(),
+        !s.state_of_residence.is_empty(),
+        !s.lga_of_residence.is_empty(),
+        s.marital_status.is_some(),
+        s.photo.is_some(),
+    ];
+    (points.iter().filter(|p| **p).count() * 100 / points.len()) as i64
+}
+
+/// One entry of a `periodic` array.
+#[derive(Serialize)]
+struct Entry<'a> {
+    #[serde(rename = "_id")]
+    id: String,
+    amount: f64,
+    date: &'a str,
+}
+
+/// The `periodic` column: `{"available_balance": [...], "ledger_balance": [...]}` in major units,
+/// serialised directly (no `serde_json::Value` per entry: there are 60 per balance).
+fn periodic_json(history: &[DailyBalance], at: i64) -> anyhow::Result<String> {
+    #[derive(Serialize)]
+    struct Periodic<'a> {
+        available_balance: Vec<Entry<'a>>,
+        ledger_balance: Vec<Entry<'a>>,
+    }
+    fn entry(minor: i64, date: &str, at: i64) -> Entry<'_> {
+        Entry {
+            id: id_at(at),
+            amount: minor as f64 / 100.0,
+            date,
+        }
+    }
+    Ok(serde_json::to_string(&Periodic {
+        available_balance: history
+            .iter()
+            .map(|d| entry(d.available_minor, &d.date, at))
+            .collect(),
+        ledger_balance: history
+            .iter()
+            .map(|d| entry(d.ledger_minor, &d.date, at))
+            .collect(),
+    })?)
+}
