@@ -14,6 +14,7 @@ mod faults;
 mod jobs;
 mod logs;
 mod openapi;
+mod operator;
 mod pii_at_rest;
 mod rotation;
 mod sandbox_customers;
