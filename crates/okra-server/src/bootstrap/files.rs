@@ -75,7 +75,8 @@ pub fn tighten_sqlite_files(db_file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes permission bits outside `allowed`; never adds any.
+/// Removes permission bits outside `allowed`; never adds any. A failure to change them is a
+/// warning, not an error.
 #[cfg(unix)]
 fn tighten(path: &Path, allowed: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -85,8 +86,11 @@ fn tighten(path: &Path, allowed: u32) -> anyhow::Result<()> {
         let tightened = mode & allowed;
         tracing::warn!(path = %path.display(), from = format!("{mode:o}"), to = format!("{tightened:o}"),
             "restricting access to the data directory");
-        fs::set_permissions(path, fs::Permissions::from_mode(tightened))
-            .with_context(|| format!("restricting access to {}", path.display()))?;
+        // Not ours to change (another user's directory): say so, but do not refuse to start.
+        if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(tightened)) {
+            tracing::warn!(path = %path.display(), error = %e,
+                "could not restrict access: other local users may read it");
+        }
     }
     Ok(())
 }
