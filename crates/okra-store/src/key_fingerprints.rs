@@ -137,6 +137,13 @@ mod tests {
         db
     }
 
+    #[test]
+    fn both_flavours_define_the_same_table() {
+        let pg = include_str!("../migrations/postgres/0007_key_fingerprints.sql");
+        let lite = include_str!("../migrations/sqlite/0007_key_fingerprints.sql");
+        assert_eq!(pg.replace("BIGINT", "INTEGER"), lite);
+    }
+
     #[tokio::test]
     async fn first_keys_are_recorded_and_other_keys_refused() {
         let dir = tempfile::tempdir().unwrap();
