@@ -33,6 +33,9 @@ struct GlobalArgs {
     /// Configuration file (default: ./okra.toml when it exists)
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Create the PostgreSQL database of --database-url if it does not exist
+    #[arg(long, global = true)]
+    create_database: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,8 +153,8 @@ enum WalletCommand {
         /// Credits to add (may have two decimals).
         #[arg(long)]
         amount: f64,
-        /// Which environment's wallet.
-        #[arg(long, default_value = "production")]
+        /// Which environment's wallet (sandbox credits by default).
+        #[arg(long, default_value = "sandbox")]
         env: Environment,
     },
 }
@@ -173,6 +176,7 @@ impl Cli {
             database_url: self.global.database_url.clone(),
             listen,
             role,
+            create_database: self.global.create_database.then_some(true),
         };
         Config::load(self.global.config.as_deref(), &overrides)
     }
@@ -185,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => (None, None),
     };
     let config = cli.config(listen, role)?;
-    crate::logging::init(&config);
+    crate::logging::init(&config)?;
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
@@ -194,6 +198,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Owners(cmd) => {
+            if let OwnersCommand::Create { name } = &cmd {
+                // Refuse a bad name before touching the data dir or the database.
+                owners::validate_name(name)?;
+            }
             let (db, keyring) = bootstrap::open(&config).await?;
             match cmd {
                 OwnersCommand::Create { name } => {
@@ -271,7 +279,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let balance = okra_store::owners::top_up(&db, &o.id, env, minor)
                 .await?
                 .context("the owner has no wallet in that environment")?;
-            println!("{:.2}", balance as f64 / 100.0);
+            // Say which wallet changed: a bare number hides a top-up of the wrong environment.
+            let wallet = serde_json::json!({
+                "owner": o.name,
+                "env": env.as_str(),
+                "added": minor as f64 / 100.0,
+                "balance": balance as f64 / 100.0,
+                "currency": "Okra Credits",
+            });
+            println!("{}", serde_json::to_string_pretty(&wallet)?);
             Ok(())
         }
         Command::Sandbox(SandboxCommand::Users { bank, count }) => {
@@ -307,8 +323,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let (db, keyring) = bootstrap::open(&config).await?;
-    if let Some(creds) = bootstrap::first_start(&db, &keyring, &config).await? {
-        println!("{}", bootstrap::credentials_banner(&creds, &config));
+    if let Some((creds, file)) = bootstrap::first_start(&db, &keyring, &config).await? {
+        println!("{}", bootstrap::credentials_banner(&creds, &file));
     }
     let running = server::start(config, db, keyring, crate::workers::registry()).await?;
     if running.state.sources.production_is_simulated() {

@@ -138,6 +138,8 @@ pub struct Config {
     /// Failed authentications one client address may make per minute before its requests are
     /// answered 429 without a key lookup (0 turns the throttle off).
     pub auth_failures_per_minute: u32,
+    /// Create the PostgreSQL database of `database_url` when it does not exist (`--create-database`).
+    pub create_database: bool,
 }
 
 impl Default for Config {
@@ -178,6 +180,7 @@ impl Default for Config {
             max_header_bytes: 128 * 1024,
             cors_origins: vec!["*".into()],
             auth_failures_per_minute: 120,
+            create_database: false,
         }
     }
 }
@@ -197,6 +200,9 @@ pub struct Overrides {
     /// `serve --role`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// `--create-database`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_database: Option<bool>,
 }
 
 impl Config {
@@ -241,7 +247,14 @@ impl Config {
                 "worker_concurrency, job_lease_secs and job_timeout_secs must be positive"
             );
         }
-        Ok(())
+        validate_log_level(&self.log_level)
+    }
+
+    /// True when the database is the SQLite file in the data dir (no `database_url`).
+    pub fn uses_embedded_sqlite(&self) -> bool {
+        self.database_url
+            .as_ref()
+            .is_none_or(|url| url.expose().is_empty())
     }
 
     /// The database URL to use: the configured one, else SQLite in the data dir.
@@ -261,6 +274,28 @@ impl Config {
     }
 }
 
+/// Levels a bare `log_level` directive may name.
+const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
+
+/// Refuses a `log_level` that is not a `tracing` filter. A bare word that is not a level (`verbose`)
+/// is legal filter syntax (a target at every level) but never what an operator means, so it is
+/// refused too rather than silently logging nothing or everything.
+fn validate_log_level(filter: &str) -> anyhow::Result<()> {
+    let help = "use a level (trace, debug, info, warn, error, off) or directives such as `okra_server=debug,info`";
+    if filter.trim().is_empty() {
+        anyhow::bail!("log_level is empty: {help}");
+    }
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare = !directive.contains(['=', '[', ':']);
+        if bare && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
+            anyhow::bail!("log_level `{filter}`: `{directive}` is not a level; {help}");
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|e| anyhow::anyhow!("log_level `{filter}` is not a valid filter ({e}); {help}"))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +310,22 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("c2VjcmV0"));
         assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn log_levels_are_checked() {
+        for ok in [
+            "info",
+            "DEBUG",
+            "okra_server=debug,info",
+            "warn,tower_http=off",
+        ] {
+            assert!(validate_log_level(ok).is_ok(), "{ok}");
+        }
+        for bad in ["verbose", "", "info,loud", "okra_server=loudest"] {
+            let e = validate_log_level(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{bad}`")) || bad.is_empty(), "{e}");
+        }
     }
 
     #[test]

@@ -19,6 +19,13 @@ use crate::error::{Result, StoreError};
 const VERSION: u8 = 1;
 const HEADER: usize = 1 + 4 + 12;
 
+/// The first bytes of every value sealed under data key `key_id` (version, then the id big-endian),
+/// so the database can tell which key sealed a value without reading it back.
+pub fn sealed_prefix(key_id: u32) -> [u8; 5] {
+    let id = key_id.to_be_bytes();
+    [VERSION, id[0], id[1], id[2], id[3]]
+}
+
 /// One AES-256 data key and its id.
 #[derive(Clone)]
 pub struct DataKey {
@@ -157,8 +164,7 @@ impl Keyring {
             )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(HEADER + ct.len());
-        out.push(VERSION);
-        out.extend_from_slice(&key.id.to_be_bytes());
+        out.extend_from_slice(&sealed_prefix(key.id));
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         out
@@ -205,6 +211,20 @@ impl Keyring {
             .map_err(|_| StoreError::Corrupt(format!("{context}: not UTF-8")))
     }
 
+    /// Fingerprints of every key, safe to store next to the data they protect: an HMAC-SHA256 of a
+    /// fixed label under the key itself, so matching fingerprints prove two processes hold the same
+    /// key while revealing nothing about it.
+    pub fn fingerprints(&self) -> KeyFingerprints {
+        KeyFingerprints {
+            data: self
+                .keys
+                .iter()
+                .map(|k| (k.id, fingerprint(&k.raw)))
+                .collect(),
+            index: fingerprint(&self.index_key),
+        }
+    }
+
     /// The blind index of a normalised value in a domain (`"bvn"`, `"nin"`, `"nuban"`).
     pub fn blind_index(&self, domain: &str, normalised: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
@@ -214,6 +234,24 @@ impl Keyring {
         mac.update(normalised.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// Fingerprints of a keyring's keys (hex), current data key first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFingerprints {
+    /// `(key id, fingerprint)` of each data key, current first.
+    pub data: Vec<(u32, String)>,
+    /// Fingerprint of the blind-index key.
+    pub index: String,
+}
+
+/// The label hashed under a key to fingerprint it; versioned so the scheme can change.
+const FINGERPRINT_LABEL: &[u8] = b"okra-server key fingerprint v1";
+
+fn fingerprint(raw: &[u8; 32]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(raw).expect("HMAC accepts any key length");
+    mac.update(FINGERPRINT_LABEL);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]
@@ -257,6 +295,21 @@ mod tests {
         assert!(Keyring::parse("", &index).is_err());
         assert!(Keyring::parse(&data, "x").is_err());
         assert!(!format!("{k:?}").contains(&index));
+    }
+
+    #[test]
+    fn fingerprints_identify_keys_without_revealing_them() {
+        let k = Keyring::generate();
+        let f = k.fingerprints();
+        let (data, index) = k.export();
+        let again = Keyring::parse(&data, &index).unwrap().fingerprints();
+        assert_eq!(f, again, "the same keys give the same fingerprints");
+        assert_ne!(f, Keyring::generate().fingerprints());
+        assert_ne!(f.index, f.data[0].1);
+        let rotated = k.rotated().fingerprints();
+        assert_eq!(rotated.data[1], f.data[0]);
+        assert_eq!(rotated.index, f.index);
+        assert!(!format!("{f:?}").contains(&index));
     }
 
     #[test]

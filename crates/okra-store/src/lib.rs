@@ -9,6 +9,7 @@
 //! query without tenant scope cannot be written by accident.
 
 pub mod accounts;
+pub mod admin;
 pub mod balances;
 pub mod banks;
 pub mod bulk;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod faults;
 pub mod identities;
 pub mod jobs;
+pub mod key_fingerprints;
 pub mod keys;
 pub mod owners;
 pub mod records;

@@ -84,22 +84,52 @@ pub async fn reencrypt(
     Ok(report)
 }
 
-/// Number of sealed values not under the current key.
+/// Number of sealed values not under the current key, counted by the database: the key id sits in
+/// bytes 2–5 of every sealed value (after the version byte), so a prefix comparison finds stale
+/// values without sending any of them to this process.
 pub async fn count_stale(db: &Db, keyring: &Keyring) -> Result<u64> {
-    let current = keyring.current_key_id();
+    let prefix = crate::crypto::sealed_prefix(keyring.current_key_id());
     let mut stale = 0;
     for (table, column, _) in SEALED_COLUMNS {
-        let rows = sqlx::query(&format!(
-            "SELECT {column} AS sealed FROM {table} WHERE {column} IS NOT NULL"
+        // `substr` takes bytes of a BLOB on SQLite and of a BYTEA on PostgreSQL.
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE {column} IS NOT NULL AND substr({column}, 1, {len}) <> $1",
+            len = prefix.len()
         ))
-        .fetch_all(db.pool())
+        .bind(prefix.to_vec())
+        .fetch_one(db.pool())
         .await?;
-        for row in rows {
-            let sealed: Vec<u8> = row.try_get("sealed")?;
-            if Keyring::key_id_of(&sealed) != Some(current) {
-                stale += 1;
-            }
-        }
+        stale += n as u64;
     }
     Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{sqlite_url, DbOptions};
+
+    #[tokio::test]
+    async fn stale_values_are_counted_by_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&sqlite_url(&dir.path().join("t.db")), &DbOptions::default())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let old = Keyring::generate();
+        for name in ["a", "b", "c"] {
+            let mut tx = db.begin().await.unwrap();
+            let sealed = old.seal_str(crate::owners::WEBHOOK_SECRET_CONTEXT, "whsec_x");
+            crate::owners::create(tx.conn(), name, &sealed)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(count_stale(&db, &old).await.unwrap(), 0);
+        let new = old.rotated();
+        assert_eq!(count_stale(&db, &new).await.unwrap(), 3);
+        reencrypt(&db, &new, 2, |_, _| {}).await.unwrap();
+        assert_eq!(count_stale(&db, &new).await.unwrap(), 0);
+        assert_eq!(count_stale(&db, &old).await.unwrap(), 3);
+    }
 }

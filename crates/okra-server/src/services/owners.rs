@@ -11,8 +11,29 @@ use serde::Serialize;
 
 use okra_store::owners::WEBHOOK_SECRET_CONTEXT;
 
-/// A key shown to its owner once.
-#[derive(Clone, Debug, Serialize)]
+/// Longest owner name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Refuses owner names nobody could type back: empty or blank, padded with whitespace, longer than
+/// [`MAX_NAME_CHARS`], or containing control characters.
+pub fn validate_name(name: &str) -> anyhow::Result<()> {
+    if name.trim().is_empty() {
+        anyhow::bail!("an owner name must not be empty or blank");
+    }
+    if name.trim() != name {
+        anyhow::bail!("the owner name `{name}` starts or ends with whitespace");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        anyhow::bail!("an owner name must be at most {MAX_NAME_CHARS} characters");
+    }
+    if name.chars().any(char::is_control) {
+        anyhow::bail!("an owner name must not contain control characters");
+    }
+    Ok(())
+}
+
+/// A key shown to its owner once. `Debug` shows only the key's hint, never the key.
+#[derive(Clone, Serialize)]
 pub struct IssuedKey {
     /// Key id (for `keys revoke`).
     pub id: String,
@@ -24,8 +45,20 @@ pub struct IssuedKey {
     pub key: String,
 }
 
-/// Everything a new owner needs, shown once.
-#[derive(Clone, Debug, Serialize)]
+impl std::fmt::Debug for IssuedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedKey")
+            .field("id", &self.id)
+            .field("env", &self.env)
+            .field("kind", &self.kind)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Everything a new owner needs, shown once. `Debug` redacts the keys and the webhook secret, so
+/// a stray `{:?}` in a log line cannot leak them.
+#[derive(Clone, Serialize)]
 pub struct OwnerCredentials {
     /// Owner name.
     pub owner: String,
@@ -35,6 +68,17 @@ pub struct OwnerCredentials {
     pub keys: Vec<IssuedKey>,
     /// The `whsec_` secret webhooks are signed with.
     pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for OwnerCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnerCredentials")
+            .field("owner", &self.owner)
+            .field("owner_id", &self.owner_id)
+            .field("keys", &self.keys)
+            .field("webhook_secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// A new Standard Webhooks signing secret (`whsec_` + base64 of 24 random bytes).
@@ -129,5 +173,47 @@ pub async fn webhook_secret(
     match okra_store::owners::webhook_secret_enc(db, &owner.id).await? {
         Some(sealed) => Ok(Some(keyring.open_str(WEBHOOK_SECRET_CONTEXT, &sealed)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_keys_or_the_webhook_secret() {
+        let creds = OwnerCredentials {
+            owner: "acme".into(),
+            owner_id: "o1".into(),
+            keys: vec![IssuedKey {
+                id: "k1".into(),
+                env: Environment::Sandbox,
+                kind: "secret",
+                key: apikey::generate(KeyKind::Secret, Environment::Sandbox),
+            }],
+            webhook_secret: new_webhook_secret(),
+        };
+        let shown = format!("{creds:?} {creds:#?}");
+        assert!(!shown.contains(&creds.keys[0].key), "{shown}");
+        assert!(!shown.contains(&creds.webhook_secret), "{shown}");
+        assert!(shown.contains("acme") && shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn owner_names_are_checked() {
+        for bad in [
+            "",
+            "   ",
+            "\t",
+            " acme",
+            "acme\n",
+            &"x".repeat(65),
+            "a\u{7}b",
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["acme", "Acme Ltd", "ọ̀yọ́ bank", &"x".repeat(64)] {
+            assert!(validate_name(ok).is_ok(), "{ok:?}");
+        }
     }
 }

@@ -19,7 +19,7 @@ pub const KEY_FILE_POLL: Duration = Duration::from_millis(500);
 
 /// Rotates (file-based keys) and re-encrypts every sealed value under the current key.
 pub async fn rotate(db: &Db, config: &Config, batch: usize) -> anyhow::Result<()> {
-    let current = bootstrap::load_keyring(config)?;
+    let current = bootstrap::checked_keyring(db, config).await?;
     let keyring = if config.data_key.is_some() {
         eprintln!(
             "data keys come from configuration: re-encrypting under the first configured key (id {})",
@@ -29,6 +29,14 @@ pub async fn rotate(db: &Db, config: &Config, batch: usize) -> anyhow::Result<()
     } else {
         let rotated = current.rotated();
         bootstrap::save_keyring(config, &rotated)?;
+        // The file first, then the database: a crash in between leaves a new key nobody has
+        // recorded (the next start records it), never a recorded key nobody has.
+        let problems =
+            okra_store::key_fingerprints::verify_and_record(db, &rotated.fingerprints()).await?;
+        anyhow::ensure!(
+            problems.is_empty(),
+            "the rotated keys do not match this database's key fingerprints: {problems:?}"
+        );
         eprintln!(
             "new data key {} written to {}",
             rotated.current_key_id(),

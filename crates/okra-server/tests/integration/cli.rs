@@ -10,9 +10,9 @@ use tokio::process::{Child, Command};
 use crate::backend_tests;
 use crate::common::{drop_database, fresh_database, Backend, UNAUTHORIZED};
 
-const BIN: &str = env!("CARGO_BIN_EXE_okra-server");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_okra-server");
 
-fn command(data_dir: &Path, database_url: &Option<String>) -> Command {
+pub(crate) fn command(data_dir: &Path, database_url: &Option<String>) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--data-dir")
         .arg(data_dir)
@@ -25,7 +25,7 @@ fn command(data_dir: &Path, database_url: &Option<String>) -> Command {
     c
 }
 
-async fn run(
+pub(crate) async fn run(
     data_dir: &Path,
     database_url: &Option<String>,
     args: &[&str],
@@ -43,7 +43,10 @@ async fn run(
 }
 
 /// Starts `serve` and returns the child, its base URL and everything it printed before listening.
-async fn serve(data_dir: &Path, database_url: &Option<String>) -> (Child, String, String) {
+pub(crate) async fn serve(
+    data_dir: &Path,
+    database_url: &Option<String>,
+) -> (Child, String, String) {
     let mut child = command(data_dir, database_url)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -53,6 +56,16 @@ async fn serve(data_dir: &Path, database_url: &Option<String>) -> (Child, String
         .unwrap();
     let (base, printed) = crate::common::wait_until_listening(&mut child).await;
     (child, base, printed)
+}
+
+/// The credentials file the first-start banner names.
+pub(crate) fn credentials_file(printed: &str) -> String {
+    printed
+        .split(" they are also in ")
+        .nth(1)
+        .and_then(|r| r.split(" (mode 0600)").next())
+        .unwrap_or_else(|| panic!("banner names the file: {printed}"))
+        .to_string()
 }
 
 fn key_from_banner(printed: &str, env: &str, kind: &str) -> String {
@@ -74,8 +87,12 @@ async fn first_start_prints_keys_once_and_the_cli_manages_them(b: Backend) {
     assert!(key_from_banner(&printed, "sandbox", "publishable").starts_with("pk_sandbox_"));
     assert!(printed.contains("whsec_"));
 
-    // credentials.json: 0600, same keys.
-    let creds_path = dir.path().join("credentials.json");
+    // credentials.json (one file per database): 0600, same keys.
+    let creds_path = std::path::PathBuf::from(credentials_file(&printed));
+    assert_eq!(creds_path.parent(), Some(dir.path()));
+    if url.is_none() {
+        assert!(creds_path.ends_with("credentials.json"));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -183,7 +200,10 @@ async fn first_start_prints_keys_once_and_the_cli_manages_them(b: Backend) {
     )
     .await;
     assert!(ok);
-    assert_eq!(out.trim(), "250.50");
+    let wallet: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(wallet["env"], "sandbox", "topup defaults to sandbox: {out}");
+    assert_eq!(wallet["owner"], "acme");
+    assert_eq!(wallet["balance"], 1_000_250.5);
     let (ok, _, _) = run(dir.path(), &url, &["migrate"]).await;
     assert!(ok);
 

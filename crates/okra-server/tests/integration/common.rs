@@ -22,21 +22,11 @@ pub enum Backend {
     Postgres(String),
 }
 
-/// The PostgreSQL admin URL for tests, if any.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("OKRA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but OKRA_TEST_POSTGRES_URL is not set: the PostgreSQL backend must be tested");
-            }
-            eprintln!("OKRA_TEST_POSTGRES_URL not set: skipping the PostgreSQL variant");
-            None
-        }
-    }
-}
+mod postgres;
+pub use postgres::*;
 
-/// Generates `sqlite` and `postgres` variants of async test functions taking a [`Backend`].
+/// Generates `sqlite` and `postgres` variants of async test functions taking a [`Backend`]; the
+/// PostgreSQL ones only when the suite is built with `OKRA_TEST_POSTGRES_URL` set.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
@@ -48,68 +38,16 @@ macro_rules! backend_tests {
                 }
             )*
         }
+        #[cfg(okra_test_postgres)]
         mod postgres {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(url) = $crate::common::postgres_url() {
-                        super::$name($crate::common::Backend::Postgres(url)).await
-                    }
+                #[test]
+                fn $name() {
+                    $crate::common::run_postgres_test(super::$name)
                 }
             )*
         }
     };
-}
-
-/// A fresh database URL for one test: a new PostgreSQL database, or `None` for SQLite in the data dir.
-pub async fn fresh_database(backend: &Backend) -> Option<String> {
-    let Backend::Postgres(admin) = backend else {
-        return None;
-    };
-    let name = format!("okra_test_{}", okra_core::id::new_id());
-    let admin_db = Db::connect(admin, &okra_store::DbOptions::default())
-        .await
-        .expect("connect to OKRA_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(admin_db.pool())
-        .await
-        .expect("create test database");
-    admin_db.close().await;
-    Some(replace_database(admin, &name))
-}
-
-/// `admin` with its database name replaced.
-pub fn replace_database(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (admin, String::new()),
-    };
-    let cut = base
-        .rfind('/')
-        .filter(|&i| i > "postgres://".len())
-        .unwrap_or(base.len());
-    format!("{}/{name}{query}", &base[..cut])
-}
-
-/// Drops a test database created by [`fresh_database`].
-pub async fn drop_database(backend: &Backend, url: &str) {
-    let Backend::Postgres(admin) = backend else {
-        return;
-    };
-    let name = url
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .split('?')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    if let Ok(admin_db) = Db::connect(admin, &okra_store::DbOptions::default()).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(admin_db.pool())
-            .await;
-        admin_db.close().await;
-    }
 }
 
 /// A running server for one test.
@@ -167,7 +105,7 @@ impl TestServer {
         };
         tweak(&mut config);
         let (db, keyring) = bootstrap::open(&config).await.expect("open");
-        let creds = bootstrap::first_start(&db, &keyring, &config)
+        let (creds, _) = bootstrap::first_start(&db, &keyring, &config)
             .await
             .unwrap()
             .expect("first start creates the owner");

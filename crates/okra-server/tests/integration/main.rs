@@ -21,6 +21,7 @@ mod job_claimers;
 mod jobs;
 mod logs;
 mod openapi;
+mod operator;
 mod pii_at_rest;
 mod rotation;
 mod sandbox_customers;

@@ -336,3 +336,60 @@ backend_tests!(
     rate_limit_is_shared_between_processes,
     tenant_isolation_over_every_route
 );
+
+/// Issue 7: the data dir is 0700 and every file in it 0600 under a umask of 022, and a server
+/// restarted on files an older version left readable makes them private.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_dir_and_its_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("okra-data");
+    let serve_under_umask_022 = || {
+        let mut c = tokio::process::Command::new("sh");
+        c.arg("-c")
+            .arg(r#"umask 022 && exec "$0" "$@""#)
+            .arg(crate::cli::BIN)
+            .args(["--data-dir"])
+            .arg(&dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("OKRA_DATABASE_URL")
+            .env("OKRA_LOG_LEVEL", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        c
+    };
+    let files = [
+        "okra.db",
+        "okra.db-wal",
+        "okra.db-shm",
+        "keys.json",
+        "credentials.json",
+    ];
+    let check = |when: &str| {
+        assert_eq!(mode(&dir), 0o700, "{when}: data dir");
+        for f in files {
+            assert_eq!(mode(&dir.join(f)), 0o600, "{when}: {f}");
+        }
+    };
+    let mut child = serve_under_umask_022().spawn().unwrap();
+    crate::common::wait_until_listening(&mut child).await;
+    check("first start");
+    child.kill().await.unwrap();
+
+    // Loosen everything as an older version did; a new start takes the extra access away.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for f in files {
+        let path = dir.join(f);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let mut child = serve_under_umask_022().spawn().unwrap();
+    crate::common::wait_until_listening(&mut child).await;
+    check("restart");
+    child.kill().await.unwrap();
+}
