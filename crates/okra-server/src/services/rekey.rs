@@ -79,16 +79,41 @@ pub async fn watch_key_file(state: AppState, shutdown: tokio_util::sync::Cancell
         }
         let now = modified(&path);
         if now != seen {
-            match bootstrap::load_keyring(&state.config) {
-                Ok(k) => {
+            match reloadable(&state).await {
+                Ok(Ok(k)) => {
                     tracing::info!(current_key_id = k.current_key_id(), "reloaded data keys");
                     state.set_keyring(k);
                     seen = now;
                 }
+                Ok(Err(refused)) => {
+                    // Said once per change of the file, not every poll.
+                    tracing::error!(error = %refused, "refusing the new key file; keeping the old keys");
+                    seen = now;
+                }
                 Err(e) => {
+                    // Possibly transient (a file mid-copy, the database): tried again next poll.
                     tracing::error!(error = %e, "reloading data keys failed; keeping the old ones")
                 }
             }
         }
     }
+}
+
+/// The key file's keys, if they may replace the running ones: present (a deleted file never makes
+/// a server generate keys) and matching the fingerprints the database recorded. The inner error is
+/// a refusal; the outer one a failure to read the file or the database.
+async fn reloadable(
+    state: &AppState,
+) -> anyhow::Result<Result<okra_store::crypto::Keyring, String>> {
+    let Some(keyring) = bootstrap::local_keyring(&state.config)? else {
+        return Ok(Err("the key file is gone".into()));
+    };
+    let recorded = okra_store::key_fingerprints::load(&state.db).await?;
+    let problems = okra_store::key_fingerprints::compare(&recorded, &keyring.fingerprints());
+    if !problems.is_empty() {
+        return Ok(Err(format!(
+            "the key file does not match this database's keys: {problems:?}"
+        )));
+    }
+    Ok(Ok(keyring))
 }
