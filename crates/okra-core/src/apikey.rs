@@ -1,4 +1,4 @@
-//! API key format (CONTRACT §2): `sk_sandbox_…`, `sk_live_…`, `pk_sandbox_…`, `pk_live_…`.
+//! API key format (docs/api.md §2): `sk_sandbox_…`, `sk_live_…`, `pk_sandbox_…`, `pk_live_…`.
 //!
 //! After the prefix come 30 base62 characters of randomness (about 178 bits) and a 6-character
 //! base62 CRC-32 of them, so a leaked key can be recognised by scanners without a database and

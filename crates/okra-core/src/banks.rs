@@ -1,4 +1,4 @@
-//! The bank catalogue: every bank of spec/BANKS.md with Okra's own ids and slugs kept, so ids that
+//! The bank catalogue: every bank of docs/banks.md with Okra's own ids and slugs kept, so ids that
 //! integrations stored keep working. Banks Okra did not cover get new ids of the same shape.
 //!
 //! Colours other than the two the spec records (Access Bank, Stanbic IBTC) are the banks' public

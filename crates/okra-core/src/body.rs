@@ -1,4 +1,4 @@
-//! Request-body validation with Joi-style messages (CONTRACT §3).
+//! Request-body validation with Joi-style messages (docs/api.md §5).
 //!
 //! Bodies are parsed to a JSON object first; each operation then reads its fields through [`Body`]
 //! in the order the reference lists them, so the first failing rule produces the one message a

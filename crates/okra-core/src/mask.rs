@@ -1,4 +1,4 @@
-//! Masking of identifiers shown to clients (CONTRACT §6: BVN keeps its first 3 and last digit,
+//! Masking of identifiers shown to clients (docs/api.md §7: BVN keeps its first 3 and last digit,
 //! NUBAN its first 2 and last digit).
 
 /// Replaces every character but the first `keep_start` and last `keep_end` with `*`.

@@ -1,4 +1,4 @@
-//! NUBAN check digits per the CBN's Revised Standards on NUBAN (see spec/BANKS.md).
+//! NUBAN check digits per the CBN's Revised Standards on NUBAN (see docs/banks.md).
 
 const WEIGHTS: [u32; 15] = [3, 7, 3, 3, 7, 3, 3, 7, 3, 3, 7, 3, 3, 7, 3];
 

@@ -1,4 +1,4 @@
-//! Pagination with mongoose-paginate-v2 semantics (CONTRACT §4), in one place for every list.
+//! Pagination with mongoose-paginate-v2 semantics (docs/api.md §6), in one place for every list.
 
 use serde::Serialize;
 use utoipa::ToSchema;

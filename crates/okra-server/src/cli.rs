@@ -1,4 +1,4 @@
-//! The `okra-server` command line (CONTRACT §8).
+//! The `okra-server` command line (README, "Command line").
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! Configuration: built-in defaults, then `okra.toml`, then `OKRA_*` environment variables, then
-//! command-line flags (CONTRACT §8). Secrets are wrapped in [`Secret`] so `Debug` and logs show
+//! command-line flags (README, "Configuration"). Secrets are wrapped in [`Secret`] so `Debug` and logs show
 //! `[redacted]` instead of their value.
 
 use std::net::SocketAddr;

@@ -22,7 +22,7 @@ pub struct Owner {
     pub created_at: i64,
 }
 
-/// Starting wallet balance in minor units (hundredths of a credit) per environment (CONTRACT §7):
+/// Starting wallet balance in minor units (hundredths of a credit) per environment (docs/api.md §7):
 /// 1,000,000 test credits in sandbox, nothing in production.
 pub fn opening_balance_minor(env: Environment) -> i64 {
     match env {

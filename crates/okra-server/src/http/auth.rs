@@ -1,4 +1,4 @@
-//! Authentication (CONTRACT §2): `Authorization: Bearer <key>`, the key's environment must match
+//! Authentication (docs/api.md §2): `Authorization: Bearer <key>`, the key's environment must match
 //! the path's, and only secret keys read data. Every failure is the same 401 body.
 //!
 //! Resolved keys are cached in memory for at most [`CACHE_TTL_MS`], so a hot key costs one hash and

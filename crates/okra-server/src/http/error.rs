@@ -1,4 +1,4 @@
-//! The one error type of the API and the only place that knows the error envelopes (CONTRACT §3).
+//! The one error type of the API and the only place that knows the error envelopes (docs/api.md §3–4).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

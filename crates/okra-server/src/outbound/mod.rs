@@ -2,7 +2,7 @@
 //!
 //! Webhook URLs are chosen by API clients, so without a guard anyone holding a production key could make
 //! this server call its own admin ports, the cloud metadata service or the operator's private network
-//! (CONTRACT.md §6 "Webhooks"). The guard lives at the lowest layer that sees the address actually
+//! (webhooks, a planned operation: docs/api.md §12). The guard lives at the lowest layer that sees the address actually
 //! connected to: a DNS resolver that drops forbidden addresses at connect time, so a name that resolves to
 //! a public address when it is configured and to 127.0.0.1 when it is delivered (DNS rebinding) is still
 //! refused. reqwest skips the resolver for IP-literal URLs, so those are caught separately, both by

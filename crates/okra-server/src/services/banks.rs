@@ -1,4 +1,4 @@
-//! The bank list and the Bank object of CONTRACT §6 "Banks".
+//! The bank list and the Bank object of docs/api.md §8.
 
 use okra_core::pagination::{PageRequest, Pagination};
 use okra_store::banks::BankRow;

@@ -1,4 +1,4 @@
-//! Sandbox customers (Okra "Sandbox 2.0", CONTRACT §6): people an owner creates in the simulated
+//! Sandbox customers (Okra "Sandbox 2.0", docs/api.md §10.5): people an owner creates in the simulated
 //! network. Each is a custom person of the network (okra-sandbox's reserved index range) built from
 //! the stored specification, and a Customer of the owner at once, as if identity had been verified.
 

@@ -1,4 +1,4 @@
-//! CONTRACT §2: keys, environments and the exact 401 body.
+//! docs/api.md §2: keys, environments and the exact 401 body.
 
 use okra_core::apikey::{self, KeyKind};
 use okra_core::Environment;

@@ -1,4 +1,4 @@
-//! CONTRACT §6 "Banks": every bank of BANKS.md with Okra's ids, slugs and codes; assets served here.
+//! docs/api.md §8: every bank of docs/banks.md with Okra's ids, slugs and codes; assets served here.
 
 use serde_json::{json, Value};
 

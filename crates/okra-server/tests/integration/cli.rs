@@ -1,5 +1,5 @@
 //! The `okra-server` binary: first start, credentials, key management against a running server,
-//! and graceful shutdown on SIGTERM (CONTRACT §8).
+//! and graceful shutdown on SIGTERM (README, "Command line").
 
 use std::path::Path;
 use std::process::Stdio;
@@ -170,9 +170,15 @@ async fn first_start_prints_keys_once_and_the_cli_manages_them(b: Backend) {
         .to_string();
     let (ok, _, err) = run(dir.path(), &url, &["keys", "revoke", &id]).await;
     assert!(ok, "{err}");
+    // A separate server process honours the revocation once its key cache entry expires. The exact
+    // bound (the cache TTL) is asserted with a manual clock in `auth.rs`; here the point is that the
+    // CLI's write reaches another process, so the bound is only there to end the loop.
     let revoked = Instant::now();
     while get(Some(new_key.clone())).await.unwrap().status().as_u16() != 401 {
-        assert!(revoked.elapsed() < Duration::from_millis(1100));
+        assert!(
+            revoked.elapsed() < Duration::from_secs(10),
+            "revoked key still accepted"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (ok, _, _) = run(dir.path(), &url, &["keys", "revoke", &id]).await;

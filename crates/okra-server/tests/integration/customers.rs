@@ -1,4 +1,4 @@
-//! Pagination (CONTRACT §4) over customers, and customer lookups scoped to owner and environment.
+//! Pagination (docs/api.md §6) over customers, and customer lookups scoped to owner and environment.
 
 use okra_core::Environment;
 use okra_store::customers::{CustomerPii, NewCustomer};

@@ -1,4 +1,4 @@
-//! CONTRACT §1 and §3: every error is a JSON envelope with the documented status.
+//! docs/api.md §1 and §4: every error is a JSON envelope with the documented status.
 
 use reqwest::Method;
 use serde_json::json;
