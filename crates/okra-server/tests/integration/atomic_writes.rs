@@ -14,14 +14,7 @@ use crate::binary;
 use crate::common::{assert_error, drop_database, fresh_database, Backend, TestServer};
 
 async fn total(s: &TestServer) -> i64 {
-    let list = s
-        .post(
-            "/v2/sandbox/customers/list",
-            Some(&s.sandbox_key()),
-            json!({}),
-        )
-        .await
-        .json();
+    let list = s.sandbox_customers_page().await;
     list["data"]["pagination"]["totalDocs"].as_i64().unwrap()
 }
 

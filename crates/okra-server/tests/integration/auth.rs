@@ -70,20 +70,9 @@ async fn keys_work_in_their_own_environment_only(b: Backend) {
 
 async fn revoked_keys_stop_working_within_a_second(b: Backend) {
     let s = TestServer::start(b).await;
-    let key = okra_server::services::owners::create_key(
-        &s.db,
-        "default",
-        Environment::Sandbox,
-        KeyKind::Secret,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let key = s.new_sandbox_key().await;
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&key))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&key)).await,
         200
     );
     let id = okra_store::keys::list(&s.db, Some("default"))
@@ -101,10 +90,7 @@ async fn revoked_keys_stop_working_within_a_second(b: Backend) {
     // CACHE_TTL_MS); once it has passed, it is refused — without waiting on the wall clock.
     s.clock.advance(okra_server::http::auth::CACHE_TTL_MS - 1);
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&key))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&key)).await,
         200,
         "still cached just inside the TTL"
     );
@@ -114,10 +100,8 @@ async fn revoked_keys_stop_working_within_a_second(b: Backend) {
     assert_eq!(r.text, UNAUTHORIZED);
     // Other keys are unaffected.
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&s.sandbox_key()))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&s.sandbox_key()))
+            .await,
         200
     );
     s.stop().await;

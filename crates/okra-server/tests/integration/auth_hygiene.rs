@@ -2,8 +2,6 @@
 //! a bounded key cache, CORS only where a browser belongs, and headers that keep customer data out
 //! of caches.
 
-use okra_core::apikey::KeyKind;
-use okra_core::Environment;
 use reqwest::Method;
 
 use crate::backend_tests;
@@ -26,10 +24,7 @@ async fn two_authorization_headers_are_refused(b: Backend) {
     }
     // One header still works.
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&key))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&key)).await,
         200
     );
     s.stop().await;
@@ -42,10 +37,7 @@ async fn failed_authentication_is_throttled_per_address(b: Backend) {
     let good = s.sandbox_key();
     // A key used before the failures is cached as valid.
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&good))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&good)).await,
         200
     );
     for i in 0..5 {
@@ -68,37 +60,20 @@ async fn failed_authentication_is_throttled_per_address(b: Backend) {
         "Too many requests, please try again in 50 seconds."
     );
     // A key not known to be valid is not looked up either, even a real one.
-    let fresh = okra_server::services::owners::create_key(
-        &s.db,
-        "default",
-        Environment::Sandbox,
-        KeyKind::Secret,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let fresh = s.new_sandbox_key().await;
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&fresh))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&fresh)).await,
         429
     );
     // The key the address already proved keeps working.
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&good))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&good)).await,
         200
     );
     // The next window starts afresh.
     s.clock.advance(50_000);
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&fresh))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&fresh)).await,
         200
     );
     let r = s

@@ -32,11 +32,7 @@ pub async fn create_owner(data_dir: &Path, database_url: &Option<String>, name: 
         .output()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_success(&out);
     let creds: Value = serde_json::from_slice(&out.stdout).unwrap();
     creds["keys"]
         .as_array()
@@ -50,14 +46,7 @@ pub async fn create_owner(data_dir: &Path, database_url: &Option<String>, name: 
 
 /// Starts `okra-server serve` on 127.0.0.1 and returns the child (killed on drop) and its base URL.
 pub async fn serve(data_dir: &Path, database_url: &Option<String>) -> (Child, String) {
-    let mut child = command(data_dir, database_url)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let (base, _) = crate::common::wait_until_listening(&mut child).await;
+    let (child, base, _) = crate::cli::serve(data_dir, database_url).await;
     (child, base)
 }
 

@@ -150,6 +150,19 @@ impl TestServer {
             .clone()
     }
 
+    /// A new sandbox secret key of the default owner (not cached anywhere yet).
+    pub async fn new_sandbox_key(&self) -> String {
+        okra_server::services::owners::create_key(
+            &self.db,
+            "default",
+            okra_core::Environment::Sandbox,
+            okra_core::apikey::KeyKind::Secret,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+    }
+
     pub fn sandbox_key(&self) -> String {
         self.key("sandbox", "secret")
     }
@@ -189,6 +202,23 @@ impl TestServer {
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> Reply {
         self.request(Method::GET, path, key, None, None).await
+    }
+
+    /// The status of a `GET`.
+    pub async fn get_status(&self, path: &str, key: Option<&str>) -> u16 {
+        self.get(path, key).await.status.as_u16()
+    }
+
+    /// Page 1 of the default owner's sandbox customers, as JSON.
+    pub async fn sandbox_customers_page(&self) -> Value {
+        let key = self.sandbox_key();
+        self.post(
+            "/v2/sandbox/customers/list",
+            Some(&key),
+            serde_json::json!({}),
+        )
+        .await
+        .json()
     }
 
     pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> Reply {
@@ -280,4 +310,13 @@ pub async fn wait_until_listening(child: &mut tokio::process::Child) -> (String,
     // Keep draining stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (base, printed)
+}
+
+/// Asserts a command exited successfully, showing what it wrote to stderr otherwise.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

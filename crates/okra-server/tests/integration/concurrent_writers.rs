@@ -164,14 +164,7 @@ async fn concurrent_creates_make_distinct_people(b: Backend) {
         assert!(persons.insert(stored.sandbox_person.unwrap()));
         assert!(bvns.insert(stored.bvn.unwrap()));
     }
-    let list = s
-        .post(
-            "/v2/sandbox/customers/list",
-            Some(&s.sandbox_key()),
-            json!({}),
-        )
-        .await
-        .json();
+    let list = s.sandbox_customers_page().await;
     assert_eq!(
         list["data"]["pagination"]["totalDocs"].as_u64().unwrap(),
         seen.created.len() as u64

@@ -1,9 +1,7 @@
 //! Issue 7: a scripted fault limited by `count` applies exactly that many times — through one
 //! data source called repeatedly, and across data sources (requests, processes) racing for it.
 
-use okra_core::source::{Credentials, SourceError};
-use okra_core::Environment;
-use okra_server::services::sources::TenantSource;
+use okra_core::source::SourceError;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
@@ -11,16 +9,7 @@ use crate::common::{Backend, TestServer};
 
 const ZENITH: &str = "5d6fe57a4099cc4b210bbec2";
 
-fn zenith_user(s: &TestServer) -> Credentials {
-    let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
-    network.sample_users(Some("zenith-bank"), 1).remove(0).0
-}
-
-async fn source(s: &TestServer) -> TenantSource {
-    TenantSource::new(s.state(), &s.tenant(Environment::Sandbox))
-        .await
-        .unwrap()
-}
+use crate::faults::{source, zenith_user};
 
 async fn script(s: &TestServer, body: Value) {
     let r = s

@@ -32,12 +32,12 @@ fn source_timeout_body() -> Value {
 }
 
 /// A person of the network with an account at Zenith, and their login.
-fn zenith_user(s: &TestServer) -> Credentials {
+pub(crate) fn zenith_user(s: &TestServer) -> Credentials {
     let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
     network.sample_users(Some("zenith-bank"), 1).remove(0).0
 }
 
-async fn source(s: &TestServer) -> TenantSource {
+pub(crate) async fn source(s: &TestServer) -> TenantSource {
     TenantSource::new(s.state(), &s.tenant(Environment::Sandbox))
         .await
         .unwrap()

@@ -76,11 +76,7 @@ async fn a_process_with_other_keys_refuses_to_start(b: Backend) {
         .output()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_success(&out);
 
     // After a rotation, a copy of the old keys.json lacks the new key and is refused.
     let stale = tempfile::tempdir().unwrap();

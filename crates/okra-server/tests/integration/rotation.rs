@@ -57,11 +57,7 @@ async fn rotating_the_data_key_reseals_everything_while_serving(b: Backend) {
         .output()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_success(&out);
     let summary = String::from_utf8(out.stdout).unwrap();
     assert!(
         summary.contains("under data key 2; 0 values left under older keys"),

@@ -38,14 +38,7 @@ async fn created_customers_honour_their_spec_and_can_log_in(b: Backend) {
     assert_eq!(made[1]["name"], "Lagos Foods Ltd");
 
     // customers/list and customers/get show them with their login.
-    let list = s
-        .post(
-            "/v2/sandbox/customers/list",
-            Some(&s.sandbox_key()),
-            json!({}),
-        )
-        .await
-        .json();
+    let list = s.sandbox_customers_page().await;
     assert_eq!(list["data"]["pagination"]["totalDocs"], 2);
     let got = s
         .post(

@@ -8,7 +8,7 @@ use okra_core::Environment;
 use okra_sandbox::{Network, Person};
 use okra_server::services::sandbox_load::{self, LoadOptions};
 use okra_store::{accounts, customers, identities, records};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::Row;
 
 use crate::backend_tests;
@@ -122,14 +122,7 @@ async fn load_links_people_readable_by_repositories_and_api(b: Backend) {
     let score = identity.profile.score.unwrap();
     assert!((50..=100).contains(&score), "score {score}");
 
-    let v = s
-        .post(
-            "/v2/sandbox/customers/list",
-            Some(&s.sandbox_key()),
-            json!({}),
-        )
-        .await
-        .json();
+    let v = s.sandbox_customers_page().await;
     assert_eq!(v["data"]["pagination"]["totalDocs"], PEOPLE, "{v}");
 
     // Every balance: 30 days of history, available never above ledger.

@@ -18,10 +18,7 @@ async fn rate_limit_answers_429_with_retry_after(b: Backend) {
     let key = s.sandbox_key();
     for i in 0..5 {
         assert_eq!(
-            s.get("/v2/sandbox/banks/list", Some(&key))
-                .await
-                .status
-                .as_u16(),
+            s.get_status("/v2/sandbox/banks/list", Some(&key)).await,
             200,
             "request {i}"
         );
@@ -40,10 +37,8 @@ async fn rate_limit_answers_429_with_retry_after(b: Backend) {
     );
     // Per key: the production key of the same owner is not limited by the sandbox key's use.
     assert_eq!(
-        s.get("/v2/banks/list", Some(&s.key("production", "secret")))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/banks/list", Some(&s.key("production", "secret")))
+            .await,
         200
     );
     // Bad keys are refused before counting.
@@ -56,10 +51,7 @@ async fn rate_limit_answers_429_with_retry_after(b: Backend) {
     // The next window starts afresh.
     s.clock.advance(59_000);
     assert_eq!(
-        s.get("/v2/sandbox/banks/list", Some(&key))
-            .await
-            .status
-            .as_u16(),
+        s.get_status("/v2/sandbox/banks/list", Some(&key)).await,
         200
     );
     s.stop().await;
@@ -72,10 +64,7 @@ async fn rate_limit_is_shared_between_processes(b: Backend) {
     let key = a.sandbox_key();
     for _ in 0..6 {
         assert_eq!(
-            a.get("/v2/sandbox/banks/list", Some(&key))
-                .await
-                .status
-                .as_u16(),
+            a.get_status("/v2/sandbox/banks/list", Some(&key)).await,
             200
         );
     }
