@@ -47,7 +47,7 @@ pub struct CustomerSpec {
     /// `ind` (default) or `corp`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<CustomerType>,
-    /// `low` (default), `medium` or `high`: how much money and activity the accounts carry.
+    /// `low`, `medium` (default) or `high`: how much money and activity the accounts carry.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub volume: Option<Volume>,
