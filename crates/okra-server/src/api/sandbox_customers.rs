@@ -263,3 +263,24 @@ pub async fn generate(
     };
     Ok(success("Customers generated successfully", data).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_generated_preview_is_a_valid_create_item() {
+        let network = okra_sandbox::Network::new(2020, 10_000);
+        for seed in 0..50 {
+            for (spec, login) in network.generate_specs(seed, MAX_PER_CALL) {
+                let shown = serde_json::to_value(CustomerSpec::generated(spec.clone(), login))
+                    .expect("serialises");
+                let item = CustomerSpec::validate(shown.clone())
+                    .unwrap_or_else(|e| panic!("{shown} refused: {e}"));
+                // The same person: only the bank is normalised from its slug to its id.
+                let bank = spec.bank.as_deref().map(|b| bank_id(b).unwrap());
+                assert_eq!(item.person(), PersonSpec { bank, ..spec }, "{shown}");
+            }
+        }
+    }
+}

@@ -182,5 +182,5 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Result alias for handlers and services.
+/// Result alias for handlers and extractors (services return `services::Result`).
 pub type ApiResult<T> = Result<T, ApiError>;
