@@ -15,6 +15,7 @@ pub mod nuban;
 pub mod pagination;
 pub mod source;
 pub mod time;
+pub mod validate;
 
 pub use env::Environment;
 pub use id::ObjectId;

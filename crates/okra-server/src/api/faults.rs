@@ -3,17 +3,170 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use okra_core::body::{required, Body, Invalid};
+use okra_core::time::iso_ms;
+use okra_core::validate::{bank_id, Rejection, Validate};
+use okra_store::faults::Fault as StoredFault;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
+use super::IdRequest;
 use crate::app::AppState;
+use crate::http::body::ValidJson;
+use crate::http::envelope::SuccessBody;
 use crate::http::error::ApiResult;
-use crate::http::{success, JsonBody, SecretAuth};
-use crate::services::faults::{self, Fault};
+use crate::http::{success, SecretAuth};
+use crate::services::faults::{self, FaultSpec, KINDS, TARGETED_KINDS};
 
-/// Scripts a fault: `{type, bank?, bvn?, nuban?, delay_ms?, count?, expires_in?}`.
+/// Body of `faults/create`.
+#[derive(Debug, ToSchema)]
+pub struct FaultCreateRequest {
+    /// bank_down, timeout, slow, otp_required, locked, invalid_credentials, invalid_identity,
+    /// watch_listed or no_bvn (`kind` is accepted as an alias).
+    #[schema(rename = "type")]
+    pub kind: String,
+    /// Bank id or slug the fault is limited to (every bank when absent; needed with `nuban`).
+    pub bank: Option<String>,
+    /// 11-digit BVN the fault is limited to.
+    pub bvn: Option<String>,
+    /// 10-digit NUBAN (at `bank`) the fault is limited to.
+    pub nuban: Option<String>,
+    /// Added latency in ms, 0-120000 (`slow` defaults to 5000).
+    #[schema(maximum = 120_000)]
+    pub delay_ms: Option<u32>,
+    /// How many calls it applies to, 1-1000000 (unlimited when absent).
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub count: Option<u32>,
+    /// Seconds until it stops applying, 1-2592000 (never when absent).
+    #[schema(minimum = 1, maximum = 2_592_000)]
+    pub expires_in: Option<u32>,
+}
+
+impl Validate for FaultCreateRequest {
+    fn validate(value: Value) -> Result<Self, Rejection> {
+        let body = Body::from_value(value)?;
+        let kind = body.req_str(&["type", "kind"])?;
+        if !KINDS.iter().any(|(k, _)| *k == kind) {
+            let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+            return Err(Invalid(format!("`type` must be one of {}", names.join(", "))).into());
+        }
+        let bank = body.opt_str(&["bank"])?.map(|b| bank_id(&b)).transpose()?;
+        let bvn = body.opt_str(&["bvn"])?;
+        let nuban = body.opt_str(&["nuban"])?;
+        if bvn
+            .as_deref()
+            .is_some_and(|b| !okra_core::digits::is_bvn_shaped(b))
+        {
+            return Err(Invalid("`bvn` must be 11 digits".into()).into());
+        }
+        if let Some(n) = &nuban {
+            if !okra_core::digits::is_nuban_shaped(n) {
+                return Err(Invalid("`nuban` must be a valid 10-digit NUBAN".into()).into());
+            }
+            if bank.is_none() {
+                let message = "`nuban` is a required input and bank is required";
+                return Err(Invalid(message.into()).into());
+            }
+        }
+        if TARGETED_KINDS.contains(&kind.as_str()) && bvn.is_none() && nuban.is_none() {
+            return Err(Invalid(format!("`bvn` or `nuban` is required for `{kind}`")).into());
+        }
+        if kind == "watch_listed" && bvn.is_none() {
+            return Err(required("bvn").into());
+        }
+        if kind == "no_bvn" && nuban.is_none() {
+            return Err(required("nuban").into());
+        }
+        let int = |name, min, max: i64| {
+            body.opt_int_between(name, min, max)
+                .map(|n| n.map(|n| n as u32))
+        };
+        Ok(FaultCreateRequest {
+            delay_ms: int("delay_ms", 0, 120_000)?,
+            count: int("count", 1, 1_000_000)?,
+            expires_in: int("expires_in", 1, 30 * 86_400)?,
+            kind,
+            bank,
+            bvn,
+            nuban,
+        })
+    }
+}
+
+impl From<FaultCreateRequest> for FaultSpec {
+    fn from(r: FaultCreateRequest) -> Self {
+        FaultSpec {
+            kind: r.kind,
+            bank_id: r.bank,
+            bvn: r.bvn,
+            nuban: r.nuban,
+            delay_ms: r.delay_ms.map(i64::from),
+            count: r.count.map(i64::from),
+            expires_in_secs: r.expires_in.map(i64::from),
+        }
+    }
+}
+
+/// Body of `faults/list` and `faults/clear`: nothing is read (any body is ignored).
+#[derive(Debug, ToSchema)]
+pub struct NoFields {}
+
+/// A scripted fault as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct Fault {
+    /// Fault id.
+    pub id: String,
+    /// Kind (see `faults/create`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Bank id it is limited to, or null for every bank.
+    pub bank: Option<String>,
+    /// Masked BVN or NUBAN it is limited to, or null.
+    pub target: Option<String>,
+    /// Added latency (`slow`).
+    pub delay_ms: i64,
+    /// Applications left, or null for unlimited.
+    pub remaining: Option<i64>,
+    /// When it stops applying, or null.
+    pub expires_at: Option<String>,
+    /// When it was scripted.
+    pub created_at: String,
+}
+
+impl From<StoredFault> for Fault {
+    fn from(f: StoredFault) -> Self {
+        Fault {
+            id: f.id,
+            kind: f.fault.kind,
+            bank: f.fault.bank_id,
+            target: f.fault.target_masked,
+            delay_ms: f.fault.delay_ms,
+            remaining: f.fault.remaining,
+            expires_at: f.fault.expires_at.map(iso_ms),
+            created_at: iso_ms(f.created_at),
+        }
+    }
+}
+
+/// `data` of `faults/list`.
+#[derive(Serialize, ToSchema)]
+pub struct FaultList {
+    /// The faults that still apply.
+    pub faults: Vec<Fault>,
+}
+
+/// `data` of `faults/delete` and `faults/clear`.
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    /// How many faults were deleted.
+    pub deleted: u64,
+}
+
+/// Scripts a fault.
 #[utoipa::path(post, path = "/v2/sandbox/faults/create", tag = "sandbox",
-    request_body(content = serde_json::Value, description = "`{type, bank?, bvn?, nuban?, delay_ms?, count?, expires_in?}`; type is one of bank_down, timeout, slow, otp_required, locked, invalid_credentials, invalid_identity, watch_listed, no_bvn"),
-    responses((status = 200, description = "Fault scripted", body = Fault),
+    request_body = FaultCreateRequest,
+    responses((status = 200, description = "Fault scripted", body = SuccessBody<Fault>),
               (status = 400, description = "Unknown bank"),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Invalid fault")),
@@ -21,48 +174,56 @@ use crate::services::faults::{self, Fault};
 pub async fn create(
     SecretAuth(tenant): SecretAuth,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    ValidJson(request): ValidJson<FaultCreateRequest>,
 ) -> ApiResult<Response> {
-    let fault = faults::create(&state, &tenant, &body).await?;
-    Ok(success("Fault created successfully", fault).into_response())
+    let fault = faults::create(&state, &tenant, request.into()).await?;
+    Ok(success("Fault created successfully", Fault::from(fault)).into_response())
 }
 
 /// The faults that still apply.
 #[utoipa::path(post, path = "/v2/sandbox/faults/list", tag = "sandbox",
-    responses((status = 200, description = "Faults", body = Vec<Fault>), (status = 401, description = "Unauthorized")),
+    request_body = NoFields,
+    responses((status = 200, description = "Faults", body = SuccessBody<FaultList>),
+              (status = 401, description = "Unauthorized")),
     security(("bearer" = [])))]
 pub async fn list(
     SecretAuth(tenant): SecretAuth,
     State(state): State<AppState>,
 ) -> ApiResult<Response> {
     let faults = faults::list(&state, &tenant).await?;
-    Ok(success("Faults retrieved successfully", json!({ "faults": faults })).into_response())
+    let data = FaultList {
+        faults: faults.into_iter().map(Fault::from).collect(),
+    };
+    Ok(success("Faults retrieved successfully", data).into_response())
 }
 
 /// Deletes one fault: `{id}`.
 #[utoipa::path(post, path = "/v2/sandbox/faults/delete", tag = "sandbox",
-    request_body(content = serde_json::Value, description = "`{id}`"),
-    responses((status = 200, description = "Deleted"), (status = 400, description = "No such fault"),
-              (status = 401, description = "Unauthorized"), (status = 422, description = "Missing id")),
+    request_body = IdRequest,
+    responses((status = 200, description = "Deleted", body = SuccessBody<Deleted>),
+              (status = 400, description = "No such fault"),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing id")),
     security(("bearer" = [])))]
 pub async fn delete(
     SecretAuth(tenant): SecretAuth,
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    ValidJson(request): ValidJson<IdRequest>,
 ) -> ApiResult<Response> {
-    let id = body.req_id(&["id"])?;
-    let deleted = faults::delete(&state, &tenant, Some(&id)).await?;
-    Ok(success("Fault deleted successfully", json!({ "deleted": deleted })).into_response())
+    let deleted = faults::delete(&state, &tenant, Some(&request.id)).await?;
+    Ok(success("Fault deleted successfully", Deleted { deleted }).into_response())
 }
 
 /// Deletes every fault of the owner's sandbox.
 #[utoipa::path(post, path = "/v2/sandbox/faults/clear", tag = "sandbox",
-    responses((status = 200, description = "Deleted"), (status = 401, description = "Unauthorized")),
+    request_body = NoFields,
+    responses((status = 200, description = "Deleted", body = SuccessBody<Deleted>),
+              (status = 401, description = "Unauthorized")),
     security(("bearer" = [])))]
 pub async fn clear(
     SecretAuth(tenant): SecretAuth,
     State(state): State<AppState>,
 ) -> ApiResult<Response> {
     let deleted = faults::delete(&state, &tenant, None).await?;
-    Ok(success("Faults cleared successfully", json!({ "deleted": deleted })).into_response())
+    Ok(success("Faults cleared successfully", Deleted { deleted }).into_response())
 }

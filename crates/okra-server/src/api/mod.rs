@@ -1,5 +1,7 @@
-//! HTTP handlers, one module per product. Handlers are thin: they read the request, call a
-//! service and wrap the result in the envelope.
+//! HTTP handlers, one module per product. Handlers are thin: they take the operation's typed
+//! request (`ValidJson<T>`/`ValidQuery<T>`, validated with the reference's messages), call a
+//! service, and turn its domain result into the wire type inside the envelope. Domain errors
+//! become HTTP answers in [`errors`].
 //!
 //! [`versioned_routes`] is the single list of API operations (paths relative to a base path); the
 //! OpenAPI test checks every entry is documented, so a route cannot be added without its docs.
@@ -8,14 +10,34 @@ pub mod assets;
 pub mod banks;
 pub mod customers;
 pub mod docs;
+pub mod errors;
 pub mod faults;
 pub mod health;
 pub mod photos;
 pub mod sandbox_customers;
 
 use axum::routing::{get, post, MethodRouter};
+use okra_core::body::Body;
+use okra_core::validate::{Rejection, Validate};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+
+/// Body (or query) of operations that name one object by `id`: `faults/delete`, `banks/getById`.
+#[derive(Debug, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdRequest {
+    /// The object's id (24 hex characters).
+    pub id: String,
+}
+
+impl Validate for IdRequest {
+    fn validate(value: Value) -> Result<Self, Rejection> {
+        let id = Body::from_value(value)?.req_id(&["id"])?;
+        Ok(IdRequest { id })
+    }
+}
 
 /// API operations, mounted under each base path of [`crate::app::BASES`].
 pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {

@@ -1,10 +1,16 @@
-//! `JsonBody`: reads a JSON request body with the contract's 400/413/415/422 answers, and the
-//! structural limits every body obeys (depth 32, arrays of at most 100 items).
+//! Request extractors: [`ValidJson`] and [`ValidQuery`] give a handler its operation's typed
+//! request. The one place that reads bodies ([`JsonPayload`]) answers 400/413/415 and enforces the
+//! structural limits every body obeys (depth 32, arrays of at most 100 items); the request type's
+//! [`Validate`] step then answers 422 with the reference's messages, strings over 1024 characters
+//! included (`Body`'s string readers, which every request uses).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 use okra_core::body::{depth_exceeds, oversized_array, Body, MAX_ARRAY_ITEMS, MAX_JSON_DEPTH};
+use okra_core::validate::Validate;
+use serde_json::Value;
 
 use crate::app::AppState;
 use crate::http::ApiError;
@@ -67,6 +73,39 @@ impl FromRequest<AppState> for JsonBody {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let JsonPayload(value) = JsonPayload::from_request(req, state).await?;
         Ok(JsonBody(Body::from_value(value)?))
+    }
+}
+
+/// An operation's typed JSON body, validated; see the module documentation.
+pub struct ValidJson<T>(pub T);
+
+impl<T: Validate> FromRequest<AppState> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let JsonPayload(value) = JsonPayload::from_request(req, state).await?;
+        Ok(ValidJson(T::validate(value)?))
+    }
+}
+
+/// An operation's typed query string (GET operations), validated like a body whose every value is
+/// a string, so the same messages apply (`"3"` is the number 3). A repeated name keeps its last value.
+pub struct ValidQuery<T>(pub T);
+
+impl<T: Validate> FromRequestParts<AppState> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Form decoding of pairs cannot fail (invalid escapes decode lossily), so this maps an
+        // error that does not happen; it must not answer in axum's plain-text form if it ever did.
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::Validation(e.body_text()))?;
+        let fields = pairs
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        Ok(ValidQuery(T::validate(Value::Object(fields))?))
     }
 }
 

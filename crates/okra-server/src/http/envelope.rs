@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A success response.
 pub struct Success<T> {
@@ -20,6 +21,19 @@ struct Envelope<'a, T> {
 /// Wraps `data` in the success envelope with `message`.
 pub fn success<T: Serialize>(message: &'static str, data: T) -> Success<T> {
     Success { message, data }
+}
+
+/// The success envelope as `/openapi.json` documents it (`SuccessBody<Bank>` and so on), so every
+/// operation's 200 shows `{status, message, data}` rather than `data` alone.
+#[derive(ToSchema)]
+pub struct SuccessBody<T> {
+    /// Always `success`.
+    #[schema(example = "success")]
+    pub status: String,
+    /// What was done (`Banks retrieved successfully`, …).
+    pub message: String,
+    /// The operation's result.
+    pub data: T,
 }
 
 impl<T: Serialize> IntoResponse for Success<T> {

@@ -88,6 +88,15 @@ impl From<okra_core::body::Invalid> for ApiError {
     }
 }
 
+impl From<okra_core::validate::Rejection> for ApiError {
+    fn from(e: okra_core::validate::Rejection) -> Self {
+        match e {
+            okra_core::validate::Rejection::Invalid(invalid) => invalid.into(),
+            okra_core::validate::Rejection::UnknownBank(name) => ApiError::UnknownBank(name),
+        }
+    }
+}
+
 fn envelope(message: &str) -> Value {
     json!({"status": "error", "message": message, "data": {}})
 }
@@ -173,5 +182,5 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Result alias for handlers and services.
+/// Result alias for handlers and extractors (services return `services::Result`).
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,8 +1,11 @@
-//! Use cases. Services open transactions, call repositories and data sources, and build the
-//! response shapes; handlers only translate HTTP to service calls.
+//! Use cases. Services take typed commands and the tenant, open transactions, call the store and
+//! the data sources, and return domain results or an [`Error`]. They know nothing of HTTP: the
+//! wire types and the mapping of [`Error`] to answers live in `api/` (`scripts/check-layers`
+//! refuses an import of `axum`, `http` or `crate::http` here).
 
 pub mod banks;
 pub mod customers;
+pub mod error;
 pub mod faults;
 pub mod owners;
 pub mod rekey;
@@ -10,3 +13,5 @@ pub mod sandbox_customers;
 pub mod sandbox_load;
 pub mod sandbox_users;
 pub mod sources;
+
+pub use error::Error;

@@ -3,101 +3,46 @@
 //! the stored specification, and a Customer of the owner at once, as if identity had been verified.
 
 use std::collections::HashSet;
-use std::str::FromStr;
 use std::sync::Arc;
 
-use okra_core::body::{Body, Invalid};
 use okra_core::id::new_id;
 use okra_core::source::Credentials;
 use okra_core::Environment;
-use okra_sandbox::{Network, PersonSpec, Volume, CUSTOM_BASE};
+use okra_sandbox::{Network, PersonSpec, CUSTOM_BASE};
 use okra_store::bulk::CustomerRow;
 use okra_store::customers::{login_index, CustomerPii, Duplicate, NewCustomer, SandboxLogin};
 use okra_store::{StoreError, Tenant};
 use rand::distributions::{Alphanumeric, DistString};
-use serde_json::Value;
 
+use super::customers::{self, CustomerView};
+use super::error::{Error, Result};
 use crate::app::AppState;
-use crate::http::error::ApiResult;
-use crate::http::ApiError;
-use crate::services::customers::{self, Customer};
 
 /// Most customers one `customers/create` or `customers/generate` call makes.
 pub const MAX_PER_CALL: usize = 10;
 
-fn network(state: &AppState) -> ApiResult<Arc<Network>> {
+fn network(state: &AppState) -> Result<Arc<Network>> {
     state
         .sources
         .for_env(Environment::Sandbox)
         .network
         .clone()
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "Sandbox customers need the simulated bank network (sandbox_source = simulated)"
-                    .into(),
-            )
-        })
+        .ok_or(Error::NoSimulatedNetwork)
 }
 
-/// One requested customer: the spec and the login (generated when not given).
-struct Request {
-    spec: PersonSpec,
-    username: Option<String>,
-    password: Option<String>,
+/// One customer to create: the spec (checked) and the login (made up when not given).
+#[derive(Clone, Debug)]
+pub struct NewSandboxCustomer {
+    /// What the person looks like.
+    pub spec: PersonSpec,
+    /// Login username (1-64 characters, no spaces), or `None` for a server-made one.
+    pub username: Option<String>,
+    /// Login password, or `None` for a random one.
+    pub password: Option<String>,
 }
 
-fn parse_item(item: Value) -> ApiResult<Request> {
-    let body = Body::from_value(item)?;
-    let bank = match body.opt_str(&["bank"])? {
-        Some(b) => Some(
-            okra_core::banks::find(&b)
-                .ok_or(ApiError::UnknownBank(b.clone()))?
-                .id
-                .to_string(),
-        ),
-        None => None,
-    };
-    let company = match body.opt_str(&["type"])? {
-        Some(t) => Some(PersonSpec::parse_type(&t).map_err(Invalid)?),
-        None => None,
-    };
-    let volume = match body.opt_str(&["volume"])? {
-        Some(v) => Volume::from_str(&v)
-            .map_err(|_| Invalid("`volume` must be one of low, medium, high".into()))?,
-        None => Volume::default(),
-    };
-    let spec = PersonSpec {
-        name: body.opt_str(&["name"])?,
-        bank,
-        accounts: body.opt_int_between("noOfAccount", 1, 5)?.map(|n| n as u8),
-        company,
-        volume,
-        identity: body.opt_int_between("identity", 1, 100)?.map(|n| n as u8),
-        internet_speed: body
-            .opt_int_between("internetSpeed", 2, 4)?
-            .map(|n| n as u8),
-    };
-    spec.validate().map_err(Invalid)?;
-    let username = body
-        .opt_str(&["username"])?
-        .filter(|u| !u.trim().is_empty());
-    if let Some(u) = &username {
-        if u.len() > 64 || u.chars().any(char::is_whitespace) {
-            return Err(Invalid("`username` must be 1-64 characters without spaces".into()).into());
-        }
-    }
-    let password = body.opt_str(&["password"])?.filter(|p| !p.is_empty());
-    Ok(Request {
-        spec,
-        username,
-        password,
-    })
-}
-
-fn username_taken(username: &str) -> ApiError {
-    ApiError::BadRequest(format!(
-        "A sandbox customer with the username {username} already exists"
-    ))
+fn username_taken(username: &str) -> Error {
+    Error::UsernameTaken(Some(username.to_string()))
 }
 
 /// What to do with a requested username that is taken (by a customer of the tenant, or by an
@@ -118,9 +63,9 @@ async fn create_all(
     state: &AppState,
     tenant: &Tenant,
     network: &Network,
-    mut requests: Vec<Request>,
+    mut requests: Vec<NewSandboxCustomer>,
     taken: Taken,
-) -> ApiResult<Vec<Customer>> {
+) -> Result<Vec<CustomerView>> {
     let keyring = state.keyring();
     // Usernames repeated within the request: no database needed.
     let mut seen = HashSet::new();
@@ -176,16 +121,14 @@ async fn create_all(
         // BVNs and slots derive from distinct person indexes: only a bug could repeat them.
         Some(other) => {
             tracing::error!(duplicate = ?other, "one request made the same person twice");
-            return Err(ApiError::Conflict);
+            return Err(Error::Conflict);
         }
         None => {}
     }
     match okra_store::bulk::insert_customers(tx.conn(), tenant, &rows).await {
         // Only a concurrent request (PostgreSQL) can take a name between the check and here.
         Err(StoreError::Conflict(m)) if m.contains("sandbox_login") => {
-            return Err(ApiError::BadRequest(
-                "A sandbox customer with this username already exists".into(),
-            ))
+            return Err(Error::UsernameTaken(None))
         }
         other => other?,
     }
@@ -198,12 +141,11 @@ async fn create_all(
 }
 
 /// The customer behind network person `index` built from `request`'s spec, with its login.
-fn new_customer(network: &Network, index: u64, request: Request) -> ApiResult<NewCustomer> {
-    let slot = Network::custom_slot(index)
-        .ok_or_else(|| ApiError::BadRequest("The sandbox network is full".into()))?;
+fn new_customer(network: &Network, index: u64, request: NewSandboxCustomer) -> Result<NewCustomer> {
+    let slot = Network::custom_slot(index).ok_or(Error::NetworkFull)?;
     let person = network
         .person_with(index, &request.spec)
-        .ok_or_else(|| ApiError::Internal("custom person".into()))?;
+        .ok_or_else(|| Error::Internal("custom person".into()))?;
     let identity = person.identity();
     let username = request.username.unwrap_or_else(|| {
         format!("{}.{}{}", person.firstname, person.lastname, slot).to_lowercase()
@@ -229,8 +171,7 @@ fn new_customer(network: &Network, index: u64, request: Request) -> ApiResult<Ne
             username,
             password,
             spec: Some(
-                serde_json::to_value(&request.spec)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                serde_json::to_value(&request.spec).map_err(|e| Error::Internal(e.to_string()))?,
             ),
         }),
         sandbox_person: Some(index as i64),
@@ -238,52 +179,42 @@ fn new_customer(network: &Network, index: u64, request: Request) -> ApiResult<Ne
     })
 }
 
-/// `customers/create`: a list (or one object) of specs.
-pub async fn create(state: &AppState, tenant: &Tenant, payload: Value) -> ApiResult<Vec<Customer>> {
-    let items = match payload {
-        Value::Array(items) => items,
-        Value::Object(_) => vec![payload],
-        Value::Null => return Err(okra_core::body::required("body").into()),
-        _ => return Err(Invalid("`body` must be an array of customers".into()).into()),
-    };
-    if items.is_empty() {
-        return Err(Invalid("`body` must contain at least 1 items".into()).into());
-    }
-    if items.len() > MAX_PER_CALL {
-        return Err(Invalid(format!(
-            "`body` must contain less than or equal to {MAX_PER_CALL} items"
-        ))
-        .into());
-    }
-    // Validate everything before creating anything: a bad item changes nothing.
-    let requests = items
-        .into_iter()
-        .map(parse_item)
-        .collect::<ApiResult<Vec<_>>>()?;
+/// `customers/create`: makes every customer (at most [`MAX_PER_CALL`], checked by the request)
+/// or, when any username is taken, none.
+pub async fn create(
+    state: &AppState,
+    tenant: &Tenant,
+    requests: Vec<NewSandboxCustomer>,
+) -> Result<Vec<CustomerView>> {
     let network = network(state)?;
     create_all(state, tenant, &network, requests, Taken::Refuse).await
 }
 
-/// `customers/generate {number, create}`: random specs; created unless `create` is false, in which
-/// case the specs and logins that would be used are returned.
-pub async fn generate(state: &AppState, tenant: &Tenant, body: &Body) -> ApiResult<Value> {
-    let number = body
-        .opt_int_between("number", 1, MAX_PER_CALL as i64)?
-        .unwrap_or(1) as usize;
-    let create = body.opt_bool("create")?.unwrap_or(true);
+/// What `customers/generate` did.
+pub enum Generated {
+    /// The customers it created.
+    Created(Vec<CustomerView>),
+    /// With `create: false`: the specs and logins it would have used, nothing stored.
+    Preview(Vec<(PersonSpec, Credentials)>),
+}
+
+/// `customers/generate`: `number` random specs (1 to [`MAX_PER_CALL`]); created unless `create`
+/// is false.
+pub async fn generate(
+    state: &AppState,
+    tenant: &Tenant,
+    number: usize,
+    create: bool,
+) -> Result<Generated> {
     let network = network(state)?;
     let seed = rand::random::<u64>();
     let specs: Vec<(PersonSpec, Credentials)> = network.generate_specs(seed, number);
     if !create {
-        let list: Vec<Value> = specs
-            .into_iter()
-            .map(|(spec, c)| serde_json::json!({"spec": spec, "username": c.username, "password": c.password}))
-            .collect();
-        return Ok(Value::Array(list));
+        return Ok(Generated::Preview(specs));
     }
     let requests = specs
         .into_iter()
-        .map(|(spec, c)| Request {
+        .map(|(spec, c)| NewSandboxCustomer {
             spec,
             username: Some(c.username),
             password: Some(c.password),
@@ -291,5 +222,5 @@ pub async fn generate(state: &AppState, tenant: &Tenant, body: &Body) -> ApiResu
         .collect();
     // A generated username can collide with an existing one: the server then names that customer.
     let created = create_all(state, tenant, &network, requests, Taken::Rename).await?;
-    serde_json::to_value(created).map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(Generated::Created(created))
 }

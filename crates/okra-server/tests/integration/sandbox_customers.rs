@@ -243,6 +243,15 @@ async fn generate_makes_people_who_can_log_in(b: Backend) {
         .json()["data"]["pagination"]["totalDocs"],
         3
     );
+    // The preview is exactly what customers/create accepts: posting it back creates those people.
+    let specs = preview["data"].clone();
+    let again = create(&s, specs.clone()).await;
+    assert_eq!(again.len(), 2);
+    for (made, spec) in again.iter().zip(specs.as_array().unwrap()) {
+        assert_eq!(made["name"], spec["name"], "{spec}");
+        assert_eq!(made["sandbox"]["username"], spec["username"], "{spec}");
+        assert_eq!(made["sandbox"]["password"], spec["password"], "{spec}");
+    }
     assert_error(
         &s.post(
             "/v2/sandbox/customers/generate",

@@ -1,0 +1,34 @@
+//! The one error type of the services: what went wrong in domain terms. The API turns it into
+//! HTTP answers (`api::errors`); a worker, the CLI or a test reads it as it is.
+
+use okra_store::StoreError;
+
+/// Why a service call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The tenant has no such object; names what was looked for (`Bank`, `Customer`, `Fault`).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A sandbox username the tenant (or an earlier item of the same call) already uses; `None`
+    /// when a concurrent request took it between the check and the write.
+    #[error("sandbox username taken")]
+    UsernameTaken(Option<String>),
+    /// Sandbox customers need the simulated network, and this sandbox uses a connector.
+    #[error("the sandbox does not use the simulated network")]
+    NoSimulatedNetwork,
+    /// Every slot for sandbox customers of the simulated network is used.
+    #[error("the sandbox network is full")]
+    NetworkFull,
+    /// A unique key clashed where only a concurrent change (or a bug) could make it clash.
+    #[error("conflicting concurrent change")]
+    Conflict,
+    /// The database refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A bug or corrupt data: details for the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result of a service call.
+pub type Result<T> = std::result::Result<T, Error>;
