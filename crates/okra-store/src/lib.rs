@@ -7,11 +7,22 @@
 //!
 //! Every repository function over tenant data takes a [`Tenant`] (owner and environment) so that a
 //! query without tenant scope cannot be written by accident.
+//!
+//! Modules come in three layers, and depend only downwards (`tests/layers.rs` checks it):
+//! - shared helpers, which name no table module: [`db`], [`error`], [`crypto`], [`blind`] (blind
+//!   indexes), [`multirow`] (multi-row `VALUES`, chunking, index probes), [`sequences`] (named
+//!   counters), [`admin`] (creating the database);
+//! - table modules, each owning its table's row types, INSERT and reads, importing helpers only:
+//!   [`accounts`], [`balances`], [`banks`], [`customers`], [`ephemeral`], [`faults`],
+//!   [`identities`], [`jobs`], [`key_fingerprints`], [`keys`], [`owners`], [`records`];
+//! - above the tables, naming any of them: [`rekey`] (every sealed column) and the compatibility
+//!   re-exports of [`bulk`].
 
 pub mod accounts;
 pub mod admin;
 pub mod balances;
 pub mod banks;
+pub mod blind;
 pub mod bulk;
 pub mod crypto;
 pub mod customers;
@@ -23,6 +34,7 @@ pub mod identities;
 pub mod jobs;
 pub mod key_fingerprints;
 pub mod keys;
+pub mod multirow;
 pub mod owners;
 pub mod records;
 pub mod rekey;
