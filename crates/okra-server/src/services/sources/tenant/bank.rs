@@ -57,17 +57,14 @@ impl TenantSource {
     /// The account holder's identity in a session.
     pub async fn identity(&self, session: &BankSession) -> Result<SourceIdentity, SourceError> {
         let target = Self::bank_target(&session.bank_id);
-        let mut identity = self
-            .routed(
-                &target,
-                Lookup::Session(session),
-                true,
-                |_, person| Ok(person.identity()),
-                self.set.bank.identity(session),
-            )
-            .await?;
-        self.mark_watch_listed(&mut identity).await;
-        Ok(identity)
+        self.routed_identity(
+            &target,
+            Lookup::Session(session),
+            true,
+            |_, person| Ok(person.identity()),
+            self.set.bank.identity(session),
+        )
+        .await
     }
 
     /// One account's balance.

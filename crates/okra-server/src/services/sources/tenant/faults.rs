@@ -34,6 +34,18 @@ impl TenantSource {
         None
     }
 
+    /// `InvalidIdentity` when a fault of `kinds` (`invalid_identity`, `no_bvn`) names the target.
+    pub(super) async fn refuse_identity(
+        &self,
+        kinds: &[&str],
+        target: &Target,
+    ) -> Result<(), SourceError> {
+        match self.take(kinds, target).await {
+            Some(_) => Err(SourceError::InvalidIdentity),
+            None => Ok(()),
+        }
+    }
+
     /// The target of a call about a BVN.
     pub(super) fn bvn_target(&self, bvn: &str) -> Target {
         Target {

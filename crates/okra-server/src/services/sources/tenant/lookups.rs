@@ -10,24 +10,16 @@ use super::TenantSource;
 impl TenantSource {
     /// The identity registered for a BVN.
     pub async fn lookup_bvn(&self, bvn: &str) -> Result<SourceIdentity, SourceError> {
-        if self
-            .take(&["invalid_identity"], &self.bvn_target(bvn))
-            .await
-            .is_some()
-        {
-            return Err(SourceError::InvalidIdentity);
-        }
-        let mut identity = self
-            .routed(
-                &Target::default(),
-                Lookup::Bvn(bvn),
-                false,
-                |network, person| network.identity_by_bvn_for(person, bvn),
-                self.set.registry.lookup_bvn(bvn),
-            )
+        self.refuse_identity(&["invalid_identity"], &self.bvn_target(bvn))
             .await?;
-        self.mark_watch_listed(&mut identity).await;
-        Ok(identity)
+        self.routed_identity(
+            &Target::default(),
+            Lookup::Bvn(bvn),
+            false,
+            |network, person| network.identity_by_bvn_for(person, bvn),
+            self.set.registry.lookup_bvn(bvn),
+        )
+        .await
     }
 
     /// The identity of the holder of (bank, NUBAN).
@@ -37,27 +29,19 @@ impl TenantSource {
         nuban: &str,
     ) -> Result<SourceIdentity, SourceError> {
         let target = self.nuban_target(bank_id, nuban);
-        if self
-            .take(&["invalid_identity", "no_bvn"], &target)
-            .await
-            .is_some()
-        {
-            return Err(SourceError::InvalidIdentity);
-        }
-        let mut identity = self
-            .routed(
-                &target,
-                Lookup::Account {
-                    bank: bank_id,
-                    number: nuban,
-                },
-                false,
-                |network, person| network.identity_by_nuban_for(person, bank_id, nuban),
-                self.set.registry.resolve_nuban(bank_id, nuban),
-            )
+        self.refuse_identity(&["invalid_identity", "no_bvn"], &target)
             .await?;
-        self.mark_watch_listed(&mut identity).await;
-        Ok(identity)
+        self.routed_identity(
+            &target,
+            Lookup::Account {
+                bank: bank_id,
+                number: nuban,
+            },
+            false,
+            |network, person| network.identity_by_nuban_for(person, bank_id, nuban),
+            self.set.registry.resolve_nuban(bank_id, nuban),
+        )
+        .await
     }
 
     /// The account name (and BVN, when linked) of (bank, NUBAN).
@@ -67,9 +51,7 @@ impl TenantSource {
         nuban: &str,
     ) -> Result<NameEnquiry, SourceError> {
         let target = self.nuban_target(bank_id, nuban);
-        if self.take(&["invalid_identity"], &target).await.is_some() {
-            return Err(SourceError::InvalidIdentity);
-        }
+        self.refuse_identity(&["invalid_identity"], &target).await?;
         let no_bvn = self.take(&["no_bvn"], &target).await.is_some();
         let mut answer = self
             .routed(

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use okra_core::source::{BankSession, Credentials, SourceError};
+use okra_core::source::{BankSession, Credentials, SourceError, SourceIdentity};
 use okra_sandbox::{Lookup, Network, Person, PersonSpec};
 
 use super::super::scripted::Target;
@@ -34,6 +34,23 @@ impl TenantSource {
             }
             None => self.call(target, None, plain).await,
         }
+    }
+
+    /// As [`Self::routed`] for a call that answers an identity, which a `watch_listed` fault on
+    /// its BVN then flags.
+    pub(super) async fn routed_identity(
+        &self,
+        target: &Target,
+        lookup: Lookup<'_>,
+        bank_call: bool,
+        custom: impl FnOnce(&Network, &Person) -> Result<SourceIdentity, SourceError>,
+        plain: impl Future<Output = Result<SourceIdentity, SourceError>>,
+    ) -> Result<SourceIdentity, SourceError> {
+        let mut identity = self
+            .routed(target, lookup, bank_call, custom, plain)
+            .await?;
+        self.mark_watch_listed(&mut identity).await;
+        Ok(identity)
     }
 
     /// The sandbox customer behind a custom index of the simulated network, built from its stored
