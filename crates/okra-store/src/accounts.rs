@@ -1,12 +1,17 @@
 //! Bank accounts of customers. The NUBAN is sealed; lookups by (bank, NUBAN) use a blind index.
 
+use std::collections::HashSet;
+
 use okra_core::id::new_id;
 use sqlx::{AnyConnection, Row};
 
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
+use crate::multirow::{self, AnyQuery, InsertRow};
 use crate::Tenant;
+
+pub use crate::blind::nuban_index;
 
 /// Associated-data context of this sealed column (see `rekey`).
 pub const NUBAN_CONTEXT: &str = "accounts.nuban";
@@ -61,17 +66,8 @@ pub struct Account {
     pub last_updated: i64,
 }
 
-/// Blind index of a NUBAN at a bank: the key is (bank, NUBAN) since a NUBAN is unique only per bank.
-pub fn nuban_index(keyring: &Keyring, bank_id: &str, nuban: &str) -> String {
-    let digits: String = nuban.chars().filter(char::is_ascii_digit).collect();
-    keyring.blind_index(
-        "nuban",
-        &format!("{}:{digits}", bank_id.to_ascii_lowercase()),
-    )
-}
-
-/// Inserts an account on `conn`. Returns its id. The row is built by [`crate::bulk::AccountRow`],
-/// the one place that seals and indexes an account.
+/// Inserts an account on `conn`. Returns its id. The row is built by [`AccountRow`], the one place
+/// that seals and indexes an account, and written by [`multirow::insert`] as bulk loads are.
 pub async fn insert(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -79,9 +75,69 @@ pub async fn insert(
     new: &NewAccount,
 ) -> Result<String> {
     let id = new_id();
-    let row = crate::bulk::AccountRow::new(keyring, id.clone(), new.clone());
-    crate::bulk::insert_accounts(conn, tenant, &[row]).await?;
+    let row = AccountRow::new(keyring, id.clone(), new.clone());
+    multirow::insert(conn, tenant, &[row]).await?;
     Ok(id)
+}
+
+/// An account ready to insert: the column values [`insert`] writes, with an id chosen by the
+/// caller (so a bulk load can refer to it before it is written).
+#[derive(Clone, Debug)]
+pub struct AccountRow {
+    id: String,
+    new: NewAccount,
+    nuban_enc: Vec<u8>,
+    nuban_idx: String,
+    created_at: i64,
+}
+
+impl AccountRow {
+    /// Seals and indexes `new`; `created_at` defaults to now.
+    pub fn new(keyring: &Keyring, id: String, new: NewAccount) -> Self {
+        AccountRow {
+            id,
+            nuban_enc: keyring.seal_str(NUBAN_CONTEXT, &new.nuban),
+            nuban_idx: nuban_index(keyring, &new.bank_id, &new.nuban),
+            created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
+            new,
+        }
+    }
+
+    /// The (bank, NUBAN) blind index (what the unique index `accounts_nuban` holds).
+    pub fn nuban_idx(&self) -> &str {
+        &self.nuban_idx
+    }
+}
+
+impl InsertRow for AccountRow {
+    const INSERT: &'static str = "INSERT INTO accounts (owner_id, env, id, customer_id, bank_id, record_id, name, nuban_enc, nuban_idx, type, currency, connected, created_at, last_updated)";
+    const COLUMNS: usize = 14;
+
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.as_str())
+            .bind(self.new.customer_id.as_str())
+            .bind(self.new.bank_id.as_str())
+            .bind(self.new.record_id.as_str())
+            .bind(self.new.name.as_str())
+            .bind(self.nuban_enc.as_slice())
+            .bind(self.nuban_idx.as_str())
+            .bind(self.new.account_type.as_str())
+            .bind(self.new.currency.as_str())
+            .bind(i64::from(self.new.connected))
+            .bind(self.created_at)
+            .bind(self.created_at)
+    }
+}
+
+/// Which of the given (bank, NUBAN) blind indexes ([`AccountRow::nuban_idx`]) the tenant's
+/// accounts already hold, on `conn`: a loader skips those people instead of breaking the unique
+/// index.
+pub async fn existing_nuban_indexes(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    nuban_idxs: &[&str],
+) -> Result<HashSet<String>> {
+    multirow::existing_values(conn, tenant, "accounts", "nuban_idx", nuban_idxs).await
 }
 
 const COLUMNS: &str = "id, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, created_at, last_updated";

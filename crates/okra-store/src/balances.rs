@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::Result;
+use crate::multirow::{self, AnyQuery, InsertRow};
 use crate::Tenant;
 
 /// A balance to record.
@@ -55,13 +56,60 @@ pub struct Balance {
     pub last_updated: i64,
 }
 
-/// Inserts a balance on `conn`. Returns its id. The row is built by [`crate::bulk::BalanceRow`],
-/// shared with bulk loads.
+/// Inserts a balance on `conn`. Returns its id. The row is built by [`BalanceRow`] and written by
+/// [`multirow::insert`], as bulk loads are.
 pub async fn insert(conn: &mut AnyConnection, tenant: &Tenant, new: &NewBalance) -> Result<String> {
     let id = new_id();
-    let row = crate::bulk::BalanceRow::new(id.clone(), new.clone());
-    crate::bulk::insert_balances(conn, tenant, &[row]).await?;
+    let row = BalanceRow::new(id.clone(), new.clone());
+    multirow::insert(conn, tenant, &[row]).await?;
     Ok(id)
+}
+
+/// A balance ready to insert: the column values [`insert`] writes, with an id chosen by the caller.
+#[derive(Clone, Debug)]
+pub struct BalanceRow {
+    id: String,
+    new: NewBalance,
+    periodic: String,
+    created_at: i64,
+}
+
+impl BalanceRow {
+    /// `new` as [`insert`] writes it; `created_at` defaults to now.
+    pub fn new(id: String, new: NewBalance) -> Self {
+        let periodic = new.periodic.to_string();
+        Self::with_periodic_json(id, new, periodic)
+    }
+
+    /// As [`BalanceRow::new`] with `periodic` already serialised (`new.periodic` is ignored), so a
+    /// loader need not build a `serde_json::Value` for each of the 60 entries of a history.
+    pub fn with_periodic_json(id: String, mut new: NewBalance, periodic: String) -> Self {
+        new.periodic = Value::Null;
+        BalanceRow {
+            id,
+            created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
+            new,
+            periodic,
+        }
+    }
+}
+
+impl InsertRow for BalanceRow {
+    const INSERT: &'static str = "INSERT INTO balances (owner_id, env, id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated)";
+    const COLUMNS: usize = 12;
+
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.as_str())
+            .bind(self.new.account_id.as_str())
+            .bind(self.new.customer_id.as_str())
+            .bind(self.new.record_id.as_str())
+            .bind(self.new.available_minor)
+            .bind(self.new.ledger_minor)
+            .bind(self.new.currency.as_str())
+            .bind(self.periodic.as_str())
+            .bind(self.created_at)
+            .bind(self.created_at)
+    }
 }
 
 /// One balance by id, within the tenant.

@@ -1,17 +1,23 @@
 //! Customers: one per person (same BVN) per owner and environment. Personal data is sealed; the BVN
 //! and NIN are found through blind indexes.
 
-use std::collections::HashSet;
-
 use okra_core::id::new_id;
 use okra_core::pagination::PageRequest;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
+use crate::blind::bvn_index;
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
 use crate::Tenant;
+
+mod rows;
+mod unique;
+
+pub use crate::blind::{login_index, normalise_digits};
+pub use rows::CustomerRow;
+pub use unique::{existing_bvn_indexes, existing_logins, first_duplicate, Duplicate};
 
 /// Associated-data context of this sealed column (see `rekey`).
 pub const BVN_CONTEXT: &str = "customers.bvn";
@@ -84,19 +90,9 @@ pub struct Customer {
     pub last_updated: i64,
 }
 
-/// The normalised form of a BVN or NIN for its blind index: digits only.
-pub fn normalise_digits(value: &str) -> String {
-    value.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// Blind index of a sandbox login username (unique per owner and environment, compared without
-/// case): the person logs in with it at every bank where they have an account.
-pub fn login_index(keyring: &Keyring, username: &str) -> String {
-    keyring.blind_index("sandbox_login", &username.trim().to_lowercase())
-}
-
 /// Inserts a customer on `conn` (inside the caller's transaction). Returns its id. The row is built
-/// by [`crate::bulk::CustomerRow`], the one place that seals and indexes a customer.
+/// by [`CustomerRow`], the one place that seals and indexes a customer, and written by
+/// [`crate::multirow::insert`], the same statement builder bulk loads use.
 pub async fn insert(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -104,8 +100,8 @@ pub async fn insert(
     new: &NewCustomer,
 ) -> Result<String> {
     let id = new_id();
-    let row = crate::bulk::CustomerRow::new(keyring, id.clone(), new.clone())?;
-    crate::bulk::insert_customers(conn, tenant, &[row]).await?;
+    let row = CustomerRow::new(keyring, id.clone(), new.clone())?;
+    crate::multirow::insert(conn, tenant, &[row]).await?;
     Ok(id)
 }
 
@@ -187,76 +183,6 @@ pub async fn reserve_sandbox_persons(
     Ok(first)
 }
 
-/// A unique key that two customers of one insert share (see [`first_duplicate`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Duplicate {
-    /// The sandbox login username (compared as the unique index does: trimmed, any case); the
-    /// username as the later row spells it.
-    Login(String),
-    /// The BVN.
-    Bvn,
-    /// The simulated network's person index.
-    SandboxPerson,
-}
-
-/// The first unique key that two of `rows` share, checked in memory before anything is written:
-/// a multi-row insert must fail as a whole, with a message naming the key, rather than leave the
-/// database to find the clash.
-pub fn first_duplicate(rows: &[crate::bulk::CustomerRow]) -> Option<Duplicate> {
-    let (mut logins, mut bvns, mut persons) = (HashSet::new(), HashSet::new(), HashSet::new());
-    for row in rows {
-        if let Some(idx) = row.sandbox_login_idx() {
-            if !logins.insert(idx) {
-                let username = row.customer().sandbox.as_ref().map(|s| s.username.clone());
-                return Some(Duplicate::Login(username.unwrap_or_default()));
-            }
-        }
-        if row.bvn_idx().is_some_and(|b| !bvns.insert(b)) {
-            return Some(Duplicate::Bvn);
-        }
-        if row
-            .customer()
-            .sandbox_person
-            .is_some_and(|p| !persons.insert(p))
-        {
-            return Some(Duplicate::SandboxPerson);
-        }
-    }
-    None
-}
-
-/// Which of `usernames` already log in a sandbox customer of the tenant (one query), on `conn`
-/// (the caller's transaction, so that on SQLite no other writer can add one meanwhile).
-pub async fn existing_logins<'u>(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    tenant: &Tenant,
-    usernames: &[&'u str],
-) -> Result<Vec<&'u str>> {
-    if usernames.is_empty() {
-        return Ok(Vec::new());
-    }
-    let indexes: Vec<String> = usernames.iter().map(|u| login_index(keyring, u)).collect();
-    let placeholders: Vec<String> = (0..indexes.len()).map(|i| format!("${}", i + 3)).collect();
-    let sql = format!(
-        "SELECT sandbox_login_idx FROM customers WHERE owner_id = $1 AND env = $2 AND sandbox_login_idx IN ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_scalar::<_, String>(&sql)
-        .bind(&tenant.owner_id)
-        .bind(tenant.env.as_str());
-    for idx in &indexes {
-        q = q.bind(idx);
-    }
-    let found: HashSet<String> = q.fetch_all(&mut *conn).await?.into_iter().collect();
-    Ok(usernames
-        .iter()
-        .zip(&indexes)
-        .filter(|(_, idx)| found.contains(*idx))
-        .map(|(u, _)| *u)
-        .collect())
-}
-
 /// One customer by id, within the tenant.
 pub async fn get(
     db: &Db,
@@ -282,7 +208,7 @@ pub async fn find_by_bvn(
     tenant: &Tenant,
     bvn: &str,
 ) -> Result<Option<Customer>> {
-    let idx = keyring.blind_index("bvn", &normalise_digits(bvn));
+    let idx = bvn_index(keyring, bvn);
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customers WHERE owner_id = $1 AND env = $2 AND bvn_idx = $3"
     ))

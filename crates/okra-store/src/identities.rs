@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use crate::blind::{bvn_index, nin_index};
 use crate::crypto::Keyring;
-use crate::customers::normalise_digits;
 use crate::db::Db;
 use crate::error::Result;
+use crate::multirow::{self, AnyQuery, InsertRow};
 use crate::Tenant;
 
 /// Associated-data context of this sealed column (see `rekey`).
@@ -112,8 +113,8 @@ pub struct Identity {
     pub last_updated: i64,
 }
 
-/// Inserts an identity on `conn`. Returns its id. The row is built by
-/// [`crate::bulk::IdentityRow`], the one place that seals and indexes an identity.
+/// Inserts an identity on `conn`. Returns its id. The row is built by [`IdentityRow`], the one
+/// place that seals and indexes an identity, and written by [`multirow::insert`] as bulk loads are.
 pub async fn insert(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -124,7 +125,7 @@ pub async fn insert(
     created_at: Option<i64>,
 ) -> Result<String> {
     let id = new_id();
-    let row = crate::bulk::IdentityRow::new(
+    let row = IdentityRow::new(
         keyring,
         id.clone(),
         customer_id,
@@ -132,8 +133,83 @@ pub async fn insert(
         profile.clone(),
         created_at,
     )?;
-    crate::bulk::insert_identities(conn, tenant, &[row]).await?;
+    multirow::insert(conn, tenant, &[row]).await?;
     Ok(id)
+}
+
+/// An identity ready to insert: the column values [`insert`] writes, with an id chosen by the
+/// caller.
+#[derive(Clone, Debug)]
+pub struct IdentityRow {
+    id: String,
+    customer_id: String,
+    record_id: Option<String>,
+    bvn_idx: Option<String>,
+    nin_idx: Option<String>,
+    profile: IdentityProfile,
+    pii_enc: Vec<u8>,
+    created_at: i64,
+}
+
+impl IdentityRow {
+    /// Seals and indexes `profile`; `created_at` defaults to now.
+    pub fn new(
+        keyring: &Keyring,
+        id: String,
+        customer_id: &str,
+        record_id: Option<&str>,
+        profile: IdentityProfile,
+        created_at: Option<i64>,
+    ) -> Result<Self> {
+        Ok(IdentityRow {
+            id,
+            customer_id: customer_id.to_string(),
+            record_id: record_id.map(str::to_string),
+            bvn_idx: profile.pii.bvn.as_deref().map(|v| bvn_index(keyring, v)),
+            nin_idx: profile.pii.nin.as_deref().map(|v| nin_index(keyring, v)),
+            pii_enc: keyring.seal(PII_CONTEXT, &serde_json::to_vec(&profile.pii)?),
+            profile,
+            created_at: created_at.unwrap_or_else(okra_core::time::now_ms),
+        })
+    }
+}
+
+impl InsertRow for IdentityRow {
+    const INSERT: &'static str = "INSERT INTO identities (owner_id, env, id, customer_id, record_id, bvn_idx, nin_idx, firstname, middlename, lastname, fullname, gender, nationality, \
+     lga_of_origin, lga_of_residence, state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, \
+     enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated)";
+    const COLUMNS: usize = 29;
+
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        let p = &self.profile;
+        q.bind(self.id.as_str())
+            .bind(self.customer_id.as_str())
+            .bind(self.record_id.as_deref())
+            .bind(self.bvn_idx.as_deref())
+            .bind(self.nin_idx.as_deref())
+            .bind(p.firstname.as_deref())
+            .bind(p.middlename.as_deref())
+            .bind(p.lastname.as_deref())
+            .bind(p.fullname.as_deref())
+            .bind(p.gender.as_deref())
+            .bind(p.nationality.as_deref())
+            .bind(p.lga_of_origin.as_deref())
+            .bind(p.lga_of_residence.as_deref())
+            .bind(p.state_of_origin.as_deref())
+            .bind(p.state_of_residence.as_deref())
+            .bind(p.marital_status.as_deref())
+            .bind(p.verification_country.as_str())
+            .bind(p.score)
+            .bind(p.watch_listed.map(i64::from))
+            .bind(p.dti)
+            .bind(p.rc_number.as_deref())
+            .bind(p.enrollment_bank.as_deref())
+            .bind(p.enrollment_branch.as_deref())
+            .bind(p.enrollment_date.as_deref())
+            .bind(self.pii_enc.as_slice())
+            .bind(self.created_at)
+            .bind(self.created_at)
+    }
 }
 
 const COLUMNS: &str = "id, customer_id, record_id, firstname, middlename, lastname, fullname, gender, nationality, lga_of_origin, lga_of_residence, \
@@ -203,7 +279,7 @@ pub async fn find_by_bvn(
     ))
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .bind(keyring.blind_index("bvn", &normalise_digits(bvn)))
+    .bind(bvn_index(keyring, bvn))
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(|r| identity_from(keyring, r)).transpose()

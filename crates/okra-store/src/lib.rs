@@ -7,12 +7,24 @@
 //!
 //! Every repository function over tenant data takes a [`Tenant`] (owner and environment) so that a
 //! query without tenant scope cannot be written by accident.
+//!
+//! Modules come in three layers, and depend only downwards (`tests/layers.rs` checks it):
+//! - shared helpers, which name no table module: [`db`], [`error`], [`crypto`], [`blind`] (blind
+//!   indexes), [`multirow`] (multi-row `VALUES`, chunking, index probes), [`sequences`] (named
+//!   counters), [`admin`] (creating the database);
+//! - table modules, each owning its table's row types, INSERT and reads, importing helpers only:
+//!   [`accounts`], [`balances`], [`banks`], [`customers`], [`ephemeral`], [`faults`],
+//!   [`identities`], [`jobs`], [`key_fingerprints`], [`keys`], [`owners`], [`records`];
+//! - operations no table uses: [`rekey`] (every sealed column, listed in [`SEALED_COLUMNS`]).
+//!
+//! Only this crate root names every table: the list of sealed columns and the [`bulk`]
+//! re-exports live here.
 
 pub mod accounts;
 pub mod admin;
 pub mod balances;
 pub mod banks;
-pub mod bulk;
+pub mod blind;
 pub mod crypto;
 pub mod customers;
 pub mod db;
@@ -23,6 +35,7 @@ pub mod identities;
 pub mod jobs;
 pub mod key_fingerprints;
 pub mod keys;
+pub mod multirow;
 pub mod owners;
 pub mod records;
 pub mod rekey;
@@ -40,4 +53,44 @@ pub struct Tenant {
     pub owner_id: String,
     /// The environment of the key that made the request.
     pub env: Environment,
+}
+
+/// Every sealed column: (table, column, associated-data context), for data-key rotation
+/// ([`rekey`]). A table that adds a sealed column adds it here.
+pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
+    (
+        "owners",
+        "webhook_secret_enc",
+        owners::WEBHOOK_SECRET_CONTEXT,
+    ),
+    ("customers", "bvn_enc", customers::BVN_CONTEXT),
+    ("customers", "pii_enc", customers::PII_CONTEXT),
+    ("customers", "sandbox_enc", customers::SANDBOX_CONTEXT),
+    ("accounts", "nuban_enc", accounts::NUBAN_CONTEXT),
+    ("identities", "pii_enc", identities::PII_CONTEXT),
+];
+
+/// The former home of the row types and multi-row inserts, kept as re-exports so callers outside
+/// this crate that still name `okra_store::bulk::…` build unchanged. New code names the table
+/// module (`customers::CustomerRow`) and [`multirow::insert`]. It sits in the crate root, which
+/// names every table anyway, so that no module imports a table module but its own.
+pub mod bulk {
+    use std::borrow::Borrow;
+
+    use sqlx::AnyConnection;
+
+    pub use crate::customers::CustomerRow;
+    use crate::error::Result;
+    pub use crate::multirow::tune_connection;
+    use crate::Tenant;
+
+    /// Inserts customers on `conn`: [`crate::multirow::insert`] under its former name.
+    pub async fn insert_customers<R: Borrow<CustomerRow>>(
+        conn: &mut AnyConnection,
+        tenant: &Tenant,
+        rows: &[R],
+    ) -> Result<()> {
+        let rows: Vec<&CustomerRow> = rows.iter().map(Borrow::borrow).collect();
+        crate::multirow::insert(conn, tenant, &rows).await
+    }
 }

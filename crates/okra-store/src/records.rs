@@ -1,12 +1,15 @@
 //! Records: one per connection (link), holding the requested products, custom `options` and `meta`.
 //! Options are also written one row per key to `record_options` so `getByOptions` is an index lookup.
 
+use std::borrow::Borrow;
+
 use okra_core::id::new_id;
 use serde_json::{Map, Value};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::Result;
+use crate::multirow;
 use crate::Tenant;
 
 /// A record to create.
@@ -60,12 +63,108 @@ pub struct Record {
 }
 
 /// Inserts a record and its option rows on `conn`. Returns the record id. The row is built by
-/// [`crate::bulk::RecordRow`], shared with bulk loads.
+/// [`RecordRow`] and written by [`insert_rows`], as bulk loads are.
 pub async fn insert(conn: &mut AnyConnection, tenant: &Tenant, new: &NewRecord) -> Result<String> {
     let id = new_id();
-    let row = crate::bulk::RecordRow::new(id.clone(), new.clone())?;
-    crate::bulk::insert_records(conn, tenant, &[row]).await?;
+    let row = RecordRow::new(id.clone(), new.clone())?;
+    insert_rows(conn, tenant, &[row]).await?;
     Ok(id)
+}
+
+/// The columns [`insert_rows`] writes, in bind order (`owner_id, env` bound by the helper).
+const INSERT: &str = "INSERT INTO records (owner_id, env, id, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, created_at, last_updated)";
+/// Parameters per row of [`INSERT`].
+const INSERT_COLUMNS: usize = 15;
+/// The option rows written with each record (one per `options` key, for `getByOptions`).
+const INSERT_OPTIONS: &str = "INSERT INTO record_options (owner_id, env, record_id, key, value)";
+
+/// A record ready to insert, with its option rows: the column values [`insert`] writes, with an
+/// id chosen by the caller (so a bulk load can refer to it before it is written).
+#[derive(Clone, Debug)]
+pub struct RecordRow {
+    id: String,
+    new: NewRecord,
+    products: String,
+    options: String,
+    meta: String,
+    running: i64,
+    completed: i64,
+    product_status: String,
+    created_at: i64,
+}
+
+impl RecordRow {
+    /// `new` as [`insert`] writes it: still running, no product status yet.
+    pub fn new(id: String, new: NewRecord) -> Result<Self> {
+        Ok(RecordRow {
+            id,
+            products: serde_json::to_string(&new.products)?,
+            options: Value::Object(new.options.clone()).to_string(),
+            meta: Value::Object(new.meta.clone()).to_string(),
+            running: 1,
+            completed: 0,
+            product_status: "{}".into(),
+            created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
+            new,
+        })
+    }
+
+    /// Marks the record as processed: not running, completed, every requested product
+    /// `{"status": "success", "last_success_at": at, "last_fail_at": null}` (the shape of the
+    /// `product_status` column), for loads of connections whose data is already there.
+    pub fn completed_at(mut self, at: i64) -> Self {
+        let status: Map<String, Value> = (self.new.products.iter())
+            .map(|p| {
+                let s = serde_json::json!({"status": "success", "last_success_at": at, "last_fail_at": null});
+                (p.clone(), s)
+            })
+            .collect();
+        self.running = 0;
+        self.completed = 1;
+        self.product_status = Value::Object(status).to_string();
+        self
+    }
+}
+
+/// Inserts records and their option rows on `conn` (inside the caller's transaction), many rows
+/// per statement. [`RecordRow`] does not implement [`multirow::InsertRow`] on purpose: a record
+/// written without its option rows would be missing from `getByOptions`.
+pub async fn insert_rows<R: Borrow<RecordRow>>(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    rows: &[R],
+) -> Result<()> {
+    multirow::insert_rows(conn, tenant, INSERT, INSERT_COLUMNS, rows, |q, r| {
+        let r = r.borrow();
+        q.bind(r.id.as_str())
+            .bind(r.new.customer_id.as_str())
+            .bind(r.new.bank_id.as_str())
+            .bind(r.new.link_id.as_deref())
+            .bind(r.products.as_str())
+            .bind(r.options.as_str())
+            .bind(r.meta.as_str())
+            .bind(r.running)
+            .bind(r.completed)
+            .bind(r.product_status.as_str())
+            .bind(r.new.callback_url.as_deref())
+            .bind(r.created_at)
+            .bind(r.created_at)
+    })
+    .await?;
+    let options: Vec<(&str, &str, String)> = rows
+        .iter()
+        .flat_map(|r| {
+            let r = r.borrow();
+            r.new
+                .options
+                .iter()
+                .map(|(k, v)| (r.id.as_str(), k.as_str(), v.to_string()))
+        })
+        .collect();
+    multirow::insert_rows(conn, tenant, INSERT_OPTIONS, 5, &options, |q, r| {
+        q.bind(r.0).bind(r.1).bind(r.2.as_str())
+    })
+    .await
 }
 
 fn object(text: &str) -> Result<Map<String, Value>> {

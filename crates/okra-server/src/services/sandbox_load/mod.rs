@@ -21,8 +21,9 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use okra_core::Environment;
 use okra_sandbox::{Date, Network};
-use okra_store::bulk::{self, AccountRow};
+use okra_store::accounts::AccountRow;
 use okra_store::crypto::Keyring;
+use okra_store::{accounts, customers, multirow, records};
 use okra_store::{Backend, Db, StoreError, Tenant};
 
 use crate::config::Config;
@@ -248,34 +249,47 @@ async fn write_retrying(
 /// linked, rows written).
 async fn write(db: &Db, tenant: &Tenant, people: &[PersonRows]) -> Result<(u64, u64), StoreError> {
     let mut tx = db.begin().await?;
-    bulk::tune_connection(tx.conn()).await?;
+    multirow::tune_connection(tx.conn()).await?;
     let existing = {
         let bvns: Vec<&str> = people.iter().filter_map(|p| p.customer.bvn_idx()).collect();
         let nubans: Vec<&str> = people
             .iter()
             .flat_map(|p| p.accounts.iter().map(AccountRow::nuban_idx))
             .collect();
-        bulk::existing_indexes(tx.conn(), tenant, &bvns, &nubans).await?
+        // Both kinds of index in one set: a BVN index and a NUBAN index never coincide.
+        let mut found = customers::existing_bvn_indexes(tx.conn(), tenant, &bvns).await?;
+        found.extend(accounts::existing_nuban_indexes(tx.conn(), tenant, &nubans).await?);
+        found
     };
-    let (mut customers, mut records, mut identities, mut accounts, mut balances) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (
+        mut new_customers,
+        mut new_records,
+        mut new_identities,
+        mut new_accounts,
+        mut new_balances,
+    ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for p in people {
         if !existing.is_empty() && p.already_present(&existing) {
             continue;
         }
-        customers.push(&p.customer);
-        records.extend(&p.records);
-        identities.extend(&p.identities);
-        accounts.extend(&p.accounts);
-        balances.extend(&p.balances);
+        new_customers.push(&p.customer);
+        new_records.extend(&p.records);
+        new_identities.extend(&p.identities);
+        new_accounts.extend(&p.accounts);
+        new_balances.extend(&p.balances);
     }
     // Parents before children: the foreign keys are checked per statement.
-    bulk::insert_customers(tx.conn(), tenant, &customers).await?;
-    bulk::insert_records(tx.conn(), tenant, &records).await?;
-    bulk::insert_accounts(tx.conn(), tenant, &accounts).await?;
-    bulk::insert_identities(tx.conn(), tenant, &identities).await?;
-    bulk::insert_balances(tx.conn(), tenant, &balances).await?;
+    multirow::insert(tx.conn(), tenant, &new_customers).await?;
+    // Records also write their option rows, hence their own function.
+    records::insert_rows(tx.conn(), tenant, &new_records).await?;
+    multirow::insert(tx.conn(), tenant, &new_accounts).await?;
+    multirow::insert(tx.conn(), tenant, &new_identities).await?;
+    multirow::insert(tx.conn(), tenant, &new_balances).await?;
     tx.commit().await?;
-    let rows = customers.len() + records.len() + identities.len() + accounts.len() + balances.len();
-    Ok((customers.len() as u64, rows as u64))
+    let rows = new_customers.len()
+        + new_records.len()
+        + new_identities.len()
+        + new_accounts.len()
+        + new_balances.len();
+    Ok((new_customers.len() as u64, rows as u64))
 }

@@ -6,13 +6,12 @@ use std::collections::HashSet;
 use okra_core::source::{DailyBalance, SourceIdentity};
 use okra_core::ObjectId;
 use okra_sandbox::{Date, Network};
-use okra_store::accounts::NewAccount;
-use okra_store::balances::NewBalance;
-use okra_store::bulk::{AccountRow, BalanceRow, CustomerRow, IdentityRow, RecordRow};
+use okra_store::accounts::{AccountRow, NewAccount};
+use okra_store::balances::{BalanceRow, NewBalance};
 use okra_store::crypto::Keyring;
-use okra_store::customers::{CustomerPii, NewCustomer};
-use okra_store::identities::{IdentityPii, IdentityProfile, Photo};
-use okra_store::records::NewRecord;
+use okra_store::customers::{CustomerPii, CustomerRow, NewCustomer};
+use okra_store::identities::{IdentityPii, IdentityProfile, IdentityRow, Photo};
+use okra_store::records::{NewRecord, RecordRow};
 use serde::Serialize;
 
 use anyhow::Context;

@@ -1,0 +1,73 @@
+//! Registry lookups outside any bank session: the identity behind a BVN or an account number,
+//! and name enquiry.
+
+use okra_core::source::{NameEnquiry, SourceError, SourceIdentity};
+use okra_sandbox::Lookup;
+
+use super::super::scripted::Target;
+use super::TenantSource;
+
+impl TenantSource {
+    /// The identity registered for a BVN.
+    pub async fn lookup_bvn(&self, bvn: &str) -> Result<SourceIdentity, SourceError> {
+        self.refuse_identity(&["invalid_identity"], &self.bvn_target(bvn))
+            .await?;
+        self.routed_identity(
+            &Target::default(),
+            Lookup::Bvn(bvn),
+            false,
+            |network, person| network.identity_by_bvn_for(person, bvn),
+            self.set.registry.lookup_bvn(bvn),
+        )
+        .await
+    }
+
+    /// The identity of the holder of (bank, NUBAN).
+    pub async fn resolve_nuban(
+        &self,
+        bank_id: &str,
+        nuban: &str,
+    ) -> Result<SourceIdentity, SourceError> {
+        let target = self.nuban_target(bank_id, nuban);
+        self.refuse_identity(&["invalid_identity", "no_bvn"], &target)
+            .await?;
+        self.routed_identity(
+            &target,
+            Lookup::Account {
+                bank: bank_id,
+                number: nuban,
+            },
+            false,
+            |network, person| network.identity_by_nuban_for(person, bank_id, nuban),
+            self.set.registry.resolve_nuban(bank_id, nuban),
+        )
+        .await
+    }
+
+    /// The account name (and BVN, when linked) of (bank, NUBAN).
+    pub async fn name_enquiry(
+        &self,
+        bank_id: &str,
+        nuban: &str,
+    ) -> Result<NameEnquiry, SourceError> {
+        let target = self.nuban_target(bank_id, nuban);
+        self.refuse_identity(&["invalid_identity"], &target).await?;
+        let no_bvn = self.take(&["no_bvn"], &target).await.is_some();
+        let mut answer = self
+            .routed(
+                &target,
+                Lookup::Account {
+                    bank: bank_id,
+                    number: nuban,
+                },
+                false,
+                |network, person| network.name_enquiry_for(person, bank_id, nuban),
+                self.set.registry.name_enquiry(bank_id, nuban),
+            )
+            .await?;
+        if no_bvn {
+            answer.bvn = None;
+        }
+        Ok(answer)
+    }
+}

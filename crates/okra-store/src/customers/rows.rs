@@ -1,0 +1,88 @@
+//! The customer row as written: sealed and blind-indexed once, by [`CustomerRow::new`], and
+//! inserted through [`crate::multirow::insert`] — one row for `customers::insert`, thousands for
+//! a bulk load.
+
+use super::{NewCustomer, BVN_CONTEXT, PII_CONTEXT, SANDBOX_CONTEXT};
+use crate::blind::{bvn_index, login_index, nin_index};
+use crate::crypto::Keyring;
+use crate::error::Result;
+use crate::multirow::{AnyQuery, InsertRow};
+
+/// A customer ready to insert: the column values `customers::insert` writes.
+///
+/// Built with [`CustomerRow::new`] (pure CPU, so a loader can seal on another thread while the
+/// previous batch is written). The id is chosen by the caller, so related rows of one batch can
+/// refer to it before it is written.
+#[derive(Clone, Debug)]
+pub struct CustomerRow {
+    id: String,
+    new: NewCustomer,
+    bvn_idx: Option<String>,
+    bvn_enc: Option<Vec<u8>>,
+    nin_idx: Option<String>,
+    pii_enc: Vec<u8>,
+    sandbox_enc: Option<Vec<u8>>,
+    sandbox_login_idx: Option<String>,
+    created_at: i64,
+}
+
+impl CustomerRow {
+    /// Seals and indexes `new`; `created_at` defaults to now.
+    pub fn new(keyring: &Keyring, id: String, new: NewCustomer) -> Result<Self> {
+        let bvn = new.bvn.as_deref().map(crate::blind::normalise_digits);
+        let sandbox = new.sandbox.as_ref().map(serde_json::to_vec).transpose()?;
+        Ok(CustomerRow {
+            id,
+            bvn_idx: bvn.as_deref().map(|b| bvn_index(keyring, b)),
+            bvn_enc: bvn.as_deref().map(|b| keyring.seal_str(BVN_CONTEXT, b)),
+            nin_idx: new.pii.nin.as_deref().map(|n| nin_index(keyring, n)),
+            pii_enc: keyring.seal(PII_CONTEXT, &serde_json::to_vec(&new.pii)?),
+            sandbox_enc: sandbox.map(|s| keyring.seal(SANDBOX_CONTEXT, &s)),
+            sandbox_login_idx: new
+                .sandbox
+                .as_ref()
+                .map(|s| login_index(keyring, &s.username)),
+            created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
+            new,
+        })
+    }
+
+    /// The BVN blind index (what the unique index `customers_bvn` holds), if any.
+    pub fn bvn_idx(&self) -> Option<&str> {
+        self.bvn_idx.as_deref()
+    }
+
+    /// The login blind index (what the unique index `customers_sandbox_login` holds), if any.
+    pub fn sandbox_login_idx(&self) -> Option<&str> {
+        self.sandbox_login_idx.as_deref()
+    }
+
+    /// The customer's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The customer as given to [`CustomerRow::new`].
+    pub fn customer(&self) -> &NewCustomer {
+        &self.new
+    }
+}
+
+impl InsertRow for CustomerRow {
+    const INSERT: &'static str = "INSERT INTO customers (owner_id, env, id, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, sandbox_login_idx, sandbox_person, created_at, last_updated)";
+    const COLUMNS: usize = 13;
+
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        q.bind(self.id.as_str())
+            .bind(self.new.name.as_str())
+            .bind(self.bvn_idx.as_deref())
+            .bind(self.bvn_enc.as_deref())
+            .bind(self.nin_idx.as_deref())
+            .bind(self.pii_enc.as_slice())
+            .bind(self.sandbox_enc.as_deref())
+            .bind(self.sandbox_login_idx.as_deref())
+            .bind(self.new.sandbox_person)
+            .bind(self.created_at)
+            .bind(self.created_at)
+    }
+}

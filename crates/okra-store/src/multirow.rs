@@ -1,0 +1,207 @@
+//! Table-agnostic helpers for writing and probing many rows per statement.
+//!
+//! Each table module owns its row type and implements [`InsertRow`] for it (its column list and
+//! binder); its single-row `insert` and a bulk load both write through [`insert`], one builder
+//! for both. This module knows no table: it chunks rows under the backends' parameter limits,
+//! builds the multi-row `VALUES` text, and looks up which values of an indexed column exist.
+
+use std::collections::HashSet;
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, Row};
+
+use crate::error::Result;
+use crate::Tenant;
+
+/// Bind parameters per statement: under SQLite's 32766 (and so PostgreSQL's 65535) limit.
+const MAX_PARAMS: usize = 32_000;
+/// Rows per statement at most, so one statement stays a few megabytes even for wide rows.
+const MAX_ROWS: usize = 1_000;
+
+/// A query being bound, as [`insert_rows`] hands it to a table's binder.
+pub type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// A row that knows its table's INSERT: implemented by each table module for its row type.
+pub trait InsertRow {
+    /// `INSERT INTO <table> (owner_id, env, …)`: the columns, in bind order.
+    const INSERT: &'static str;
+    /// Parameters per row, `owner_id` and `env` included.
+    const COLUMNS: usize;
+    /// Binds this row's values after `owner_id` and `env` (bound by [`insert`]), in order.
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q>;
+}
+
+/// Rows held by reference (a loader's batch keeps its rows and passes `Vec<&Row>`).
+impl<T: InsertRow> InsertRow for &T {
+    const INSERT: &'static str = T::INSERT;
+    const COLUMNS: usize = T::COLUMNS;
+    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        (**self).bind(q)
+    }
+}
+
+/// Inserts `rows` of the tenant on `conn` (inside the caller's transaction), many per statement.
+pub async fn insert<T: InsertRow>(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    rows: &[T],
+) -> Result<()> {
+    insert_rows(conn, tenant, T::INSERT, T::COLUMNS, rows, |q, r| r.bind(q)).await
+}
+
+/// True when placeholders must be numbered (`$n`, PostgreSQL); SQLite gets anonymous `?`: it
+/// resolves `$n` and `?n` through a linear list per parameter, which makes a statement of
+/// thousands of them quadratic (seconds per statement).
+fn numbered(conn: &AnyConnection) -> bool {
+    conn.backend_name() != "SQLite"
+}
+
+/// The `n`-th (1-based) placeholder for the backend.
+fn placeholder(numbered: bool, n: usize) -> String {
+    if numbered {
+        format!("${n}")
+    } else {
+        "?".into()
+    }
+}
+
+/// `INSERT … VALUES (…), (…)` for `rows` rows of `columns` parameters each.
+fn values_sql(head: &str, columns: usize, rows: usize, numbered: bool) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * columns * 7);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            // Pushed in place rather than through `placeholder`: a statement has up to 32000.
+            if numbered {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Rows per statement for rows of `columns` parameters.
+fn chunk_rows(columns: usize) -> usize {
+    (MAX_PARAMS / columns).clamp(1, MAX_ROWS)
+}
+
+/// Writes `rows` with as few statements as the parameter limits allow. `head` is
+/// `INSERT INTO <table> (<columns>)` naming `columns` columns starting with `owner_id, env`
+/// (bound here from the tenant); `bind` binds the rest of one row, in order.
+pub async fn insert_rows<'r, R>(
+    conn: &mut AnyConnection,
+    tenant: &'r Tenant,
+    head: &str,
+    columns: usize,
+    rows: &'r [R],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
+) -> Result<()> {
+    let numbered = numbered(conn);
+    let full = chunk_rows(columns);
+    for chunk in rows.chunks(full) {
+        let sql = values_sql(head, columns, chunk.len(), numbered);
+        // Full chunks repeat the same text, so keep their prepared statement; a batch's tail has a
+        // one-off size and would only churn the statement cache.
+        // Single rows (the repositories' inserts) have one stable shape too.
+        let mut q = sqlx::query(&sql).persistent(chunk.len() == full || chunk.len() == 1);
+        for row in chunk {
+            q = bind(
+                q.bind(tenant.owner_id.as_str()).bind(tenant.env.as_str()),
+                row,
+            );
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Which of `values` the tenant's rows of `table` hold in `column` (a blind-index column): one
+/// query per few thousand values, on `conn` (the caller's transaction). `table` and `column` are
+/// the calling table module's own constants, never input.
+pub async fn existing_values(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    table: &str,
+    column: &str,
+    values: &[&str],
+) -> Result<HashSet<String>> {
+    let mut found = HashSet::new();
+    let numbered = numbered(conn);
+    for chunk in values.chunks(MAX_PARAMS - 2) {
+        let list: Vec<String> = (0..chunk.len())
+            .map(|i| placeholder(numbered, i + 3))
+            .collect();
+        let sql = format!(
+            "SELECT {column} FROM {table} WHERE owner_id = {} AND env = {} AND {column} IN ({})",
+            placeholder(numbered, 1),
+            placeholder(numbered, 2),
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .persistent(false)
+            .bind(tenant.owner_id.as_str())
+            .bind(tenant.env.as_str());
+        for v in chunk {
+            q = q.bind(*v);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Prepares a connection for bulk writes; a no-op on PostgreSQL. On SQLite: a 128 MB page cache
+/// (the default 2 MB spills index pages to the WAL in the middle of every batch), statement
+/// journals in memory, and checkpoints every 64 MB of WAL rather than 4 MB (index pages that
+/// every batch touches are then copied back once per checkpoint, not once per batch). The
+/// settings stay on the pooled connection, which only makes it use more memory.
+pub async fn tune_connection(conn: &mut AnyConnection) -> Result<()> {
+    if conn.backend_name() == "SQLite" {
+        sqlx::raw_sql(
+            "PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 16384;",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_sql_numbers_for_postgres_and_not_for_sqlite() {
+        let head = "INSERT INTO t (a, b)";
+        assert_eq!(
+            values_sql(head, 2, 2, true),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            values_sql(head, 2, 2, false),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+        );
+    }
+
+    #[test]
+    fn statements_stay_under_the_parameter_limits() {
+        for columns in [5, 11, 12, 14, 15, 29] {
+            let rows = chunk_rows(columns);
+            assert!(rows * columns <= 32_766, "{columns}");
+            assert!(rows >= 1);
+        }
+    }
+}
