@@ -180,6 +180,19 @@ impl Body {
     }
 }
 
+/// Whether `s` holds a control character (C0, DEL, C1) or an invisible formatting character
+/// (zero-width spaces and joiners, bidirectional overrides and isolates, the byte-order mark, the
+/// soft hyphen): text a person would read differently from what is stored, so names and logins
+/// refuse it.
+pub fn has_control_or_invisible(s: &str) -> bool {
+    s.chars().any(|c| {
+        c.is_control()
+            || matches!(c,
+                '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    })
+}
+
 /// Maximum nesting depth accepted in a JSON body (input limit against stack exhaustion).
 pub const MAX_JSON_DEPTH: usize = 32;
 
@@ -347,6 +360,23 @@ mod tests {
             oversized_array(&nested, 100).unwrap().0,
             "`value[0].meta.tags` must contain less than or equal to 100 items"
         );
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_seen() {
+        for bad in [
+            "a\u{0}b",
+            "\u{1b}[31mEvil",
+            "solo1\u{200b}",
+            "abc\u{202e}",
+            "x\u{7f}",
+            "\u{feff}x",
+        ] {
+            assert!(has_control_or_invisible(bad), "{bad:?}");
+        }
+        for good in ["Adaeze Okafor", "Ọlábísí Àdìgún", "adaeze.o", "İstanbul"] {
+            assert!(!has_control_or_invisible(good), "{good:?}");
+        }
     }
 
     #[test]

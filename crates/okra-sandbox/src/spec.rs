@@ -100,6 +100,9 @@ impl PersonSpec {
             if name.trim().is_empty() {
                 return Err("`name` is not allowed to be empty".to_string());
             }
+            if okra_core::body::has_control_or_invisible(name) {
+                return Err("`name` must not contain control or invisible characters".to_string());
+            }
             if name.chars().count() > MAX_NAME {
                 return Err(format!(
                     "`name` length must be less than or equal to {MAX_NAME} characters long"

@@ -165,24 +165,6 @@ pub async fn find_by_sandbox_person(
     row.as_ref().map(|r| customer_from(keyring, r)).transpose()
 }
 
-/// Reserves `count` consecutive simulated-network person indexes for new sandbox customers, on
-/// the caller's transaction, and returns the first (the network's custom people start at
-/// `base`). Indexes are global, not per tenant: a custom person's BVN, phones and NUBANs are
-/// derived from the index and must map back to one customer.
-pub async fn reserve_sandbox_persons(
-    conn: &mut AnyConnection,
-    base: i64,
-    count: i64,
-) -> Result<i64> {
-    let first = crate::sequences::take(conn, "sandbox_person", base, count).await?;
-    if first < base {
-        return Err(crate::error::StoreError::Corrupt(format!(
-            "sandbox_person sequence at {first}, below the custom range starting at {base}"
-        )));
-    }
-    Ok(first)
-}
-
 /// One customer by id, within the tenant.
 pub async fn get(
     db: &Db,

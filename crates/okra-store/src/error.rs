@@ -38,13 +38,8 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
             }
-            // PostgreSQL admin shutdown / cannot connect now (class 57P) and connection exceptions
-            // (class 08) mean the database is going away, not that the query is wrong.
-            sqlx::Error::Database(db)
-                if db
-                    .code()
-                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
-            {
+            // The database is going away or cannot be had, not the query is wrong.
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| is_unavailable_code(&c)) => {
                 StoreError::Unavailable(db.message().to_string())
             }
             _ => StoreError::Other(e),
@@ -64,6 +59,17 @@ fn is_busy_code(code: &str) -> bool {
     code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
+/// PostgreSQL SQLSTATEs that mean the database cannot be had right now: admin shutdown / cannot
+/// connect now (57P), connection exceptions (08), the database was dropped or renamed under a
+/// running server (3D000), too many connections (53300), and rejected credentials (28).
+fn is_unavailable_code(code: &str) -> bool {
+    code.len() == 5
+        && (code.starts_with("57P")
+            || code.starts_with("08")
+            || code.starts_with("28")
+            || matches!(code, "3D000" | "53300"))
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e.to_string())
@@ -75,7 +81,19 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
-    use super::is_busy_code;
+    use super::{is_busy_code, is_unavailable_code};
+
+    #[test]
+    fn unavailable_codes_are_connection_troubles_only() {
+        for gone in [
+            "57P01", "57P03", "08006", "08001", "3D000", "53300", "28P01", "28000",
+        ] {
+            assert!(is_unavailable_code(gone), "{gone}");
+        }
+        for other in ["23505", "42601", "40001", "3F000", "5", "2067"] {
+            assert!(!is_unavailable_code(other), "{other}");
+        }
+    }
 
     #[test]
     fn busy_codes_of_both_engines_and_nothing_else() {

@@ -144,6 +144,12 @@ impl Validate for CustomerSpec {
                     Invalid("`username` must be 1-64 characters without spaces".into()).into(),
                 );
             }
+            if okra_core::body::has_control_or_invisible(u) {
+                return Err(Invalid(
+                    "`username` must not contain control or invisible characters".into(),
+                )
+                .into());
+            }
         }
         spec.password = body.opt_str(&["password"])?.filter(|p| !p.is_empty());
         Ok(spec)

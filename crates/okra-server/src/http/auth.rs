@@ -5,8 +5,8 @@
 //! one map lookup, while `keys revoke` (a database write) takes effect on every process within that
 //! TTL. A request with two `Authorization` headers is refused: which one a proxy or framework would
 //! honour is ambiguous. Failed attempts are counted per client address ([`super::throttle`]); an
-//! address over its budget gets 429 before any key lookup, unless it presents a key already known
-//! to be valid.
+//! address over its budget gets 429 before any key lookup, unless it presents a key that
+//! authenticated within the last ten minutes.
 
 use std::sync::Arc;
 
@@ -33,9 +33,17 @@ const CACHE_MAX_ENTRIES: usize = 50_000;
 #[derive(Clone, Copy, Debug)]
 pub struct PathEnv(pub Environment);
 
-/// Short-lived, bounded cache of key lookups by hash.
+/// How long a key that authenticated keeps its pass through the failed-auth throttle, in ms.
+pub const PROVEN_TTL_MS: i64 = 10 * 60_000;
+/// Keys remembered as proven at most.
+const PROVEN_MAX_ENTRIES: usize = 10_000;
+
+/// Short-lived, bounded cache of key lookups by hash, and the keys that recently proved valid.
 pub struct KeyCache {
     entries: quick_cache::sync::Cache<String, (i64, Option<KeyGrant>)>,
+    /// Hash → when the key last authenticated. An address over its failed-auth budget may still
+    /// present these (they are then looked up as usual, so a revocation still applies).
+    proven: quick_cache::sync::Cache<String, i64>,
     clock: Arc<dyn Clock>,
 }
 
@@ -49,6 +57,7 @@ impl KeyCache {
     pub fn with_capacity(capacity: usize, clock: Arc<dyn Clock>) -> Self {
         KeyCache {
             entries: quick_cache::sync::Cache::new(capacity),
+            proven: quick_cache::sync::Cache::new(PROVEN_MAX_ENTRIES.min(capacity.max(16))),
             clock,
         }
     }
@@ -71,6 +80,14 @@ impl KeyCache {
             .filter(|g| g.revoked_at.is_none())
     }
 
+    /// Whether `key` authenticated within the last [`PROVEN_TTL_MS`] (no database lookup).
+    pub fn proven_recently(&self, key: &str) -> bool {
+        let now = self.clock.now_ms();
+        self.proven
+            .get(&apikey::hash(key))
+            .is_some_and(|at| now - at < PROVEN_TTL_MS)
+    }
+
     fn fresh(&self, hash: &str) -> Option<Option<KeyGrant>> {
         let now = self.clock.now_ms();
         self.entries
@@ -91,11 +108,17 @@ impl KeyCache {
                 grant
             }
         };
-        Ok(grant.filter(|g| {
+        let grant = grant.filter(|g| {
             // The lookup was by hash already; comparing again in constant time keeps timing from
             // saying anything about stored hashes even if the lookup path changes.
             bool::from(g.key_hash.as_bytes().ct_eq(hash.as_bytes())) && g.revoked_at.is_none()
-        }))
+        });
+        if grant.is_some() {
+            self.proven.insert(hash, self.clock.now_ms());
+        } else {
+            self.proven.remove(&hash);
+        }
+        Ok(grant)
     }
 }
 
@@ -119,8 +142,9 @@ async fn authenticate(
     let key = bearer(parts);
     if let Some(ip) = peer {
         if let Err(retry) = state.auth_throttle.check(ip) {
-            // Over budget: only a key already known good (no lookup needed) gets through.
-            if key.and_then(|k| state.keys.cached_valid(k)).is_none() {
+            // Over budget: only a key that recently proved valid gets through (and is then
+            // looked up as usual); anything else is refused without touching the database.
+            if !key.is_some_and(|k| state.keys.proven_recently(k)) {
                 return Err(ApiError::RateLimited(retry));
             }
         }

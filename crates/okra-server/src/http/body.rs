@@ -8,19 +8,28 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use okra_core::body::{depth_exceeds, oversized_array, Body, MAX_ARRAY_ITEMS, MAX_JSON_DEPTH};
+use okra_core::body::{depth_exceeds, oversized_array, MAX_ARRAY_ITEMS, MAX_JSON_DEPTH};
 use okra_core::validate::Validate;
 use serde_json::Value;
 
 use crate::app::AppState;
 use crate::http::ApiError;
 
-/// A parsed JSON object body, read field by field with Joi-style validation.
-pub struct JsonBody(pub Body);
-
 /// Any JSON body (object or array), for operations whose body is a list (`customers/create`).
 /// An empty body is `null`.
 pub struct JsonPayload(pub serde_json::Value);
+
+/// Whether a body-read error is the body limit (413) rather than a malformed body (400).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
 
 fn is_json(content_type: &str) -> bool {
     let mime = content_type
@@ -43,7 +52,14 @@ impl FromRequest<AppState> for JsonPayload {
             .map(|v| v.to_str().unwrap_or("invalid").to_string());
         let bytes: Bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+            .map_err(|e| {
+                if is_length_limit(&e) {
+                    ApiError::PayloadTooLarge(limit)
+                } else {
+                    // A broken chunked encoding, or a body shorter than its Content-Length.
+                    ApiError::BadRequest("Bad request: the request body could not be read".into())
+                }
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             // No body at all: every field is missing, which validation reports.
             return Ok(JsonPayload(serde_json::Value::Null));
@@ -52,8 +68,14 @@ impl FromRequest<AppState> for JsonPayload {
             Some(ct) if is_json(&ct) => {}
             _ => return Err(ApiError::UnsupportedMediaType),
         }
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                // serde_json stops at 128 levels, before our own (lower) limit can say so.
+                ApiError::InvalidJson(format!("nesting is deeper than {MAX_JSON_DEPTH} levels"))
+            } else {
+                ApiError::InvalidJson(e.to_string())
+            }
+        })?;
         if depth_exceeds(&value, MAX_JSON_DEPTH) {
             return Err(ApiError::InvalidJson(format!(
                 "nesting is deeper than {MAX_JSON_DEPTH} levels"
@@ -64,15 +86,6 @@ impl FromRequest<AppState> for JsonPayload {
             return Err(invalid.into());
         }
         Ok(JsonPayload(value))
-    }
-}
-
-impl FromRequest<AppState> for JsonBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let JsonPayload(value) = JsonPayload::from_request(req, state).await?;
-        Ok(JsonBody(Body::from_value(value)?))
     }
 }
 

@@ -82,6 +82,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The answer to a data-source failure that is not specific to an operation (docs/api.md §4).
+impl From<okra_core::source::SourceError> for ApiError {
+    fn from(e: okra_core::source::SourceError) -> Self {
+        use okra_core::source::SourceError;
+        match e {
+            SourceError::Timeout | SourceError::BankUnavailable | SourceError::Other(_) => {
+                ApiError::SourceTimeout
+            }
+            SourceError::InvalidCredentials => {
+                ApiError::BadRequest("Invalid login credentials, please check and try again".into())
+            }
+            SourceError::Locked => ApiError::BadRequest(
+                "This account is locked at the bank, please contact the bank".into(),
+            ),
+            SourceError::OtpRequired => {
+                ApiError::BadRequest("The bank requires a one-time password for this login".into())
+            }
+            SourceError::NotFound => {
+                ApiError::BadRequest("No matching record was found at the data source".into())
+            }
+            SourceError::InvalidIdentity => {
+                ApiError::BadRequest("Invalid identity, please try again in 15 minutes.".into())
+            }
+        }
+    }
+}
+
 impl From<okra_core::body::Invalid> for ApiError {
     fn from(e: okra_core::body::Invalid) -> Self {
         ApiError::Validation(e.0)

@@ -88,15 +88,27 @@ pub async fn serve(
             continue;
         };
         let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(req.map(axum::body::Body::new))
-        });
-        let conn = http.serve_connection(TokioIo::new(JsonErrorIo::new(stream)), service);
-        let conn = graceful.watch(conn);
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let first_head = options.header_read_timeout;
         tokio::spawn(async move {
+            match opening(&stream, first_head).await {
+                Opening::Http1 => {}
+                Opening::Http2 => {
+                    // hyper (HTTP/1.1 only here) would close without a word.
+                    refuse_with(stream, 505, "HTTP/2 is not supported: use HTTP/1.1").await;
+                    return;
+                }
+                // Nothing within the head timeout (or the peer left): close, as hyper would.
+                Opening::Silent => return,
+            }
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+            let conn = http.serve_connection(TokioIo::new(JsonErrorIo::new(stream)), service);
             // Errors here are the client's (reset, timeout, malformed request already answered).
-            if let Err(e) = conn.await {
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(permit);
@@ -106,11 +118,59 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
+/// The HTTP/2 connection preface a client with prior knowledge sends first.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
+/// How a connection opens.
+enum Opening {
+    /// Anything but the HTTP/2 preface: hyper takes it from here.
+    Http1,
+    /// The HTTP/2 prior-knowledge preface.
+    Http2,
+    /// No byte within the head timeout, or the peer closed.
+    Silent,
+}
+
+/// Looks at the first bytes of a connection without consuming them.
+async fn opening(stream: &TcpStream, wait: Duration) -> Opening {
+    let mut buf = [0u8; H2_PREFACE.len()];
+    let peek = async {
+        loop {
+            match stream.peek(&mut buf).await {
+                Ok(0) | Err(_) => return Opening::Silent,
+                Ok(n) => {
+                    let n = n.min(H2_PREFACE.len());
+                    if buf[..n] != H2_PREFACE[..n] {
+                        return Opening::Http1;
+                    }
+                    if n == H2_PREFACE.len() {
+                        return Opening::Http2;
+                    }
+                    // A prefix of the preface so far: wait for more bytes.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(wait, peek)
+        .await
+        .unwrap_or(Opening::Silent)
+}
+
 /// Answers a connection over the limit with a 503 envelope and closes it.
-async fn refuse(mut stream: TcpStream) {
+async fn refuse(stream: TcpStream) {
     tracing::warn!("connection limit reached: refusing a connection");
-    let bytes =
-        raw_errors::envelope_response(503, "Service temporarily unavailable, please retry.");
+    refuse_with(
+        stream,
+        503,
+        "Service temporarily unavailable, please retry.",
+    )
+    .await;
+}
+
+/// Writes one envelope response and closes the connection.
+async fn refuse_with(mut stream: TcpStream, status: u16, message: &str) {
+    let bytes = raw_errors::envelope_response(status, message);
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         let _ = stream.write_all(&bytes).await;
         let _ = stream.shutdown().await;

@@ -12,6 +12,6 @@ pub mod raw_errors;
 pub mod throttle;
 
 pub use auth::{PathEnv, SecretAuth};
-pub use body::{JsonBody, JsonPayload};
+pub use body::JsonPayload;
 pub use envelope::success;
 pub use error::ApiError;

@@ -103,7 +103,7 @@ async fn create_all(
             }
         }
     }
-    let first = okra_store::customers::reserve_sandbox_persons(
+    let first = okra_store::sequences::reserve_sandbox_persons(
         tx.conn(),
         CUSTOM_BASE as i64,
         requests.len() as i64,

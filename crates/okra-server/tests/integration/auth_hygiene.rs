@@ -65,13 +65,16 @@ async fn failed_authentication_is_throttled_per_address(b: Backend) {
         s.get_status("/v2/sandbox/banks/list", Some(&fresh)).await,
         429
     );
-    // The key the address already proved keeps working.
+    // The key the address already proved keeps working, also once its cache entry has expired
+    // (it is then looked up again, so a revocation would still apply).
+    s.clock.advance(okra_server::http::auth::CACHE_TTL_MS * 3);
     assert_eq!(
         s.get_status("/v2/sandbox/banks/list", Some(&good)).await,
         200
     );
     // The next window starts afresh.
-    s.clock.advance(50_000);
+    s.clock
+        .advance(50_000 - okra_server::http::auth::CACHE_TTL_MS * 3);
     assert_eq!(
         s.get_status("/v2/sandbox/banks/list", Some(&fresh)).await,
         200

@@ -109,3 +109,19 @@ async fn postgres_unreachable_is_503_within_two_seconds() {
     s.stop().await;
     crate::common::drop_database(&backend, &direct).await;
 }
+
+/// A database dropped under a running server is "unreachable", not a bug: 503, never 500.
+#[cfg(okra_test_postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_database_dropped_is_503() {
+    let admin =
+        postgres_url().expect("built to test PostgreSQL: OKRA_TEST_POSTGRES_URL must be set");
+    let backend = Backend::Postgres(admin.clone());
+    let s = TestServer::start(backend.clone()).await;
+    assert_eq!(s.get_status("/ready", None).await, 200);
+    let url = s.database_url.clone().expect("a PostgreSQL test database");
+    crate::common::drop_database(&backend, &url).await;
+    s.clock.advance(okra_server::http::auth::CACHE_TTL_MS + 1);
+    assert_unavailable_fast(&s).await;
+    s.stop().await;
+}

@@ -159,6 +159,32 @@ async fn errors_below_the_application_are_json_envelopes(b: Backend) {
         assert_envelope(&r, 400, "Bad request: the HTTP request could not be parsed");
     }
 
+    // 505: HTTP/2 with prior knowledge (hyper would close without a word).
+    let r = exchange(&s, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
+    assert_envelope(&r, 505, "HTTP/2 is not supported: use HTTP/1.1");
+
+    // 400, not 413: a body that cannot be read (broken chunked encoding).
+    let broken = format!("POST /v2/sandbox/customers/list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n");
+    let r = exchange(&s, broken.as_bytes()).await;
+    assert_envelope(&r, 400, "Bad request: the request body could not be read");
+
+    // JSON nested past serde's own recursion limit gets the documented depth message.
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let r = s
+        .request(
+            reqwest::Method::POST,
+            "/v2/sandbox/customers/list",
+            Some(&key),
+            Some(&deep),
+            Some("application/json"),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 400, "{}", r.text);
+    assert_eq!(
+        r.json()["message"],
+        "Invalid JSON body: nesting is deeper than 32 levels"
+    );
+
     // 413: a 5 MB body announced by Content-Length, refused before it is read, with the real limit.
     let big = format!(
         "POST /v2/sandbox/customers/list HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",

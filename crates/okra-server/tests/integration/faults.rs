@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use axum::response::IntoResponse;
 use okra_core::source::{Credentials, SourceError};
 use okra_core::Environment;
-use okra_server::services::sources::{to_api_error, TenantSource};
+use okra_server::http::ApiError;
+use okra_server::services::sources::TenantSource;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
@@ -19,7 +20,7 @@ use crate::common::{assert_error, Backend, TestServer};
 const ZENITH: &str = "5d6fe57a4099cc4b210bbec2";
 
 async fn rendered(e: SourceError) -> (u16, Value) {
-    let res = to_api_error(e).into_response();
+    let res = ApiError::from(e).into_response();
     let status = res.status().as_u16();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
         .await

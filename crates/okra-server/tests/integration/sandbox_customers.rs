@@ -162,6 +162,19 @@ async fn create_validates_everything_before_creating_anything(b: Backend) {
         r.json(),
         json!({"status": "error", "message": "Could not match bank identifier no-such-bank with a valid bank", "data": null, "total": null})
     );
+    // Names and logins a person would read differently from what is stored.
+    assert_error(
+        &s.post(path, Some(&key), json!([{"name": "\u{0}\u{1b}[31mEvil"}]))
+            .await,
+        422,
+        "`name` must not contain control or invisible characters",
+    );
+    assert_error(
+        &s.post(path, Some(&key), json!([{"username": "solo1\u{200b}"}]))
+            .await,
+        422,
+        "`username` must not contain control or invisible characters",
+    );
     let many: Vec<Value> = (0..11).map(|_| json!({})).collect();
     assert_error(
         &s.post(path, Some(&key), Value::Array(many)).await,

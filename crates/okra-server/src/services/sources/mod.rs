@@ -5,13 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use okra_core::source::{BankSource, IdentityRegistry, SourceError};
+use okra_core::source::{BankSource, IdentityRegistry};
 use okra_core::Environment;
 use okra_sandbox::Network;
 
 use crate::config::Config;
 use crate::connector::HttpConnector;
-use crate::http::ApiError;
 use crate::outbound::OutboundPolicy;
 
 /// The bank source and identity registry of one environment.
@@ -98,30 +97,6 @@ impl Sources {
     /// True when production is served by the simulated network (a warning at start-up).
     pub fn production_is_simulated(&self) -> bool {
         self.production.network.is_some()
-    }
-}
-
-/// The contract's answer to a data-source failure that is not specific to an operation.
-pub fn to_api_error(e: SourceError) -> ApiError {
-    match e {
-        SourceError::Timeout | SourceError::BankUnavailable | SourceError::Other(_) => {
-            ApiError::SourceTimeout
-        }
-        SourceError::InvalidCredentials => {
-            ApiError::BadRequest("Invalid login credentials, please check and try again".into())
-        }
-        SourceError::Locked => ApiError::BadRequest(
-            "This account is locked at the bank, please contact the bank".into(),
-        ),
-        SourceError::OtpRequired => {
-            ApiError::BadRequest("The bank requires a one-time password for this login".into())
-        }
-        SourceError::NotFound => {
-            ApiError::BadRequest("No matching record was found at the data source".into())
-        }
-        SourceError::InvalidIdentity => {
-            ApiError::BadRequest("Invalid identity, please try again in 15 minutes.".into())
-        }
     }
 }
 
