@@ -31,6 +31,24 @@ pub async fn take(conn: &mut AnyConnection, name: &str, start: i64, count: i64) 
     Ok(next - count)
 }
 
+/// Reserves `count` consecutive simulated-network person indexes for new sandbox customers, on
+/// the caller's transaction, and returns the first (the network's custom people start at
+/// `base`). Indexes are global, not per tenant: a custom person's BVN, phones and NUBANs are
+/// derived from the index and must map back to one customer.
+pub async fn reserve_sandbox_persons(
+    conn: &mut AnyConnection,
+    base: i64,
+    count: i64,
+) -> Result<i64> {
+    let first = take(conn, "sandbox_person", base, count).await?;
+    if first < base {
+        return Err(crate::error::StoreError::Corrupt(format!(
+            "sandbox_person sequence at {first}, below the custom range starting at {base}"
+        )));
+    }
+    Ok(first)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::db::{sqlite_url, Db, DbOptions};
@@ -62,22 +80,4 @@ mod tests {
         tx.commit().await.unwrap();
         assert_eq!(first, 105, "rolled-back values are handed out again");
     }
-}
-
-/// Reserves `count` consecutive simulated-network person indexes for new sandbox customers, on
-/// the caller's transaction, and returns the first (the network's custom people start at
-/// `base`). Indexes are global, not per tenant: a custom person's BVN, phones and NUBANs are
-/// derived from the index and must map back to one customer.
-pub async fn reserve_sandbox_persons(
-    conn: &mut AnyConnection,
-    base: i64,
-    count: i64,
-) -> Result<i64> {
-    let first = take(conn, "sandbox_person", base, count).await?;
-    if first < base {
-        return Err(crate::error::StoreError::Corrupt(format!(
-            "sandbox_person sequence at {first}, below the custom range starting at {base}"
-        )));
-    }
-    Ok(first)
 }
