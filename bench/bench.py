@@ -1,0 +1,620 @@
+#!/usr/bin/env python3
+"""bench/bench.py: the body of bench/run (see bench/README.md). Standard library only.
+
+Prepares (or reuses) datasets, starts okra-server and the limit server on 127.0.0.1, measures them
+alternately with wrk (and PostgreSQL with pgbench -S), prints one Markdown table and writes it to
+bench/results/<date>.md. Every process started here is stopped on exit (and dies with this process:
+PR_SET_PDEATHSIG).
+"""
+
+import argparse
+import atexit
+import ctypes
+import datetime
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(HERE, "data")
+RESULTS = os.path.join(HERE, "results")
+WRK_LUA = os.path.join(HERE, "wrk.lua")
+PREFIX = "/v2/sandbox/"
+# What the loader's output depends on: a dataset prepared by other sources is prepared again.
+LOADER_SOURCES = [
+    "crates/okra-server/src/services/sandbox_load",
+    "crates/okra-store/migrations",
+    "crates/okra-store/src",
+    "crates/okra-sandbox/src",
+]
+
+PROCS = []
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+
+def _die_with_parent():
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def start(cmd, **kw):
+    p = subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kw)
+    PROCS.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if p in PROCS:
+        PROCS.remove(p)
+
+
+def stop_all():
+    for p in list(PROCS):
+        stop(p)
+
+
+def on_signal(signum, _frame):
+    stop_all()
+    sys.exit(128 + signum)
+
+
+def run(cmd, env=None, cwd=None, timeout=None):
+    """Runs a command to completion (a child like any other: stopped with the rest on a signal)."""
+    p = start(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(p)
+        raise SystemExit(f"bench: timed out: {' '.join(cmd[:3])} …")
+    PROCS.remove(p)
+    return p.returncode, out, err
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+# ---------------------------------------------------------------- environment
+
+
+def base_env():
+    """The caller's environment without any OKRA_* variable (the bench sets its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OKRA_")}
+
+
+def okra_env(ds):
+    env = base_env()
+    env["OKRA_DATA_DIR"] = ds["dir"]
+    if ds["backend"] == "postgres":
+        env["OKRA_DATABASE_URL"] = ds["url"]
+        env["OKRA_CREATE_DATABASE"] = "true"
+    return env
+
+
+def psql(pg_url, sql, db="postgres"):
+    code, out, err = run(["psql", f"{pg_url}/{db}", "-Atqc", sql], env=base_env(), timeout=600)
+    if code != 0:
+        raise SystemExit(f"bench: psql failed: {err.strip()}")
+    return out.strip()
+
+
+def pg_db_exists(pg_url, name):
+    return psql(pg_url, f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def loader_version(okra):
+    h = hashlib.sha256()
+    code, out, _ = run([okra, "--version"], env=base_env(), timeout=30)
+    h.update(out.encode())
+    for rel in LOADER_SOURCES:
+        top = os.path.join(ROOT, rel)
+        for dirpath, dirnames, files in os.walk(top):
+            dirnames.sort()
+            for name in sorted(files):
+                path = os.path.join(dirpath, name)
+                h.update(os.path.relpath(path, ROOT).encode())
+                with open(path, "rb") as f:
+                    h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()[:16]
+
+
+def extract_ids(ds, limit=200_000):
+    """Ids of the default owner's sandbox customers, read from the database."""
+    q = (
+        "SELECT c.id FROM customers c JOIN owners o ON o.id = c.owner_id "
+        f"WHERE o.name = 'default' AND c.env = 'sandbox' ORDER BY random() LIMIT {limit}"
+    )
+    if ds["backend"] == "sqlite":
+        con = sqlite3.connect(f"file:{os.path.join(ds['dir'], 'okra.db')}?mode=ro", uri=True)
+        try:
+            return [r[0] for r in con.execute(q)]
+        finally:
+            con.close()
+    return [line for line in psql(ds["pg_url"], q, db=ds["db"]).splitlines() if line]
+
+
+def prepare(ds, okra, version):
+    """Loads the dataset unless a marker of the same loader version says it is there."""
+    marker_path = os.path.join(ds["dir"], "READY.json")
+    if os.path.exists(marker_path):
+        with open(marker_path) as f:
+            marker = json.load(f)
+        present = ds["backend"] == "sqlite" or pg_db_exists(ds["pg_url"], ds["db"])
+        if marker.get("loader") == version and marker.get("people") == ds["n"] and present:
+            log(f"{ds['name']}: reusing the dataset prepared {marker['prepared']}")
+            return marker
+        log(f"{ds['name']}: prepared by another loader version (or missing): preparing again")
+    if os.path.isdir(ds["dir"]):
+        shutil.rmtree(ds["dir"])
+    os.makedirs(ds["dir"], mode=0o700)
+    if ds["backend"] == "postgres":
+        psql(ds["pg_url"], f'DROP DATABASE IF EXISTS "{ds["db"]}"')
+    env = okra_env(ds)
+    code, out, err = run([okra, "owners", "create", "default"], env=env, cwd=ds["dir"], timeout=300)
+    if code != 0:
+        raise SystemExit(f"bench: owners create failed: {err.strip()}")
+    creds = json.loads(out)
+    key = next(
+        k["key"] for k in creds["keys"] if k["env"] == "sandbox" and k["kind"] == "secret"
+    )
+    with open(os.open(os.path.join(ds["dir"], "bench-key"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(key)
+    log(f"{ds['name']}: sandbox load --owner default --people {ds['n']} …")
+    t0 = time.time()
+    code, out, err = run(
+        [okra, "sandbox", "load", "--owner", "default", "--people", str(ds["n"])],
+        env=env, cwd=ds["dir"], timeout=6 * 3600,
+    )
+    wall = time.time() - t0
+    line = next((l for l in (out + "\n" + err).splitlines() if l.startswith("sandbox load:")), "")
+    if code != 0 or not line:
+        raise SystemExit(f"bench: sandbox load failed ({code}): {err.strip()[-2000:]}")
+    m = re.search(r"(\d+) rows in ([\d.]+) s \((\d+) rows/s\)", line)
+    ids = extract_ids(ds)
+    with open(os.path.join(ds["dir"], "ids.txt"), "w") as f:
+        f.write("\n".join(ids) + "\n")
+    marker = {
+        "loader": version,
+        "people": ds["n"],
+        "prepared": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_line": line,
+        "rows": int(m.group(1)) if m else None,
+        "rows_per_s": int(m.group(3)) if m else None,
+        "wall_s": round(wall, 1),
+        "ids": len(ids),
+    }
+    with open(marker_path, "w") as f:
+        json.dump(marker, f, indent=2)
+    log(f"{ds['name']}: {line}")
+    return marker
+
+
+def prepare_pgbench(pg_url, n):
+    """A pgbench database on the same PostgreSQL, scaled to about as many accounts as customers."""
+    scale = max(1, n // 100_000)
+    db = f"okra_bench_pgbench_{n}"
+    if pg_db_exists(pg_url, db):
+        try:
+            if psql(pg_url, "SELECT count(*) FROM pgbench_branches", db=db) == str(scale):
+                return db, scale
+        except SystemExit:
+            pass
+        psql(pg_url, f'DROP DATABASE "{db}"')
+    psql(pg_url, f'CREATE DATABASE "{db}"')
+    log(f"pgbench -i -s {scale} {db}")
+    code, _, err = run(["pgbench", "-i", "-q", "-s", str(scale), f"{pg_url}/{db}"], env=base_env(), timeout=3600)
+    if code != 0:
+        raise SystemExit(f"bench: pgbench -i failed: {err.strip()}")
+    return db, scale
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def http(port, method, op, key, body=None, timeout=30):
+    url = f"http://127.0.0.1:{port}{PREFIX}{op}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {key}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def wait_up(port, proc, key, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: server exited with {proc.returncode} at start")
+        try:
+            status, _ = http(port, "GET", "banks/list", key, timeout=2)
+            if status == 200:
+                return
+        except (urllib.error.URLError, ConnectionError, socket.timeout):
+            pass
+        time.sleep(0.25)
+    raise SystemExit("bench: server did not answer within 120 s")
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def wrk(args, port, op, mode, marg, key, pid=None):
+    """One wrk run; samples VmRSS of `pid` meanwhile. Returns a result dict."""
+    url = f"http://127.0.0.1:{port}{PREFIX}{op}"
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+           "--timeout", "5s", "-s", WRK_LUA, url, "--", mode]
+    if marg is not None:
+        cmd.append(str(marg))
+    env = base_env()
+    env["BENCH_KEY"] = key
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.25):
+            v = rss_kb(pid)
+            if v:
+                peak[0] = max(peak[0], v)
+
+    t = threading.Thread(target=sample, daemon=True) if pid else None
+    if t:
+        t.start()
+    code, out, err = run(cmd, env=env, timeout=args.duration + 60)
+    done.set()
+    if t:
+        t.join()
+    m = re.search(r"^BENCH_RESULT (.*)$", out, re.M)
+    if code != 0 or not m:
+        raise SystemExit(f"bench: wrk failed ({code}): {err.strip()} {out.strip()}")
+    r = json.loads(m.group(1))
+    secs = r["duration_us"] / 1e6
+    return {
+        "rps": r["requests"] / secs if secs else 0.0,
+        "p50": r["p50_us"] / 1000.0,
+        "p99": r["p99_us"] / 1000.0,
+        "errors": r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"],
+        "requests": r["requests"],
+        "rss_peak_kb": peak[0],
+    }
+
+
+def pgbench(args, pg_url, db, rundir):
+    logdir = tempfile.mkdtemp(prefix="pgbench-", dir=rundir)
+    cmd = ["pgbench", "-S", "-M", "prepared", "-n", "-c", str(args.connections), "-j", str(args.threads),
+           "-T", str(args.duration), "-l", "--log-prefix", os.path.join(logdir, "tx"), f"{pg_url}/{db}"]
+    code, out, err = run(cmd, env=base_env(), cwd=logdir, timeout=args.duration + 120)
+    m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    if code != 0 or not m:
+        raise SystemExit(f"bench: pgbench failed ({code}): {err.strip()} {out.strip()}")
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    lat = []
+    for name in os.listdir(logdir):
+        with open(os.path.join(logdir, name)) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3:
+                    lat.append(int(parts[2]))
+    shutil.rmtree(logdir)
+    lat.sort()
+
+    def pct(p):
+        return lat[min(len(lat) - 1, int(len(lat) * p / 100))] / 1000.0 if lat else float("nan")
+
+    return {"rps": float(m.group(1)), "p50": pct(50), "p99": pct(99),
+            "errors": int(failed.group(1)) if failed else 0}
+
+
+def same_answers(port, key, ids, respdir, list_limit):
+    """The limit server answers each operation with okra-server's bytes."""
+    for name, method, op, body in [
+        ("customers-getById", "POST", "customers/getById", {"id": ids[-1]}),
+        ("customers-list-page-1", "POST", "customers/list", {"page": 1, "limit": list_limit}),
+        ("customers-list-page-1000", "POST", "customers/list", {"page": 1000, "limit": list_limit}),
+        ("banks-list", "GET", "banks/list", None),
+    ]:
+        status, data = http(port, method, op, key, body)
+        with open(os.path.join(respdir, name + ".json"), "rb") as f:
+            if status != 200 or data != f.read():
+                raise SystemExit(f"bench: the limit server's answer to {op} {body} is not okra-server's")
+    status, _ = http(port, "GET", "banks/list", key[:-1] + ("A" if key[-1] != "A" else "B"))
+    if status != 401:
+        raise SystemExit("bench: the limit server accepted a wrong key")
+
+
+OPERATIONS = [
+    # (label, method, op, wrk mode, wrk arg (None: from the dataset), body for the captured answer)
+    ("customers/getById", "POST", "customers/getById", "getById", None, None),
+    ("customers/list page 1", "POST", "customers/list", "list", 1, None),
+    ("customers/list page 1,000", "POST", "customers/list", "list", 1000, None),
+    ("banks/list", "GET", "banks/list", "get", None, None),
+]
+
+
+def capture(port, key, ids, respdir, list_limit):
+    """Real okra-server answers, saved as the limit server's fixed bytes (and a check that each is 200)."""
+    os.makedirs(respdir, exist_ok=True)
+    wanted = {
+        "customers-getById": ("POST", "customers/getById", {"id": ids[0]}),
+        "customers-list-page-1": ("POST", "customers/list", {"page": 1, "limit": list_limit}),
+        "customers-list-page-1000": ("POST", "customers/list", {"page": 1000, "limit": list_limit}),
+        "banks-list": ("GET", "banks/list", None),
+    }
+    sizes = {}
+    for name, (method, op, body) in wanted.items():
+        status, data = http(port, method, op, key, body)
+        if status != 200 or json.loads(data).get("status") != "success":
+            raise SystemExit(f"bench: {op} {body} answered {status}: {data[:300]!r}")
+        with open(os.path.join(respdir, name + ".json"), "wb") as f:
+            f.write(data)
+        sizes[name] = len(data)
+    return sizes
+
+
+def measure(args, ds, marker, rundir):
+    rows = []
+    key = open(os.path.join(ds["dir"], "bench-key")).read().strip()
+    ids_file = os.path.join(ds["dir"], "ids.txt")
+    ids = [l for l in open(ids_file).read().splitlines() if l]
+    okra_port, limit_port = free_port(), free_port()
+    env = okra_env(ds)
+    env["OKRA_RATE_LIMIT_PER_MINUTE"] = "0"
+    env["OKRA_AUTH_FAILURES_PER_MINUTE"] = "0"
+    okra_log = open(os.path.join(rundir, f"okra-{ds['name']}.log"), "w")
+    okra = start([args.okra, "serve", "--listen", f"127.0.0.1:{okra_port}"], env=env, cwd=ds["dir"],
+                 stdout=subprocess.DEVNULL, stderr=okra_log)
+    limit = None
+    try:
+        wait_up(okra_port, okra, key)
+        time.sleep(2)
+        idle_kb = rss_kb(okra.pid)
+        respdir = os.path.join(rundir, f"responses-{ds['name']}")
+        capture(okra_port, key, ids, respdir, args.list_limit)
+        key_hash = hashlib.sha256(key.encode()).hexdigest()
+        limit = start([args.limit, "--listen", f"127.0.0.1:{limit_port}", "--key-hash", key_hash,
+                       "--responses", respdir], env=base_env(), stdout=subprocess.DEVNULL,
+                      stderr=open(os.path.join(rundir, f"limit-{ds['name']}.log"), "w"))
+        wait_up(limit_port, limit, key)
+        same_answers(limit_port, key, ids, respdir, args.list_limit)
+        pgb = prepare_pgbench(ds["pg_url"], ds["n"]) if ds["backend"] == "postgres" else None
+        peak_kb = 0
+        for label, _method, op, mode, marg, _ in OPERATIONS:
+            if mode == "getById":
+                marg = ids_file
+            runs = {"okra": [], "limit": [], "pgbench": []}
+            for rnd in range(args.rounds):
+                log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: okra-server")
+                if mode == "list":
+                    r = wrk_list(args, okra_port, key, marg, okra.pid)
+                else:
+                    r = wrk(args, okra_port, op, mode, marg, key, okra.pid)
+                peak_kb = max(peak_kb, r["rss_peak_kb"])
+                runs["okra"].append(r)
+                log(f"  {r['rps']:.0f} req/s p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
+                log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: limit server")
+                if mode == "list":
+                    r = wrk_list(args, limit_port, key, marg, None)
+                else:
+                    r = wrk(args, limit_port, op, mode, marg, key)
+                runs["limit"].append(r)
+                log(f"  {r['rps']:.0f} req/s p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
+                if pgb and mode == "getById":
+                    log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: pgbench -S")
+                    r = pgbench(args, ds["pg_url"], pgb[0], rundir)
+                    runs["pgbench"].append(r)
+                    log(f"  {r['rps']:.0f} TPS p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
+            rows.append(summarise(label, ds, runs))
+        if okra.poll() is not None:
+            raise SystemExit(f"bench: okra-server exited with {okra.returncode} during the run")
+        rows.append(value_row("RSS of okra-server, idle", ds, f"{idle_kb / 1024:.1f} MB"))
+        rows.append(value_row("RSS of okra-server, peak under load", ds, f"{peak_kb / 1024:.1f} MB"))
+        load = f"{marker['rows_per_s']:,} rows/s" if marker.get("rows_per_s") else "—"
+        loaded = f"{marker['rows']:,} rows" if marker.get("rows") else "? rows"
+        rows.append(value_row(f"bulk load (`sandbox load`, {loaded} in {marker.get('wall_s', '?')} s, "
+                              f"prepared {marker.get('prepared', '?')})", ds, load))
+    finally:
+        if limit:
+            stop(limit)
+        stop(okra)
+        okra_log.close()
+    return rows
+
+
+def wrk_list(args, port, key, page, pid):
+    # The list body carries the page and the limit; the Lua script builds it from the page.
+    return wrk(args, port, "customers/list", "list", f"{page}:{args.list_limit}", key, pid)
+
+
+def med(values):
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
+
+
+def pct(ratio):
+    if ratio != ratio:
+        return "—"
+    return f"{100 * ratio:.0f} %" if ratio >= 0.1 else f"{100 * ratio:.1f} %"
+
+
+def summarise(label, ds, runs):
+    ok, lim, pg = runs["okra"], runs["limit"], runs["pgbench"]
+    row = {
+        "operation": label, "backend": ds["backend"], "size": ds["n"],
+        "rps": f"{med([r['rps'] for r in ok]):,.0f}",
+        "p50": f"{med([r['p50'] for r in ok]):.1f} ms",
+        "p99": f"{med([r['p99'] for r in ok]):.1f} ms",
+        "errors": f"{sum(r['errors'] for r in ok):,} / {sum(r['requests'] for r in ok):,}",
+        "vs_limit": f"{pct(med([o['rps'] / l['rps'] for o, l in zip(ok, lim) if l['rps']]))} "
+                    f"(limit {med([r['rps'] for r in lim]):,.0f} req/s, p99 {med([r['p99'] for r in lim]):.1f} ms"
+                    + (f", {sum(r['errors'] for r in lim)} errors" if sum(r['errors'] for r in lim) else "") + ")",
+        "vs_pgbench": "—",
+    }
+    if pg:
+        row["vs_pgbench"] = (
+            f"{pct(med([o['rps'] / p['rps'] for o, p in zip(ok, pg) if p['rps']]))} "
+            f"(pgbench -S {med([r['rps'] for r in pg]):,.0f} TPS, p50 {med([r['p50'] for r in pg]):.1f} ms, "
+            f"p99 {med([r['p99'] for r in pg]):.1f} ms)"
+        )
+    return row
+
+
+def value_row(label, ds, value):
+    return {"operation": label, "backend": ds["backend"], "size": ds["n"], "rps": value,
+            "p50": "", "p99": "", "errors": "", "vs_limit": "", "vs_pgbench": ""}
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs (nproc), {model}"
+
+
+def git_commit():
+    code, out, _ = run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], env=base_env(), timeout=30)
+    commit = out.strip() if code == 0 else "unknown"
+    code, out, _ = run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], env=base_env(), timeout=30)
+    return commit + (" (with uncommitted changes)" if out.strip() else "")
+
+
+def table(rows):
+    head = ["operation", "backend", "size", "requests/s (or value)", "p50", "p99",
+            "errors / requests", "okra/limit", "okra/pgbench"]
+    keys = ["operation", "backend", "size", "rps", "p50", "p99", "errors", "vs_limit", "vs_pgbench"]
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for r in rows:
+        cells = [f"{r[k]:,}" if k == "size" else str(r[k]) for k in keys]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="okra-server benchmark (bench/README.md)")
+    ap.add_argument("--okra", required=True)
+    ap.add_argument("--limit", required=True)
+    ap.add_argument("--sizes", default="10000,1000000")
+    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--duration", type=int, default=20, help="seconds per wrk/pgbench run (≥ 20 for real figures)")
+    ap.add_argument("--rounds", type=int, default=2, help="okra/limit alternations per operation")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--list-limit", type=int, default=10,
+                    help="page size of customers/list (10: page 1,000 of 10k customers is the last full page)")
+    ap.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    ap.add_argument("--note", default="", help="a line for the results file (e.g. 'smoke run on a busy machine')")
+    ap.add_argument("--no-write", action="store_true", help="print the table only")
+    args = ap.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    backends = [b for b in args.backends.split(",") if b]
+    if any(b not in ("sqlite", "postgres") for b in backends) or not sizes or args.rounds < 1 or args.duration < 1:
+        ap.error("--backends takes sqlite and/or postgres; --sizes, --rounds and --duration must be positive")
+
+    atexit.register(stop_all)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    os.makedirs(DATA, mode=0o700, exist_ok=True)
+    rundir = tempfile.mkdtemp(prefix="okra-bench-")
+    try:
+        version = loader_version(args.okra)
+        started = datetime.datetime.now(datetime.timezone.utc)
+        rows = []
+        for backend in backends:
+            for n in sizes:
+                ds = {"backend": backend, "n": n, "name": f"{backend}-{n}",
+                      "dir": os.path.join(DATA, f"{backend}-{n}"), "pg_url": args.pg_url.rstrip("/"),
+                      "db": f"okra_bench_{n}"}
+                ds["url"] = f"{ds['pg_url']}/{ds['db']}"
+                marker = prepare(ds, args.okra, version)
+                rows.extend(measure(args, ds, marker, rundir))
+        md = table(rows)
+        print(md)
+        if not args.no_write:
+            os.makedirs(RESULTS, exist_ok=True)
+            path = os.path.join(RESULTS, started.strftime("%Y-%m-%d") + ".md")
+            lines = [
+                f"# bench/run, {started.strftime('%Y-%m-%d %H:%M UTC')}",
+                "",
+                f"- machine: {machine()}",
+                f"- commit: {git_commit()}",
+                f"- command: `{shlex.join(['bench/run'] + sys.argv[5:])}`",
+                f"- wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per run, "
+                f"{args.rounds} round(s) alternating okra-server and the limit server (medians shown); "
+                f"random customer ids; `customers/list` with `limit` {args.list_limit}",
+                "- errors: socket errors, timeouts (5 s) and HTTP statuses ≥ 400 (every operation answers 200 "
+                "or an error status; each is checked to answer 200 before measuring)",
+            ]
+            if args.duration < 20:
+                lines.append(f"- runs of {args.duration} s (< 20 s): a smoke run, not a measurement")
+            if args.note:
+                lines.append(f"- **{args.note}**")
+            lines += ["", md, ""]
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+            log(f"written to {os.path.relpath(path, ROOT)}")
+    finally:
+        stop_all()
+        shutil.rmtree(rundir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+-- wrk script of bench/run. Arguments after `--`: MODE [ARG]
+--   getById IDS_FILE   POST {"id": <random id from IDS_FILE, one per line>}
+--   list PAGE:LIMIT    POST {"page": PAGE, "limit": LIMIT}
+--   get                GET (banks/list)
+-- The bearer key comes from the environment (BENCH_KEY), never from the command line.
+-- done() prints one JSON line starting with "BENCH_RESULT " for bench/run to parse.
+
+local mode, arg1
+local ids = {}
+local key = os.getenv("BENCH_KEY") or ""
+local counter = 0
+
+thread_n = 0
+function setup(thread)
+  thread_n = thread_n + 1
+  thread:set("thread_n", thread_n)
+end
+
+function init(args)
+  mode = args[1] or "get"
+  arg1 = args[2]
+  math.randomseed(os.time() * 1000 + (thread_n or 0) * 7919)
+  wrk.headers["Authorization"] = "Bearer " .. key
+  if mode == "getById" then
+    for line in io.lines(arg1) do
+      if #line > 0 then ids[#ids + 1] = line end
+    end
+    if #ids == 0 then error("no ids in " .. arg1) end
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+  elseif mode == "list" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    local page, limit = string.match(arg1, "^(%d+):(%d+)$")
+    wrk.body = '{"page": ' .. page .. ', "limit": ' .. limit .. '}'
+  else
+    wrk.method = "GET"
+  end
+end
+
+local fixed
+function request()
+  if mode == "getById" then
+    local id = ids[math.random(#ids)]
+    return wrk.format(nil, nil, nil, '{"id": "' .. id .. '"}')
+  end
+  fixed = fixed or wrk.format()
+  return fixed
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
+    '"status": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.mean))
+end
