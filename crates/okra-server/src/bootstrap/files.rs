@@ -14,9 +14,22 @@ const DIR_MODE: u32 = 0o700;
 #[cfg(unix)]
 const FILE_MODE: u32 = 0o600;
 
-/// Creates the data directory 0700 (with missing parents), or takes group and other access away
-/// from an existing one.
+/// Whether `name` is a file okra-server keeps in its data directory.
+fn is_ours(name: &str) -> bool {
+    name == "keys.json"
+        || (name.starts_with("credentials") && name.ends_with(".json"))
+        || matches!(
+            name,
+            "okra.db" | "okra.db-wal" | "okra.db-shm" | "okra.db-journal"
+        )
+}
+
+/// Creates the data directory 0700 (with missing parents). An existing directory that holds
+/// only okra-server's files has group and other access taken away; one that holds anything else
+/// (`--data-dir /tmp`, `.`) is someone else's too and is left as it is, with a warning — our own
+/// files in it are 0600 either way.
 pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    let existed = dir.is_dir();
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -29,16 +42,26 @@ pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating data dir {}", dir.display()))?;
     #[cfg(unix)]
     {
-        tighten(dir, DIR_MODE)?;
-        // Our own files only (the data dir may be shared with other things, e.g. `.`).
+        let mut shared = false;
         for entry in fs::read_dir(dir)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ours =
-                name == "keys.json" || (name.starts_with("credentials") && name.ends_with(".json"));
-            if ours && entry.file_type()?.is_file() {
+            if !is_ours(&name) {
+                shared = true;
+            } else if name.ends_with(".json") && entry.file_type()?.is_file() {
                 tighten(&entry.path(), FILE_MODE)?;
             }
+        }
+        if existed && shared {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir)?.permissions().mode() & 0o7777;
+            if mode & !DIR_MODE != 0 {
+                tracing::warn!(path = %dir.display(), mode = format!("{mode:o}"),
+                    "the data dir holds other files too, so its mode is left alone; okra-server's \
+                     own files in it are 0600, but a dedicated directory is safer");
+            }
+        } else {
+            tighten(dir, DIR_MODE)?;
         }
     }
     Ok(())

@@ -335,13 +335,13 @@ async fn data_dir_and_its_files_are_private_whatever_the_umask() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("okra-data");
-    let serve_under_umask_022 = || {
+    let serve_in = |dir: &std::path::Path| {
         let mut c = tokio::process::Command::new("sh");
         c.arg("-c")
             .arg(r#"umask 022 && exec "$0" "$@""#)
             .arg(crate::cli::BIN)
             .args(["--data-dir"])
-            .arg(&dir)
+            .arg(dir)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env_remove("OKRA_DATABASE_URL")
             .env("OKRA_LOG_LEVEL", "warn")
@@ -364,7 +364,7 @@ async fn data_dir_and_its_files_are_private_whatever_the_umask() {
             assert_eq!(mode(&dir.join(f)), 0o600, "{when}: {f}");
         }
     };
-    let mut child = serve_under_umask_022().spawn().unwrap();
+    let mut child = serve_in(&dir).spawn().unwrap();
     crate::common::wait_until_listening(&mut child).await;
     check("first start");
     child.kill().await.unwrap();
@@ -377,8 +377,22 @@ async fn data_dir_and_its_files_are_private_whatever_the_umask() {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         }
     }
-    let mut child = serve_under_umask_022().spawn().unwrap();
+    let mut child = serve_in(&dir).spawn().unwrap();
     crate::common::wait_until_listening(&mut child).await;
     check("restart");
+    child.kill().await.unwrap();
+
+    // A directory shared with other files (`--data-dir .`, `/tmp`) is not ours to lock: its mode is
+    // left alone, while our files in it are still private.
+    let shared = parent.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("someone-elses.txt"), "x").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = serve_in(&shared).spawn().unwrap();
+    crate::common::wait_until_listening(&mut child).await;
+    assert_eq!(mode(&shared), 0o755, "a shared directory keeps its mode");
+    for f in files {
+        assert_eq!(mode(&shared.join(f)), 0o600, "shared dir: {f}");
+    }
     child.kill().await.unwrap();
 }
