@@ -66,17 +66,6 @@ fn authorized(limit: &Limit, headers: &HeaderMap) -> bool {
     bool::from(hash.as_bytes().ct_eq(limit.key_hash.as_bytes()))
 }
 
-/// okra-server's test of a JSON content type: `application/json` or `application/*+json`.
-fn is_json(content_type: &str) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-}
-
 fn status(code: StatusCode) -> Response {
     code.into_response()
 }
@@ -124,7 +113,7 @@ async fn handle(State(limit): State<Arc<Limit>>, req: Request) -> Response {
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json);
+            .is_some_and(okra_core::body::is_json_content_type);
         let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
             Ok(b) => b,
             Err(_) => return status(StatusCode::PAYLOAD_TOO_LARGE),

@@ -180,6 +180,18 @@ impl Body {
     }
 }
 
+/// Whether a `Content-Type` names JSON: `application/json` or `application/*+json`, any case,
+/// parameters ignored.
+pub fn is_json_content_type(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
 /// Whether `s` holds a control character (C0, DEL, C1) or an invisible formatting character
 /// (zero-width spaces and joiners, bidirectional overrides and isolates, the byte-order mark, the
 /// soft hyphen): text a person would read differently from what is stored, so names and logins
@@ -360,6 +372,15 @@ mod tests {
             oversized_array(&nested, 100).unwrap().0,
             "`value[0].meta.tags` must contain less than or equal to 100 items"
         );
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json_content_type("application/json"));
+        assert!(is_json_content_type("Application/JSON; charset=utf-8"));
+        assert!(is_json_content_type("application/vnd.api+json"));
+        assert!(!is_json_content_type("text/plain"));
+        assert!(!is_json_content_type("application/x-www-form-urlencoded"));
     }
 
     #[test]

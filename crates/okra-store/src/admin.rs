@@ -4,9 +4,6 @@
 use crate::db::{Db, DbOptions};
 use crate::error::{Result, StoreError};
 
-/// SQLSTATE `invalid_catalog_name`: the database named in the URL does not exist.
-const INVALID_CATALOG_NAME: &str = "3D000";
-
 /// The database name of a `postgres://…/NAME?…` URL.
 pub fn database_name(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
@@ -27,8 +24,7 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// True when `error` says the PostgreSQL database of the URL does not exist.
 pub fn is_missing_database(error: &StoreError) -> bool {
-    matches!(error, StoreError::Other(sqlx::Error::Database(e))
-        if e.code().as_deref() == Some(INVALID_CATALOG_NAME))
+    matches!(error, StoreError::DatabaseMissing(_))
 }
 
 /// Creates the database named in `url` by connecting to the server's `postgres` database.

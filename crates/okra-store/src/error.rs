@@ -7,6 +7,10 @@ pub enum StoreError {
     /// The database could not be reached in time (pool timeout, refused or broken connection).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The PostgreSQL database named by the URL does not exist (never created, or dropped under a
+    /// running server): unavailable to requests, and something `--create-database` can fix.
+    #[error("database unavailable: {0}")]
+    DatabaseMissing(String),
     /// The database is reachable but another writer held it for longer than the configured busy
     /// wait (SQLite's write lock), or a concurrent transaction won a lock or serialisation race
     /// (PostgreSQL). Retrying the whole operation later is the right reaction.
@@ -38,6 +42,10 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
             }
+            // SQLSTATE invalid_catalog_name: the database named in the URL does not exist.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => {
+                StoreError::DatabaseMissing(db.message().to_string())
+            }
             // The database is going away or cannot be had, not the query is wrong.
             sqlx::Error::Database(db) if db.code().is_some_and(|c| is_unavailable_code(&c)) => {
                 StoreError::Unavailable(db.message().to_string())
@@ -60,14 +68,14 @@ fn is_busy_code(code: &str) -> bool {
 }
 
 /// PostgreSQL SQLSTATEs that mean the database cannot be had right now: admin shutdown / cannot
-/// connect now (57P), connection exceptions (08), the database was dropped or renamed under a
-/// running server (3D000), too many connections (53300), and rejected credentials (28).
+/// connect now (57P), connection exceptions (08), too many connections (53300), and rejected
+/// credentials (28). A missing database (3D000) is its own variant.
 fn is_unavailable_code(code: &str) -> bool {
     code.len() == 5
         && (code.starts_with("57P")
             || code.starts_with("08")
             || code.starts_with("28")
-            || matches!(code, "3D000" | "53300"))
+            || code == "53300")
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -86,7 +94,7 @@ mod tests {
     #[test]
     fn unavailable_codes_are_connection_troubles_only() {
         for gone in [
-            "57P01", "57P03", "08006", "08001", "3D000", "53300", "28P01", "28000",
+            "57P01", "57P03", "08006", "08001", "53300", "28P01", "28000",
         ] {
             assert!(is_unavailable_code(gone), "{gone}");
         }

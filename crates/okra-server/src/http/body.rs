@@ -31,16 +31,6 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
-fn is_json(content_type: &str) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-}
-
 impl FromRequest<AppState> for JsonPayload {
     type Rejection = ApiError;
 
@@ -65,7 +55,7 @@ impl FromRequest<AppState> for JsonPayload {
             return Ok(JsonPayload(serde_json::Value::Null));
         }
         match content_type {
-            Some(ct) if is_json(&ct) => {}
+            Some(ct) if okra_core::body::is_json_content_type(&ct) => {}
             _ => return Err(ApiError::UnsupportedMediaType),
         }
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
@@ -119,19 +109,5 @@ impl<T: Validate> FromRequestParts<AppState> for ValidQuery<T> {
             .map(|(k, v)| (k, Value::String(v)))
             .collect();
         Ok(ValidQuery(T::validate(Value::Object(fields))?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_json;
-
-    #[test]
-    fn json_content_types() {
-        assert!(is_json("application/json"));
-        assert!(is_json("Application/JSON; charset=utf-8"));
-        assert!(is_json("application/vnd.api+json"));
-        assert!(!is_json("text/plain"));
-        assert!(!is_json("application/x-www-form-urlencoded"));
     }
 }

@@ -73,7 +73,9 @@ impl From<StoreError> for ApiError {
         match e {
             // A busy database (the write-lock wait ran out) is, for the client, one that is
             // briefly unavailable: the same 503, and retrying is right.
-            StoreError::Unavailable(_) | StoreError::Busy(_) => ApiError::DbUnavailable,
+            StoreError::Unavailable(_) | StoreError::DatabaseMissing(_) | StoreError::Busy(_) => {
+                ApiError::DbUnavailable
+            }
             // A unique key taken by a concurrent request that a service did not turn into its
             // own message: the client's retry sees the winner's row.
             StoreError::Conflict(_) => ApiError::Conflict,
