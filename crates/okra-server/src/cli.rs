@@ -268,8 +268,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Wallet(WalletCommand::Topup { owner, amount, env }) => {
-            if !(amount.is_finite() && amount > 0.0 && amount < 1e13) {
-                anyhow::bail!("--amount must be a positive number");
+            // Credits have two decimals; the balance is a 64-bit count of hundredths.
+            if !amount.is_finite() || amount < 0.01 {
+                anyhow::bail!("--amount must be at least 0.01 credits (got {amount})");
+            }
+            if amount >= 1e13 {
+                anyhow::bail!(
+                    "--amount must be less than 10,000,000,000,000 credits (got {amount})"
+                );
             }
             let (db, _) = bootstrap::open(&config).await?;
             let o = okra_store::owners::find_by_name(&db, &owner)

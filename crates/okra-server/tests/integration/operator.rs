@@ -234,6 +234,21 @@ async fn wallet_topup_defaults_to_sandbox_and_says_which_wallet() {
         (w["env"].as_str(), w["balance"].as_f64()),
         (Some("production"), Some(10.0))
     );
+    // Amounts that would add nothing, or overflow the balance, are refused by name.
+    for (amount, says) in [("0.001", "at least 0.01"), ("1e13", "less than")] {
+        let (ok, _, err) = run(
+            dir.path(),
+            &None,
+            &["wallet", "topup", "--owner", "acme", "--amount", amount],
+        )
+        .await;
+        assert!(!ok && err.contains(says), "{amount}: {err}");
+    }
+    // `sandbox users` says what is wrong with its arguments.
+    let (ok, _, err) = run(dir.path(), &None, &["sandbox", "users", "--count", "0"]).await;
+    assert!(!ok && err.contains("--count must be at least 1"), "{err}");
+    let (ok, _, err) = run(dir.path(), &None, &["sandbox", "users", "--bank", "nope"]).await;
+    assert!(!ok && err.contains("no bank `nope`"), "{err}");
 }
 
 #[cfg(okra_test_postgres)]
