@@ -265,4 +265,68 @@ async fn counters_equal_counts_after_random_batches(b: Backend) {
     s.stop().await;
 }
 
-backend_tests!(counters_equal_counts_after_random_batches);
+/// Inserters running at once (loads of disjoint people, API requests, bulk transactions) add up:
+/// on PostgreSQL their transactions overlap and queue on the tenant's counter row.
+async fn concurrent_inserters_add_up(b: Backend) {
+    let s = TestServer::start(b).await;
+    let keyring = s.state().keyring();
+    let tenant = s.tenant(Environment::Sandbox);
+    let loads = |start, people, batch| {
+        let (s, keyring) = (&s, keyring.clone());
+        async move {
+            sandbox_load::load(&s.db, &keyring, &s.config, &load(start, people, batch))
+                .await
+                .unwrap();
+        }
+    };
+    let requests = async {
+        let mut rng = Lcg(3);
+        let mut first = 0;
+        for _ in 0..6 {
+            let n = rng.between(1, 9);
+            assert_eq!(create(&s, first, n).await, 200);
+            first += n;
+        }
+    };
+    let transactions = async {
+        let mut rng = Lcg(5);
+        for _ in 0..6 {
+            let n = rng.between(1, 30);
+            let rows: Vec<CustomerRow> = customers(&mut rng, n, 10)
+                .into_iter()
+                .map(|c| CustomerRow::new(&keyring, okra_core::id::new_id(), c).unwrap())
+                .collect();
+            bulk(&s, &tenant, &rows).await;
+        }
+    };
+    tokio::join!(loads(0, 40, 7), loads(1_000, 30, 4), requests, transactions);
+    assert_counters_exact(&s, "after concurrent inserters").await;
+    s.stop().await;
+}
+
+/// A database that held rows before the counters existed starts with their counts: the migration
+/// is undone (its tables dropped, its version forgotten) and applied again over the rows.
+async fn the_migration_counts_existing_rows(b: Backend) {
+    let s = TestServer::start(b).await;
+    let keyring = s.state().keyring();
+    sandbox_load::load(&s.db, &keyring, &s.config, &load(0, 25, 6))
+        .await
+        .unwrap();
+    assert_eq!(create(&s, 0, 4).await, 200);
+    for sql in [
+        "DROP TABLE counters",
+        "DROP TABLE day_counters",
+        "DELETE FROM _sqlx_migrations WHERE version = 8",
+    ] {
+        sqlx::query(sql).execute(s.db.pool()).await.unwrap();
+    }
+    s.db.migrate().await.unwrap();
+    assert_eq!(assert_counters_exact(&s, "after the backfill").await, 29);
+    s.stop().await;
+}
+
+backend_tests!(
+    counters_equal_counts_after_random_batches,
+    concurrent_inserters_add_up,
+    the_migration_counts_existing_rows,
+);
