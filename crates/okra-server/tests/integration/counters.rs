@@ -314,8 +314,8 @@ async fn the_migration_counts_existing_rows(b: Backend) {
         .unwrap();
     assert_eq!(create(&s, 0, 4).await, 200);
     for sql in [
-        "DROP TABLE counters",
-        "DROP TABLE day_counters",
+        "DROP TABLE row_counts",
+        "DROP TABLE daily_row_counts",
         "DELETE FROM _sqlx_migrations WHERE version = 8",
     ] {
         sqlx::query(sql).execute(s.db.pool()).await.unwrap();
