@@ -7,6 +7,7 @@ use okra_core::Environment;
 use okra_server::services::sandbox_load::{self, LoadOptions};
 use okra_store::accounts::{self, NewAccount};
 use okra_store::counters::{self, ACCOUNTS, CUSTOMERS, RECORDS};
+use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerRow, NewCustomer};
 use okra_store::records::{self, NewRecord};
 use okra_store::{multirow, Tenant};
@@ -132,16 +133,19 @@ async fn assert_counters_exact(s: &TestServer, when: &str) -> u64 {
     customers
 }
 
-/// `n` customers with creation times spread over the last `days` days (whole days back-dated).
-fn customers(rng: &mut Lcg, n: u64, days: u64) -> Vec<NewCustomer> {
+/// `n` customers ready to insert, with creation times spread over the last `days` days.
+fn customer_rows(keyring: &Keyring, rng: &mut Lcg, n: u64, days: u64) -> Vec<CustomerRow> {
     let now = okra_core::time::now_ms();
     (0..n)
-        .map(|i| NewCustomer {
-            name: format!("Counted {i}"),
-            created_at: Some(
-                now - rng.between(0, days) as i64 * DAY_MS - rng.between(0, 999) as i64,
-            ),
-            ..NewCustomer::default()
+        .map(|i| {
+            let new = NewCustomer {
+                name: format!("Counted {i}"),
+                created_at: Some(
+                    now - rng.between(0, days) as i64 * DAY_MS - rng.between(0, 999) as i64,
+                ),
+                ..NewCustomer::default()
+            };
+            CustomerRow::new(keyring, okra_core::id::new_id(), new).unwrap()
         })
         .collect()
 }
@@ -196,10 +200,7 @@ async fn counters_equal_counts_after_random_batches(b: Backend) {
             .unwrap();
         person += people;
         let n = rng.between(1, 40);
-        let rows: Vec<CustomerRow> = customers(&mut rng, n, 30)
-            .into_iter()
-            .map(|c| CustomerRow::new(&keyring, okra_core::id::new_id(), c).unwrap())
-            .collect();
+        let rows = customer_rows(&keyring, &mut rng, n, 30);
         bulk(&s, &tenant, &rows).await;
         // The single-row inserts: a customer, and a record and an account for a loaded customer.
         let mut tx = s.db.begin().await.unwrap();
@@ -240,10 +241,7 @@ async fn counters_equal_counts_after_random_batches(b: Backend) {
 
     // A batch rolled back after its rows (and counters) were written moves nothing.
     let mut tx = s.db.begin().await.unwrap();
-    let rows: Vec<CustomerRow> = customers(&mut rng, 25, 5)
-        .into_iter()
-        .map(|c| CustomerRow::new(&keyring, okra_core::id::new_id(), c).unwrap())
-        .collect();
+    let rows = customer_rows(&keyring, &mut rng, 25, 5);
     multirow::insert(tx.conn(), &tenant, &rows).await.unwrap();
     drop(tx);
     // A batch whose statement fails (an id already taken) moves nothing either.
@@ -292,10 +290,7 @@ async fn concurrent_inserters_add_up(b: Backend) {
         let mut rng = Lcg(5);
         for _ in 0..6 {
             let n = rng.between(1, 30);
-            let rows: Vec<CustomerRow> = customers(&mut rng, n, 10)
-                .into_iter()
-                .map(|c| CustomerRow::new(&keyring, okra_core::id::new_id(), c).unwrap())
-                .collect();
+            let rows = customer_rows(&keyring, &mut rng, n, 10);
             bulk(&s, &tenant, &rows).await;
         }
     };
