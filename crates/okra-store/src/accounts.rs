@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow::{self, AnyQuery, InsertRow};
+use crate::multirow::{self, AnyQuery, Counted, InsertRow};
 use crate::Tenant;
 
 pub use crate::blind::nuban_index;
@@ -126,6 +126,14 @@ impl InsertRow for AccountRow {
             .bind(i64::from(self.new.connected))
             .bind(self.created_at)
             .bind(self.created_at)
+    }
+
+    fn counted(&self) -> Option<Counted<'_>> {
+        Some(Counted {
+            collection: crate::counters::ACCOUNTS,
+            customer: Some(&self.new.customer_id),
+            created_at: self.created_at,
+        })
     }
 }
 

@@ -219,17 +219,13 @@ pub async fn page(
     .bind(page.offset())
     .fetch_all(db.pool())
     .await?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE owner_id = $1 AND env = $2")
-            .bind(&tenant.owner_id)
-            .bind(tenant.env.as_str())
-            .fetch_one(db.pool())
-            .await?;
+    // The counter kept with the rows (`counters`), never a COUNT over the tenant's customers.
+    let total = crate::counters::total(db, tenant, crate::counters::CUSTOMERS).await?;
     let customers = rows
         .iter()
         .map(|r| customer_from(keyring, r))
         .collect::<Result<_>>()?;
-    Ok((customers, total as u64))
+    Ok((customers, total))
 }
 
 /// Ids of the accounts and records of each given customer (two queries for a whole page: no N+1).

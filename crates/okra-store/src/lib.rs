@@ -11,7 +11,7 @@
 //! Modules come in three layers, and depend only downwards (`tests/layers.rs` checks it):
 //! - shared helpers, which name no table module: [`db`], [`error`], [`crypto`], [`blind`] (blind
 //!   indexes), [`multirow`] (multi-row `VALUES`, chunking, index probes), [`sequences`] (named
-//!   counters), [`admin`] (creating the database);
+//!   counters), [`counters`] (row counts kept with the rows), [`admin`] (creating the database);
 //! - table modules, each owning its table's row types, INSERT and reads, importing helpers only:
 //!   [`accounts`], [`balances`], [`banks`], [`customers`], [`ephemeral`], [`faults`],
 //!   [`identities`], [`jobs`], [`key_fingerprints`], [`keys`], [`owners`], [`records`];
@@ -25,6 +25,7 @@ pub mod admin;
 pub mod balances;
 pub mod banks;
 pub mod blind;
+pub mod counters;
 pub mod crypto;
 pub mod customers;
 pub mod db;

@@ -11,6 +11,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
 
+pub use crate::counters::Counted;
 use crate::error::Result;
 use crate::Tenant;
 
@@ -30,6 +31,11 @@ pub trait InsertRow {
     const COLUMNS: usize;
     /// Binds this row's values after `owner_id` and `env` (bound by [`insert`]), in order.
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q>;
+    /// The row as its counters see it, for a counted table; [`insert`] bumps them in the same
+    /// transaction. Uncounted tables keep the default.
+    fn counted(&self) -> Option<Counted<'_>> {
+        None
+    }
 }
 
 /// Rows held by reference (a loader's batch keeps its rows and passes `Vec<&Row>`).
@@ -39,15 +45,20 @@ impl<T: InsertRow> InsertRow for &T {
     fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
         (**self).bind(q)
     }
+    fn counted(&self) -> Option<Counted<'_>> {
+        (**self).counted()
+    }
 }
 
-/// Inserts `rows` of the tenant on `conn` (inside the caller's transaction), many per statement.
+/// Inserts `rows` of the tenant on `conn` (inside the caller's transaction), many per statement,
+/// and adds counted rows to their counters ([`crate::counters`]) on the same transaction.
 pub async fn insert<T: InsertRow>(
     conn: &mut AnyConnection,
     tenant: &Tenant,
     rows: &[T],
 ) -> Result<()> {
-    insert_rows(conn, tenant, T::INSERT, T::COLUMNS, rows, |q, r| r.bind(q)).await
+    insert_rows(conn, tenant, T::INSERT, T::COLUMNS, rows, |q, r| r.bind(q)).await?;
+    crate::counters::add(conn, tenant, rows.iter().filter_map(InsertRow::counted)).await
 }
 
 /// True when placeholders must be numbered (`$n`, PostgreSQL); SQLite gets anonymous `?`: it
@@ -108,10 +119,27 @@ pub async fn insert_rows<'r, R>(
     rows: &'r [R],
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
 ) -> Result<()> {
+    upsert_rows(conn, tenant, head, columns, "", rows, bind).await
+}
+
+/// [`insert_rows`] with `tail` (an `ON CONFLICT …` clause) after each statement's `VALUES`.
+pub async fn upsert_rows<'r, R>(
+    conn: &mut AnyConnection,
+    tenant: &'r Tenant,
+    head: &str,
+    columns: usize,
+    tail: &str,
+    rows: &'r [R],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
+) -> Result<()> {
     let numbered = numbered(conn);
     let full = chunk_rows(columns);
     for chunk in rows.chunks(full) {
-        let sql = values_sql(head, columns, chunk.len(), numbered);
+        let mut sql = values_sql(head, columns, chunk.len(), numbered);
+        if !tail.is_empty() {
+            sql.push(' ');
+            sql.push_str(tail);
+        }
         // Full chunks repeat the same text, so keep their prepared statement; a batch's tail has a
         // one-off size and would only churn the statement cache.
         // Single rows (the repositories' inserts) have one stable shape too.

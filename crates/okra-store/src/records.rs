@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow;
+use crate::multirow::{self, Counted};
 use crate::Tenant;
 
 /// A record to create.
@@ -150,6 +150,19 @@ pub async fn insert_rows<R: Borrow<RecordRow>>(
             .bind(r.created_at)
             .bind(r.created_at)
     })
+    .await?;
+    crate::counters::add(
+        conn,
+        tenant,
+        rows.iter().map(|r| {
+            let r = r.borrow();
+            Counted {
+                collection: crate::counters::RECORDS,
+                customer: Some(&r.new.customer_id),
+                created_at: r.created_at,
+            }
+        }),
+    )
     .await?;
     let options: Vec<(&str, &str, String)> = rows
         .iter()

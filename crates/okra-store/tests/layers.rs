@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const HELPERS: &[&str] = &[
     "admin",
     "blind",
+    "counters",
     "crypto",
     "db",
     "error",
@@ -33,8 +34,13 @@ const TABLES: &[(&str, &[&str])] = &[
     ("records", &["records", "record_options"]),
 ];
 
-/// Tables owned by a helper: named counters are infrastructure, like the connection pool.
-const HELPER_TABLES: &[(&str, &str)] = &[("sequences", "sequences")];
+/// Tables owned by a helper: named counters and row counts are infrastructure, like the
+/// connection pool (row counts hold numbers per tenant, never a tenant's data).
+const HELPER_TABLES: &[(&str, &str)] = &[
+    ("sequences", "sequences"),
+    ("counters", "row_counts"),
+    ("counters", "daily_row_counts"),
+];
 
 /// Operations no table uses, which may use helpers and, like helpers, name no table: data-key
 /// rotation (over the crate root's list of sealed columns).

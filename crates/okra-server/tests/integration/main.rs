@@ -13,6 +13,7 @@ mod cli;
 mod concurrent_writers;
 mod connections;
 mod connector;
+mod counters;
 mod customers;
 mod errors;
 mod fault_counts;

@@ -6,7 +6,7 @@ use super::{NewCustomer, BVN_CONTEXT, PII_CONTEXT, SANDBOX_CONTEXT};
 use crate::blind::{bvn_index, login_index, nin_index};
 use crate::crypto::Keyring;
 use crate::error::Result;
-use crate::multirow::{AnyQuery, InsertRow};
+use crate::multirow::{AnyQuery, Counted, InsertRow};
 
 /// A customer ready to insert: the column values `customers::insert` writes.
 ///
@@ -84,5 +84,13 @@ impl InsertRow for CustomerRow {
             .bind(self.new.sandbox_person)
             .bind(self.created_at)
             .bind(self.created_at)
+    }
+
+    fn counted(&self) -> Option<Counted<'_>> {
+        Some(Counted {
+            collection: crate::counters::CUSTOMERS,
+            customer: None,
+            created_at: self.created_at,
+        })
     }
 }

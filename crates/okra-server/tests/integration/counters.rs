@@ -1,0 +1,327 @@
+//! Issue 9, item 3: `totalDocs` and per-customer and per-day counts come from counters kept in the
+//! same transaction as the rows. After random batches through the real insert paths (the API,
+//! `sandbox load`, the repositories' inserts), a rolled-back and a failed batch, and concurrent
+//! inserters, every counter equals COUNT(*) over the rows, and the API's `totalDocs` with it.
+
+use okra_core::Environment;
+use okra_server::services::sandbox_load::{self, LoadOptions};
+use okra_store::accounts::{self, NewAccount};
+use okra_store::counters::{self, ACCOUNTS, CUSTOMERS, RECORDS};
+use okra_store::crypto::Keyring;
+use okra_store::customers::{CustomerRow, NewCustomer};
+use okra_store::records::{self, NewRecord};
+use okra_store::{multirow, Tenant};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::backend_tests;
+use crate::common::{Backend, TestServer};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A small deterministic generator: the same "random" batches on every run and backend.
+struct Lcg(u64);
+
+impl Lcg {
+    /// A value in `lo..=hi`.
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        lo + (self.0 >> 33) % (hi - lo + 1)
+    }
+}
+
+/// COUNT(*) over the tenant's rows of `table`, optionally for one customer and a created_at range.
+async fn count_rows(
+    s: &TestServer,
+    table: &str,
+    customer: Option<&str>,
+    range: Option<(i64, i64)>,
+) -> u64 {
+    let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
+    // Customers have no customer_id column: compare it with itself there.
+    let column = if customer.is_some() {
+        "customer_id"
+    } else {
+        "$3"
+    };
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM {table} WHERE owner_id = $1 AND env = $2 \
+         AND {column} = $3 AND created_at >= $4 AND created_at <= $5"
+    ))
+    .bind(&s.creds.owner_id)
+    .bind("sandbox")
+    .bind(customer.unwrap_or(""))
+    .bind(from)
+    .bind(to)
+    .fetch_one(s.db.pool())
+    .await
+    .unwrap();
+    n as u64
+}
+
+/// A customer of the tenant with a record, and the record's bank.
+async fn any_record(s: &TestServer) -> (String, String) {
+    let row = sqlx::query("SELECT customer_id, bank_id FROM records WHERE owner_id = $1 LIMIT 1")
+        .bind(&s.creds.owner_id)
+        .fetch_one(s.db.pool())
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// What `customers/list` says the tenant has.
+async fn total_docs(s: &TestServer) -> u64 {
+    let v: Value = s
+        .post(
+            "/v2/sandbox/customers/list",
+            Some(&s.sandbox_key()),
+            json!({"limit": 1}),
+        )
+        .await
+        .json();
+    v["data"]["pagination"]["totalDocs"].as_u64().unwrap()
+}
+
+/// Every counter of the sandbox tenant against COUNT(*): totals, each customer's accounts and
+/// records, and day ranges over the days rows were created on. Returns the customer total.
+async fn assert_counters_exact(s: &TestServer, when: &str) -> u64 {
+    let tenant = s.tenant(Environment::Sandbox);
+    for table in [CUSTOMERS, ACCOUNTS, RECORDS] {
+        let counted = counters::total(&s.db, &tenant, table).await.unwrap();
+        assert_eq!(
+            counted,
+            count_rows(s, table, None, None).await,
+            "{when}: {table}"
+        );
+    }
+    let customers = count_rows(s, CUSTOMERS, None, None).await;
+    assert_eq!(total_docs(s).await, customers, "{when}: totalDocs");
+    let ids: Vec<String> = sqlx::query("SELECT id FROM customers WHERE owner_id = $1")
+        .bind(&s.creds.owner_id)
+        .fetch_all(s.db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    for id in &ids {
+        for table in [ACCOUNTS, RECORDS] {
+            let counted = counters::for_customer(&s.db, &tenant, table, id)
+                .await
+                .unwrap();
+            let rows = count_rows(s, table, Some(id), None).await;
+            assert_eq!(counted, rows, "{when}: {table} of {id}");
+        }
+    }
+    let today = okra_core::time::now_ms().div_euclid(DAY_MS);
+    for (from, to) in [(today - 40, today), (today - 3, today - 1), (today, today)] {
+        let date = |day: i64| {
+            okra_core::time::parse_date(&okra_core::time::iso_ms(day * DAY_MS)[..10]).unwrap()
+        };
+        for table in [CUSTOMERS, ACCOUNTS, RECORDS] {
+            let counted = counters::count_between(&s.db, &tenant, table, date(from), date(to))
+                .await
+                .unwrap();
+            let range = (from * DAY_MS, (to + 1) * DAY_MS - 1);
+            let rows = count_rows(s, table, None, Some(range)).await;
+            assert_eq!(counted, rows, "{when}: {table} from day {from} to {to}");
+        }
+    }
+    customers
+}
+
+/// `n` customers ready to insert, with creation times spread over the last `days` days.
+fn customer_rows(keyring: &Keyring, rng: &mut Lcg, n: u64, days: u64) -> Vec<CustomerRow> {
+    let now = okra_core::time::now_ms();
+    (0..n)
+        .map(|i| {
+            let new = NewCustomer {
+                name: format!("Counted {i}"),
+                created_at: Some(
+                    now - rng.between(0, days) as i64 * DAY_MS - rng.between(0, 999) as i64,
+                ),
+                ..NewCustomer::default()
+            };
+            CustomerRow::new(keyring, okra_core::id::new_id(), new).unwrap()
+        })
+        .collect()
+}
+
+fn load(start: u64, people: u64, batch: u64) -> LoadOptions {
+    LoadOptions {
+        owner: "default".into(),
+        people,
+        start,
+        env: Environment::Sandbox,
+        batch: batch as usize,
+    }
+}
+
+/// `customers/create` with `n` fresh usernames starting at `first`.
+async fn create(s: &TestServer, first: u64, n: u64) -> u16 {
+    let items: Vec<Value> = (first..first + n)
+        .map(|i| json!({"username": format!("counted{i}"), "password": "x"}))
+        .collect();
+    s.post(
+        "/v2/sandbox/customers/create",
+        Some(&s.sandbox_key()),
+        Value::Array(items),
+    )
+    .await
+    .status
+    .as_u16()
+}
+
+/// Customers written by the bulk path (`multirow::insert`) in one transaction.
+async fn bulk(s: &TestServer, tenant: &Tenant, rows: &[CustomerRow]) {
+    let mut tx = s.db.begin().await.unwrap();
+    multirow::insert(tx.conn(), tenant, rows).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn counters_equal_counts_after_random_batches(b: Backend) {
+    let s = TestServer::start(b).await;
+    let keyring = s.state().keyring();
+    let tenant = s.tenant(Environment::Sandbox);
+    let mut rng = Lcg(9);
+    let mut username = 0;
+    let mut person = 0;
+    for round in 0..4 {
+        // The API's bulk insert, the loader (customers, records, accounts) and the repositories'.
+        let n = rng.between(1, 7);
+        assert_eq!(create(&s, username, n).await, 200);
+        username += n;
+        let (people, batch) = (rng.between(1, 30), rng.between(1, 12));
+        sandbox_load::load(&s.db, &keyring, &s.config, &load(person, people, batch))
+            .await
+            .unwrap();
+        person += people;
+        let n = rng.between(1, 40);
+        let rows = customer_rows(&keyring, &mut rng, n, 30);
+        bulk(&s, &tenant, &rows).await;
+        // The single-row inserts: a customer, and a record and an account for a loaded customer.
+        let mut tx = s.db.begin().await.unwrap();
+        okra_store::customers::insert(tx.conn(), &keyring, &tenant, &NewCustomer::default())
+            .await
+            .unwrap();
+        let (customer_id, bank_id) = any_record(&s).await;
+        let record_id = records::insert(
+            tx.conn(),
+            &tenant,
+            &NewRecord {
+                customer_id: customer_id.clone(),
+                bank_id: bank_id.clone(),
+                created_at: Some(okra_core::time::now_ms() - 2 * DAY_MS),
+                ..NewRecord::default()
+            },
+        )
+        .await
+        .unwrap();
+        let new = NewAccount {
+            customer_id,
+            bank_id,
+            record_id,
+            name: "Counted".into(),
+            nuban: format!("99{:08}", round),
+            account_type: "savings".into(),
+            currency: "NGN".into(),
+            connected: true,
+            created_at: None,
+        };
+        accounts::insert(tx.conn(), &keyring, &tenant, &new)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_counters_exact(&s, &format!("round {round}")).await;
+    }
+    let before = assert_counters_exact(&s, "before the failed batches").await;
+
+    // A batch rolled back after its rows (and counters) were written moves nothing.
+    let mut tx = s.db.begin().await.unwrap();
+    let rows = customer_rows(&keyring, &mut rng, 25, 5);
+    multirow::insert(tx.conn(), &tenant, &rows).await.unwrap();
+    drop(tx);
+    // A batch whose statement fails (an id already taken) moves nothing either.
+    let taken = rows[0].id().to_string();
+    bulk(&s, &tenant, &rows[..1]).await;
+    let clash = vec![
+        CustomerRow::new(&keyring, okra_core::id::new_id(), NewCustomer::default()).unwrap(),
+        CustomerRow::new(&keyring, taken, NewCustomer::default()).unwrap(),
+    ];
+    let mut tx = s.db.begin().await.unwrap();
+    assert!(multirow::insert(tx.conn(), &tenant, &clash).await.is_err());
+    drop(tx);
+    // So does a request refused for a clashing username.
+    assert_eq!(create(&s, 0, 3).await, 400);
+    assert_eq!(
+        assert_counters_exact(&s, "after the failed batches").await,
+        before + 1
+    );
+    s.stop().await;
+}
+
+/// Inserters running at once (loads of disjoint people, API requests, bulk transactions) add up:
+/// on PostgreSQL their transactions overlap and queue on the tenant's counter row.
+async fn concurrent_inserters_add_up(b: Backend) {
+    let s = TestServer::start(b).await;
+    let keyring = s.state().keyring();
+    let tenant = s.tenant(Environment::Sandbox);
+    let loads = |start, people, batch| {
+        let (s, keyring) = (&s, keyring.clone());
+        async move {
+            sandbox_load::load(&s.db, &keyring, &s.config, &load(start, people, batch))
+                .await
+                .unwrap();
+        }
+    };
+    let requests = async {
+        let mut rng = Lcg(3);
+        let mut first = 0;
+        for _ in 0..6 {
+            let n = rng.between(1, 9);
+            assert_eq!(create(&s, first, n).await, 200);
+            first += n;
+        }
+    };
+    let transactions = async {
+        let mut rng = Lcg(5);
+        for _ in 0..6 {
+            let n = rng.between(1, 30);
+            let rows = customer_rows(&keyring, &mut rng, n, 10);
+            bulk(&s, &tenant, &rows).await;
+        }
+    };
+    tokio::join!(loads(0, 40, 7), loads(1_000, 30, 4), requests, transactions);
+    assert_counters_exact(&s, "after concurrent inserters").await;
+    s.stop().await;
+}
+
+/// A database that held rows before the counters existed starts with their counts: the migration
+/// is undone (its tables dropped, its version forgotten) and applied again over the rows.
+async fn the_migration_counts_existing_rows(b: Backend) {
+    let s = TestServer::start(b).await;
+    let keyring = s.state().keyring();
+    sandbox_load::load(&s.db, &keyring, &s.config, &load(0, 25, 6))
+        .await
+        .unwrap();
+    assert_eq!(create(&s, 0, 4).await, 200);
+    for sql in [
+        "DROP TABLE row_counts",
+        "DROP TABLE daily_row_counts",
+        "DELETE FROM _sqlx_migrations WHERE version = 8",
+    ] {
+        sqlx::query(sql).execute(s.db.pool()).await.unwrap();
+    }
+    s.db.migrate().await.unwrap();
+    assert_eq!(assert_counters_exact(&s, "after the backfill").await, 29);
+    s.stop().await;
+}
+
+backend_tests!(
+    counters_equal_counts_after_random_batches,
+    concurrent_inserters_add_up,
+    the_migration_counts_existing_rows,
+);
