@@ -27,3 +27,4 @@ mod rotation;
 mod sandbox_customers;
 mod sandbox_load;
 mod security;
+mod statistics;
