@@ -23,6 +23,7 @@ mod logs;
 mod openapi;
 mod operator;
 mod pii_at_rest;
+mod plans;
 mod rotation;
 mod sandbox_customers;
 mod sandbox_load;

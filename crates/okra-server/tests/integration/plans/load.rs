@@ -5,7 +5,7 @@
 //! would take minutes in a debug build. Plans depend on row counts and key distributions, not on
 //! the sealed bytes, which are stand-ins here.
 
-use okra_store::db::Backend;
+use okra_store::db::Backend as Engine;
 use okra_store::Db;
 
 /// Customers per tenant.
@@ -16,16 +16,16 @@ const BASE_MS: i64 = 1_780_000_000_000 - 90 * 86_400_000;
 const STEP_MS: i64 = 90 * 86_400_000 / CUSTOMERS;
 
 /// The SQL that yields `n` (0..CUSTOMERS) as a row source named `s(n)`, and the hex formatter.
-fn series(backend: Backend) -> (String, &'static str) {
+fn series(backend: Engine) -> (String, &'static str) {
     match backend {
-        Backend::Sqlite => (
+        Engine::Sqlite => (
             format!(
                 "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < {}) ",
                 CUSTOMERS - 1
             ),
             "sqlite",
         ),
-        Backend::Postgres => (String::new(), "postgres"),
+        Engine::Postgres => (String::new(), "postgres"),
     }
 }
 

@@ -3,7 +3,7 @@
 //! for a custom plan (the parameters' values known) and for the generic plan a cached prepared
 //! statement may switch to (only the types known).
 
-use okra_store::db::Backend;
+use okra_store::db::Backend as Engine;
 use okra_store::Db;
 use serde_json::Value;
 use sqlx::{Connection, Row};
@@ -28,7 +28,7 @@ impl Arg {
 /// The plans of `sql` with `args`: one for SQLite, custom and generic for PostgreSQL.
 pub async fn plans(db: &Db, url: &str, sql: &str, args: &[Arg]) -> Vec<Vec<String>> {
     match db.backend() {
-        Backend::Sqlite => {
+        Engine::Sqlite => {
             let explain = format!("EXPLAIN QUERY PLAN {sql}");
             let mut query = sqlx::query(&explain);
             for arg in args {
@@ -45,7 +45,7 @@ pub async fn plans(db: &Db, url: &str, sql: &str, args: &[Arg]) -> Vec<Vec<Strin
                 .map(|r| r.try_get::<String, _>("detail").unwrap())
                 .collect()]
         }
-        Backend::Postgres => {
+        Engine::Postgres => {
             let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
             let prepare = format!("PREPARE checked AS {sql}");
             sqlx::raw_sql(&prepare).execute(&mut conn).await.unwrap();
