@@ -193,8 +193,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
-            bootstrap::open(&config).await?;
-            eprintln!("migrations applied");
+            let (db, _) = bootstrap::open(&config).await?;
+            // Operators run it after upgrades and restores: leave the planner current too.
+            db.refresh_statistics()
+                .await
+                .context("refreshing the planner's statistics")?;
+            eprintln!("migrations applied, statistics refreshed");
             Ok(())
         }
         Command::Owners(cmd) => {

@@ -108,6 +108,39 @@ pub async fn insert(
 const COLUMNS: &str =
     "id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated";
 
+/// The statement [`get`] runs (public so that the plan test checks the statement the code runs).
+/// It names the primary key alone: with a tenant predicate beside it, a planner without
+/// statistics may prefer a (owner_id, env, …) index and filter the tenant for the id. The tenant
+/// is checked on the row instead.
+pub const GET_SQL: &str =
+    "SELECT id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated, \
+     owner_id, env FROM customers WHERE id = $1";
+
+/// The statement behind the rows of [`page`]: `$1` owner, `$2` env, `$3` limit, `$4` offset.
+pub const PAGE_SQL: &str =
+    "SELECT id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated \
+     FROM customers WHERE owner_id = $1 AND env = $2 \
+     ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
+
+/// The statement [`links`] runs on `table` (`accounts` or `records`) for `n` customer ids
+/// (`$1…`). Only the `(customer_id, created_at, id)` index can serve it, whatever the statistics
+/// say: one index search per id, covering. No ORDER BY: a page's rows are sorted in memory, where
+/// an ORDER BY would let SQLite prefer the index that serves it and scan the tenant.
+pub fn links_sql(table: &str, n: usize) -> String {
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!(
+        "SELECT customer_id, id, created_at, owner_id, env FROM {table} WHERE customer_id IN ({})",
+        placeholders.join(", ")
+    )
+}
+
+/// True when row `r` belongs to `tenant` (statements keyed by a globally unique id check it here).
+fn of_tenant(r: &sqlx::any::AnyRow, tenant: &Tenant) -> Result<bool> {
+    let owner: String = r.try_get("owner_id")?;
+    let env: String = r.try_get("env")?;
+    Ok(owner == tenant.owner_id && env == tenant.env.as_str())
+}
+
 fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
     let bvn: Option<Vec<u8>> = r.try_get("bvn_enc")?;
     let pii: Option<Vec<u8>> = r.try_get("pii_enc")?;
@@ -172,15 +205,14 @@ pub async fn get(
     tenant: &Tenant,
     id: &str,
 ) -> Result<Option<Customer>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE id = $1 AND owner_id = $2 AND env = $3"
-    ))
-    .bind(id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(|r| customer_from(keyring, r)).transpose()
+    let row = sqlx::query(GET_SQL)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    match row {
+        Some(r) if of_tenant(&r, tenant)? => customer_from(keyring, &r).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// The customer with this BVN, within the tenant (blind-index lookup).
@@ -209,16 +241,13 @@ pub async fn page(
     tenant: &Tenant,
     page: PageRequest,
 ) -> Result<(Vec<Customer>, u64)> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE owner_id = $1 AND env = $2 \
-         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(i64::from(page.limit))
-    .bind(page.offset())
-    .fetch_all(db.pool())
-    .await?;
+    let rows = sqlx::query(PAGE_SQL)
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str())
+        .bind(i64::from(page.limit))
+        .bind(page.offset())
+        .fetch_all(db.pool())
+        .await?;
     // The counter kept with the rows (`counters`), never a COUNT over the tenant's customers.
     let total = crate::counters::total(db, tenant, crate::counters::CUSTOMERS).await?;
     let customers = rows
@@ -228,7 +257,8 @@ pub async fn page(
     Ok((customers, total))
 }
 
-/// Ids of the accounts and records of each given customer (two queries for a whole page: no N+1).
+/// Ids of the accounts and records of each given customer (two queries for a whole page: no
+/// N+1), each list oldest first (ties by id).
 pub async fn links(
     db: &Db,
     tenant: &Tenant,
@@ -237,35 +267,33 @@ pub async fn links(
     if customer_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..customer_ids.len())
-        .map(|i| format!("${}", i + 3))
-        .collect();
-    let mut out: Vec<(String, Vec<String>, Vec<String>)> = customer_ids
-        .iter()
-        .map(|c| (c.clone(), Vec::new(), Vec::new()))
-        .collect();
-    for (table, slot) in [("accounts", 1usize), ("records", 2usize)] {
-        let sql = format!(
-            "SELECT customer_id, id FROM {table} WHERE owner_id = $1 AND env = $2 AND customer_id IN ({}) ORDER BY created_at, id",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(&tenant.owner_id)
-            .bind(tenant.env.as_str());
+    let mut found: [Vec<(String, i64, String)>; 2] = [Vec::new(), Vec::new()];
+    for (table, slot) in [("accounts", 0usize), ("records", 1usize)] {
+        let sql = links_sql(table, customer_ids.len());
+        let mut q = sqlx::query(&sql);
         for id in customer_ids {
             q = q.bind(id);
         }
         for row in q.fetch_all(db.pool()).await? {
-            let customer: String = row.try_get("customer_id")?;
-            let id: String = row.try_get("id")?;
-            if let Some(entry) = out.iter_mut().find(|(c, _, _)| *c == customer) {
-                if slot == 1 {
-                    entry.1.push(id);
-                } else {
-                    entry.2.push(id);
-                }
+            if of_tenant(&row, tenant)? {
+                found[slot].push((
+                    row.try_get("customer_id")?,
+                    row.try_get("created_at")?,
+                    row.try_get("id")?,
+                ));
             }
         }
+        found[slot].sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
     }
-    Ok(out)
+    let ids_of = |slot: usize, customer: &str| -> Vec<String> {
+        found[slot]
+            .iter()
+            .filter(|(c, _, _)| c == customer)
+            .map(|(_, _, id)| id.clone())
+            .collect()
+    };
+    Ok(customer_ids
+        .iter()
+        .map(|c| (c.clone(), ids_of(0, c), ids_of(1, c)))
+        .collect())
 }

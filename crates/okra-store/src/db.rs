@@ -122,6 +122,22 @@ impl Db {
         })
     }
 
+    /// Brings the planner's statistics up to date after a bulk change (`okra-server migrate`, the
+    /// end of `sandbox load`). PostgreSQL: `ANALYZE` (a sample of every table; a server without
+    /// autovacuum would otherwise plan from none). SQLite: `ANALYZE` limited to a sample of each
+    /// index (`analysis_limit`), so it stays well under a second at a million rows; connections
+    /// opened later read the new `sqlite_stat1`. The hot queries are shaped so their plans do not
+    /// depend on statistics (docs/decisions.md); estimates of the rest do.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        let _queued = self.write_guard().await?;
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            conn.execute("PRAGMA analysis_limit = 1000").await?;
+        }
+        conn.execute("ANALYZE").await?;
+        Ok(())
+    }
+
     /// The engine behind this handle.
     pub fn backend(&self) -> Backend {
         self.backend

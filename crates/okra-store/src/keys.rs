@@ -78,14 +78,16 @@ pub async fn insert(
     Ok(id)
 }
 
+/// The statement [`find_by_hash`] runs (public so that the plan test checks it).
+pub const BY_HASH_SQL: &str =
+    "SELECT id, owner_id, env, kind, key_hash, revoked_at FROM api_keys WHERE key_hash = $1";
+
 /// Resolves a key hash (one indexed point lookup).
 pub async fn find_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyGrant>> {
-    let row = sqlx::query(
-        "SELECT id, owner_id, env, kind, key_hash, revoked_at FROM api_keys WHERE key_hash = $1",
-    )
-    .bind(key_hash)
-    .fetch_optional(db.pool())
-    .await?;
+    let row = sqlx::query(BY_HASH_SQL)
+        .bind(key_hash)
+        .fetch_optional(db.pool())
+        .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(KeyGrant {
         key_id: row.try_get("id")?,

@@ -188,6 +188,10 @@ pub async fn load(
     }
     producer.await.context("the batch generator panicked")?;
     bar.finish_and_clear();
+    // The planner's row counts were taken before the load, or never: bring them up to date.
+    db.refresh_statistics()
+        .await
+        .context("refreshing the planner's statistics")?;
     report.seconds = began.elapsed().as_secs_f64();
     Ok(report)
 }
