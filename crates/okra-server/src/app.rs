@@ -40,6 +40,9 @@ pub struct AppState {
     pub jobs_ready: Arc<Notify>,
     /// Data sources per environment.
     pub sources: Arc<crate::services::sources::Sources>,
+    /// The bank list, read from the database once (it is the compiled-in catalogue, seeded at
+    /// start and never changed while serving) and then served from memory.
+    pub banks: Arc<tokio::sync::OnceCell<Arc<Vec<okra_store::banks::BankRow>>>>,
     /// The time source of the key cache and the limits (injected by tests).
     pub clock: Arc<dyn Clock>,
     /// Failed-authentication counts per client address.
@@ -68,6 +71,7 @@ impl AppState {
                 clock.clone(),
             )),
             auth_throttle: Arc::new(AuthThrottle::new(auth_failures, clock.clone())),
+            banks: Arc::new(tokio::sync::OnceCell::new()),
             clock,
             public_url: public_url.into(),
             jobs_ready: Arc::new(Notify::new()),
