@@ -69,6 +69,23 @@ pub struct NewCustomer {
     pub created_at: Option<i64>,
 }
 
+impl NewCustomer {
+    /// The customer a data source's identity describes (name, BVN, NIN, phones, emails); the
+    /// sandbox login, slot and creation time are left for the caller.
+    pub fn from_identity(identity: &okra_core::source::SourceIdentity) -> Self {
+        NewCustomer {
+            name: identity.fullname.clone(),
+            bvn: identity.bvn.clone(),
+            pii: CustomerPii {
+                nin: identity.nin.clone(),
+                phones: identity.phones.clone(),
+                emails: identity.emails.clone(),
+            },
+            ..NewCustomer::default()
+        }
+    }
+}
+
 /// A stored customer, decrypted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Customer {

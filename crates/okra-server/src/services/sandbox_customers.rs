@@ -10,7 +10,7 @@ use okra_core::source::Credentials;
 use okra_core::Environment;
 use okra_sandbox::{Network, PersonSpec, CUSTOM_BASE};
 use okra_store::bulk::CustomerRow;
-use okra_store::customers::{login_index, CustomerPii, Duplicate, NewCustomer, SandboxLogin};
+use okra_store::customers::{login_index, Duplicate, NewCustomer, SandboxLogin};
 use okra_store::{StoreError, Tenant};
 use rand::distributions::{Alphanumeric, DistString};
 
@@ -159,13 +159,6 @@ fn new_customer(network: &Network, index: u64, request: NewSandboxCustomer) -> R
         .map(|a| a.bank.id.to_string())
         .unwrap_or_default();
     Ok(NewCustomer {
-        name: identity.fullname.clone(),
-        bvn: identity.bvn.clone(),
-        pii: CustomerPii {
-            nin: identity.nin.clone(),
-            phones: identity.phones.clone(),
-            emails: identity.emails.clone(),
-        },
         sandbox: Some(SandboxLogin {
             bank: first_bank,
             username,
@@ -176,6 +169,7 @@ fn new_customer(network: &Network, index: u64, request: NewSandboxCustomer) -> R
         }),
         sandbox_person: Some(index as i64),
         created_at: None,
+        ..NewCustomer::from_identity(&identity)
     })
 }
 

@@ -9,7 +9,7 @@ use okra_sandbox::{Date, Network};
 use okra_store::accounts::{AccountRow, NewAccount};
 use okra_store::balances::{BalanceRow, NewBalance};
 use okra_store::crypto::Keyring;
-use okra_store::customers::{CustomerPii, CustomerRow, NewCustomer};
+use okra_store::customers::{CustomerRow, NewCustomer};
 use okra_store::identities::{IdentityPii, IdentityProfile, IdentityRow, Photo};
 use okra_store::records::{NewRecord, RecordRow};
 use serde::Serialize;
@@ -75,16 +75,8 @@ impl Builder {
             keyring,
             customer_id.clone(),
             NewCustomer {
-                name: identity.fullname.clone(),
-                bvn: identity.bvn.clone(),
-                pii: CustomerPii {
-                    nin: identity.nin.clone(),
-                    phones: identity.phones.clone(),
-                    emails: identity.emails.clone(),
-                },
-                sandbox: None,
-                sandbox_person: None,
                 created_at: Some(at),
+                ..NewCustomer::from_identity(&identity)
             },
         )?;
         let profile = self.profile(&identity)?;
