@@ -8,8 +8,9 @@ use sqlx::{AnyConnection, Row};
 
 use crate::blind::bvn_index;
 use crate::crypto::Keyring;
-use crate::db::Db;
-use crate::error::Result;
+use crate::db::{Backend, Db};
+use crate::error::{Result, StoreError};
+use crate::read::{Columns, Param};
 use crate::Tenant;
 
 mod rows;
@@ -125,59 +126,231 @@ pub async fn insert(
 const COLUMNS: &str =
     "id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated";
 
-/// The statement [`get`] runs (public so that the plan test checks the statement the code runs).
+/// A customer with the ids of its accounts and records, oldest first (ties by id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedCustomer {
+    /// The customer.
+    pub customer: Customer,
+    /// Ids of its accounts.
+    pub accounts: Vec<String>,
+    /// Ids of its records (connections).
+    pub records: Vec<String>,
+}
+
+/// The ids of a customer `c`'s accounts and of its records, as two columns: each a
+/// comma-separated list of `created_at:id`, sorted in memory ([`SealedRow::open`]). The rows are
+/// found by customer id alone — only the `(customer_id, created_at, id)` indexes can serve that,
+/// whatever the statistics say — and a row counts only if it carries the customer's tenant. The
+/// tenant test sits in the aggregated expression, not in WHERE, so that no planner takes it for
+/// an index predicate (a tenant-wide index scanned per customer).
+macro_rules! links_columns {
+    () => {
+        "(SELECT string_agg(CASE WHEN a.owner_id = c.owner_id AND a.env = c.env \
+         THEN a.created_at || ':' || a.id END, ',') FROM accounts a WHERE a.customer_id = c.id), \
+         (SELECT string_agg(CASE WHEN r.owner_id = c.owner_id AND r.env = c.env \
+         THEN r.created_at || ':' || r.id END, ',') FROM records r WHERE r.customer_id = c.id)"
+    };
+}
+
+/// The customer's columns [`SealedRow::read`] expects first.
+macro_rules! customer_columns {
+    () => {
+        "c.id, c.name, c.bvn_enc, c.pii_enc, c.sandbox_enc, c.sandbox_person, c.created_at, \
+         c.last_updated, c.owner_id, c.env"
+    };
+}
+
+/// The statement [`get_linked`] runs (public so that the plan test checks the statement the code
+/// runs): the customer and the ids of its accounts and records — the whole of
+/// `customers/getById` in one statement, on both engines.
+///
 /// It names the primary key alone: with a tenant predicate beside it, a planner without
 /// statistics may prefer a (owner_id, env, …) index and filter the tenant for the id. The tenant
 /// is checked on the row instead.
-pub const GET_SQL: &str =
-    "SELECT id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated, \
-     owner_id, env FROM customers WHERE id = $1";
+pub const GET_SQL: &str = concat!(
+    "SELECT ",
+    customer_columns!(),
+    ", ",
+    links_columns!(),
+    " FROM customers c WHERE c.id = $1"
+);
 
-/// The statement behind the rows of [`page`]: `$1` owner, `$2` env, `$3` limit, `$4` offset.
-pub const PAGE_SQL: &str =
-    "SELECT id, name, bvn_enc, pii_enc, sandbox_enc, sandbox_person, created_at, last_updated \
-     FROM customers WHERE owner_id = $1 AND env = $2 \
-     ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
-
-/// The statement [`links`] runs on `table` (`accounts` or `records`) for `n` customer ids
-/// (`$1…`). Only the `(customer_id, created_at, id)` index can serve it, whatever the statistics
-/// say: one index search per id, covering. No ORDER BY: a page's rows are sorted in memory, where
-/// an ORDER BY would let SQLite prefer the index that serves it and scan the tenant.
-pub fn links_sql(table: &str, n: usize) -> String {
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-    format!(
-        "SELECT customer_id, id, created_at, owner_id, env FROM {table} WHERE customer_id IN ({})",
-        placeholders.join(", ")
-    )
+/// The tenant's customer count, from its counter row.
+macro_rules! total_column {
+    () => {
+        "(SELECT n FROM row_counts WHERE owner_id = $1 AND env = $2 \
+         AND collection = 'customers' AND customer_id = '')"
+    };
 }
 
-/// True when row `r` belongs to `tenant` (statements keyed by a globally unique id check it here).
-fn of_tenant(r: &sqlx::any::AnyRow, tenant: &Tenant) -> Result<bool> {
-    let owner: String = r.try_get("owner_id")?;
-    let env: String = r.try_get("env")?;
-    Ok(owner == tenant.owner_id && env == tenant.env.as_str())
+/// The page's ids, from the covering `customers_page` index: a deep OFFSET steps over index
+/// entries, not rows.
+macro_rules! page_ids {
+    () => {
+        "SELECT id FROM customers WHERE owner_id = $1 AND env = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    };
 }
 
-fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
-    let bvn: Option<Vec<u8>> = r.try_get("bvn_enc")?;
-    let pii: Option<Vec<u8>> = r.try_get("pii_enc")?;
-    let sandbox: Option<Vec<u8>> = r.try_get("sandbox_enc")?;
+/// [`page`] on SQLite (`$1` owner, `$2` env, `$3` limit, `$4` offset): the whole of
+/// `customers/list` in one statement. The page's ids drive one primary-key search each (`IN` a
+/// list subquery), then the links, and `totalDocs` comes from the counter row. No ORDER BY
+/// outside: the page's rows are sorted in memory, so nothing but the index orders the tenant.
+pub const PAGE_SQL_SQLITE: &str = concat!(
+    "SELECT ",
+    customer_columns!(),
+    ", ",
+    links_columns!(),
+    ", ",
+    total_column!(),
+    " FROM customers c WHERE c.id IN (",
+    page_ids!(),
+    ")"
+);
+
+/// [`page`] on PostgreSQL, as [`PAGE_SQL_SQLITE`], planned for each call's limit and offset
+/// ([`Db::query_replanned`]). The row of each id is fetched by a LATERAL
+/// subquery that `OFFSET 0` keeps from being flattened into a join: a generic plan (the limit
+/// unknown) would otherwise hash-join the page against a full scan of the customers.
+pub const PAGE_SQL_POSTGRES: &str = concat!(
+    "SELECT ",
+    customer_columns!(),
+    ", ",
+    links_columns!(),
+    ", ",
+    total_column!(),
+    " FROM (",
+    page_ids!(),
+    ") p CROSS JOIN LATERAL (SELECT * FROM customers WHERE id = p.id OFFSET 0) c"
+);
+
+/// The statement [`page`] runs on `backend`.
+pub fn page_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => PAGE_SQL_SQLITE,
+        Backend::Postgres => PAGE_SQL_POSTGRES,
+    }
+}
+
+/// A row of [`GET_SQL`] or [`page_sql`], still sealed.
+struct SealedRow {
+    sealed: Sealed,
+    owner_id: String,
+    env: String,
+    accounts: Option<String>,
+    records: Option<String>,
+    /// [`page_sql`] only: the tenant's customer count.
+    total: Option<i64>,
+}
+
+impl SealedRow {
+    fn read(r: &dyn Columns) -> Result<Self> {
+        Ok(SealedRow {
+            sealed: Sealed {
+                id: r.text(0)?,
+                name: r.text(1)?,
+                bvn: r.opt_blob(2)?,
+                pii: r.opt_blob(3)?,
+                sandbox: r.opt_blob(4)?,
+                sandbox_person: r.opt_int(5)?,
+                created_at: r.int(6)?,
+                last_updated: r.int(7)?,
+            },
+            owner_id: r.text(8)?,
+            env: r.text(9)?,
+            accounts: r.opt_text(10)?,
+            records: r.opt_text(11)?,
+            total: None,
+        })
+    }
+
+    fn read_with_total(r: &dyn Columns) -> Result<Self> {
+        let mut row = SealedRow::read(r)?;
+        row.total = r.opt_int(12)?;
+        Ok(row)
+    }
+
+    fn of(&self, tenant: &Tenant) -> bool {
+        self.owner_id == tenant.owner_id && self.env == tenant.env.as_str()
+    }
+
+    fn open(self, keyring: &Keyring) -> Result<LinkedCustomer> {
+        // `created_at:id` entries; ids are ObjectIds (hex), so no separator occurs in one.
+        let ids = |list: Option<String>| -> Result<Vec<String>> {
+            let Some(list) = list else {
+                return Ok(Vec::new());
+            };
+            let mut entries = list
+                .split(',')
+                .map(|entry| {
+                    let (at, id) = entry
+                        .split_once(':')
+                        .ok_or_else(|| StoreError::Corrupt(format!("link entry {entry:?}")))?;
+                    let at: i64 = at
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("link entry {entry:?}")))?;
+                    Ok((at, id.to_string()))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            entries.sort();
+            Ok(entries.into_iter().map(|(_, id)| id).collect())
+        };
+        Ok(LinkedCustomer {
+            customer: open_customer(keyring, self.sealed)?,
+            accounts: ids(self.accounts)?,
+            records: ids(self.records)?,
+        })
+    }
+}
+
+/// The stored columns of a customer, before its personal data is opened.
+struct Sealed {
+    id: String,
+    name: String,
+    bvn: Option<Vec<u8>>,
+    pii: Option<Vec<u8>>,
+    sandbox: Option<Vec<u8>>,
+    sandbox_person: Option<i64>,
+    created_at: i64,
+    last_updated: i64,
+}
+
+fn open_customer(keyring: &Keyring, s: Sealed) -> Result<Customer> {
     Ok(Customer {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        bvn: bvn.map(|b| keyring.open_str(BVN_CONTEXT, &b)).transpose()?,
-        pii: match pii {
+        id: s.id,
+        name: s.name,
+        bvn: s
+            .bvn
+            .map(|b| keyring.open_str(BVN_CONTEXT, &b))
+            .transpose()?,
+        pii: match s.pii {
             Some(p) => serde_json::from_slice(&keyring.open(PII_CONTEXT, &p)?)?,
             None => CustomerPii::default(),
         },
-        sandbox: match sandbox {
-            Some(s) => Some(serde_json::from_slice(&keyring.open(SANDBOX_CONTEXT, &s)?)?),
+        sandbox: match s.sandbox {
+            Some(b) => Some(serde_json::from_slice(&keyring.open(SANDBOX_CONTEXT, &b)?)?),
             None => None,
         },
-        sandbox_person: r.try_get("sandbox_person")?,
-        created_at: r.try_get("created_at")?,
-        last_updated: r.try_get("last_updated")?,
+        sandbox_person: s.sandbox_person,
+        created_at: s.created_at,
+        last_updated: s.last_updated,
     })
+}
+
+fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
+    open_customer(
+        keyring,
+        Sealed {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            bvn: r.try_get("bvn_enc")?,
+            pii: r.try_get("pii_enc")?,
+            sandbox: r.try_get("sandbox_enc")?,
+            sandbox_person: r.try_get("sandbox_person")?,
+            created_at: r.try_get("created_at")?,
+            last_updated: r.try_get("last_updated")?,
+        },
+    )
 }
 
 /// The sandbox customer who logs in with `username`, within the tenant.
@@ -222,12 +395,24 @@ pub async fn get(
     tenant: &Tenant,
     id: &str,
 ) -> Result<Option<Customer>> {
-    let row = sqlx::query(GET_SQL)
-        .bind(id)
-        .fetch_optional(db.pool())
+    Ok(get_linked(db, keyring, tenant, id)
+        .await?
+        .map(|linked| linked.customer))
+}
+
+/// One customer by id with the ids of its accounts and records, within the tenant: one
+/// statement ([`GET_SQL`]).
+pub async fn get_linked(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<LinkedCustomer>> {
+    let row = db
+        .query_one(GET_SQL, vec![Param::from(id)], SealedRow::read)
         .await?;
     match row {
-        Some(r) if of_tenant(&r, tenant)? => customer_from(keyring, &r).map(Some),
+        Some(r) if r.of(tenant) => r.open(keyring).map(Some),
         _ => Ok(None),
     }
 }
@@ -251,66 +436,37 @@ pub async fn find_by_bvn(
     row.as_ref().map(|r| customer_from(keyring, r)).transpose()
 }
 
-/// One page of the tenant's customers, newest first, and the total.
+/// One page of the tenant's customers, newest first, each with its links, and the total: one
+/// statement ([`page_sql`]), and a second (the counter alone) only for a page past the end.
 pub async fn page(
     db: &Db,
     keyring: &Keyring,
     tenant: &Tenant,
     page: PageRequest,
-) -> Result<(Vec<Customer>, u64)> {
-    let rows = sqlx::query(PAGE_SQL)
-        .bind(&tenant.owner_id)
-        .bind(tenant.env.as_str())
-        .bind(i64::from(page.limit))
-        .bind(page.offset())
-        .fetch_all(db.pool())
+) -> Result<(Vec<LinkedCustomer>, u64)> {
+    let params = vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::Int(i64::from(page.limit)),
+        Param::Int(page.offset()),
+    ];
+    let mut rows = db
+        .query_replanned(page_sql(db.backend()), params, SealedRow::read_with_total)
         .await?;
+    // The page's ids came from the tenant's index, so every row is the tenant's unless the data
+    // is corrupt; the check keeps another tenant's row out whatever happens.
+    rows.retain(|r| r.of(tenant));
+    rows.sort_by(|a, b| {
+        (b.sealed.created_at, &b.sealed.id).cmp(&(a.sealed.created_at, &a.sealed.id))
+    });
     // The counter kept with the rows (`counters`), never a COUNT over the tenant's customers.
-    let total = crate::counters::total(db, tenant, crate::counters::CUSTOMERS).await?;
+    let total = match rows.first() {
+        Some(r) => r.total.unwrap_or(0).max(0) as u64,
+        None => crate::counters::total(db, tenant, crate::counters::CUSTOMERS).await?,
+    };
     let customers = rows
-        .iter()
-        .map(|r| customer_from(keyring, r))
+        .into_iter()
+        .map(|r| r.open(keyring))
         .collect::<Result<_>>()?;
     Ok((customers, total))
-}
-
-/// Ids of the accounts and records of each given customer (two queries for a whole page: no
-/// N+1), each list oldest first (ties by id).
-pub async fn links(
-    db: &Db,
-    tenant: &Tenant,
-    customer_ids: &[String],
-) -> Result<Vec<(String, Vec<String>, Vec<String>)>> {
-    if customer_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut found: [Vec<(String, i64, String)>; 2] = [Vec::new(), Vec::new()];
-    for (table, slot) in [("accounts", 0usize), ("records", 1usize)] {
-        let sql = links_sql(table, customer_ids.len());
-        let mut q = sqlx::query(&sql);
-        for id in customer_ids {
-            q = q.bind(id);
-        }
-        for row in q.fetch_all(db.pool()).await? {
-            if of_tenant(&row, tenant)? {
-                found[slot].push((
-                    row.try_get("customer_id")?,
-                    row.try_get("created_at")?,
-                    row.try_get("id")?,
-                ));
-            }
-        }
-        found[slot].sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
-    }
-    let ids_of = |slot: usize, customer: &str| -> Vec<String> {
-        found[slot]
-            .iter()
-            .filter(|(c, _, _)| c == customer)
-            .map(|(_, _, id)| id.clone())
-            .collect()
-    };
-    Ok(customer_ids
-        .iter()
-        .map(|c| (c.clone(), ids_of(0, c), ids_of(1, c)))
-        .collect())
 }

@@ -9,6 +9,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
 use crate::error::{Result, StoreError};
+use crate::read::{Columns, Param, SqliteReaders};
 
 /// Which database engine is behind the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub struct Db {
     /// one of them at a time competes with other processes for SQLite's write lock.
     write_lock: Arc<Mutex<()>>,
     busy_timeout: Duration,
+    /// SQLite on a file: the connections hot reads run on ([`Db::query`]), off the sqlx pool.
+    readers: Option<Arc<SqliteReaders>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -89,7 +92,9 @@ impl Db {
                 "unsupported database URL (expected sqlite:// or postgres://)".into(),
             ));
         };
-        let connect_options: AnyConnectOptions = url.parse().map_err(StoreError::Other)?;
+        let connect_options: AnyConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| StoreError::Other(Box::new(e)))?;
         // Readers run concurrently under WAL; writers are serialised by `write_lock`.
         let max = match backend {
             Backend::Sqlite => options.max_connections.clamp(2, 8),
@@ -101,12 +106,26 @@ impl Db {
             Backend::Sqlite => Some(open_pool(backend, options, &connect_options, 1, 0).await?),
             Backend::Postgres => None,
         };
+        // An in-memory SQLite database exists only on sqlx's connections: reads stay there.
+        let readers = match backend {
+            Backend::Sqlite => crate::read::sqlite_file(url).map(|path| {
+                Arc::new(SqliteReaders::new(
+                    &path,
+                    max as usize,
+                    options.acquire_timeout,
+                    options.busy_timeout,
+                    options.statement_timeout,
+                ))
+            }),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             writer,
             backend,
             write_lock: Arc::new(Mutex::new(())),
             busy_timeout: options.busy_timeout,
+            readers,
         })
     }
 
@@ -146,6 +165,76 @@ impl Db {
     /// The pool, for single statements (reads, or atomic single-statement writes).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Runs one read statement and maps its rows with `map`, in one trip to the database: on
+    /// SQLite a pooled connection on a blocking thread runs it from its statement cache; on
+    /// PostgreSQL it is one round trip on the pool, as a named prepared statement the connection
+    /// keeps (see [`crate::read`]). `sql` uses `$1`, `$2`, ….
+    pub async fn query<T, F>(&self, sql: &'static str, params: Vec<Param>, map: F) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Columns) -> Result<T> + Send + 'static,
+    {
+        self.run_query(sql, params, true, map).await
+    }
+
+    /// [`Db::query`] for a statement whose best plan depends on its parameters' values (a page's
+    /// LIMIT and OFFSET): PostgreSQL plans it for the values of each call (an unnamed statement),
+    /// never with the generic plan a kept prepared statement switches to after five runs, which
+    /// cannot know the values and may then sort a whole table. SQLite plans alike either way.
+    pub async fn query_replanned<T, F>(
+        &self,
+        sql: &'static str,
+        params: Vec<Param>,
+        map: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Columns) -> Result<T> + Send + 'static,
+    {
+        self.run_query(sql, params, false, map).await
+    }
+
+    async fn run_query<T, F>(
+        &self,
+        sql: &'static str,
+        params: Vec<Param>,
+        keep_prepared: bool,
+        map: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Columns) -> Result<T> + Send + 'static,
+    {
+        if let Some(readers) = &self.readers {
+            return readers
+                .run(move |conn| crate::read::sqlite_rows(conn, sql, &params, map))
+                .await;
+        }
+        let mut q = sqlx::query(sql).persistent(keep_prepared);
+        for p in &params {
+            q = match p {
+                Param::Text(s) => q.bind(s.as_str()),
+                Param::Int(i) => q.bind(*i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| map(r)).collect()
+    }
+
+    /// [`Db::query`] for a statement that returns at most one row.
+    pub async fn query_one<T, F>(
+        &self,
+        sql: &'static str,
+        params: Vec<Param>,
+        map: F,
+    ) -> Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Columns) -> Result<T> + Send + 'static,
+    {
+        Ok(self.query(sql, params, map).await?.into_iter().next())
     }
 
     /// Checks the database answers (`GET /ready`).
@@ -208,6 +297,9 @@ impl Db {
 
     /// Closes the pool; later operations fail as unavailable (used at shutdown).
     pub async fn close(&self) {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }

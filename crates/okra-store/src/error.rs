@@ -24,7 +24,7 @@ pub enum StoreError {
     Corrupt(String),
     /// Any other database error.
     #[error("database error: {0}")]
-    Other(#[source] sqlx::Error),
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -50,7 +50,7 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.code().is_some_and(|c| is_unavailable_code(&c)) => {
                 StoreError::Unavailable(db.message().to_string())
             }
-            _ => StoreError::Other(e),
+            _ => StoreError::Other(Box::new(e)),
         }
     }
 }

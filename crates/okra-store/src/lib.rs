@@ -38,6 +38,7 @@ pub mod key_fingerprints;
 pub mod keys;
 pub mod multirow;
 pub mod owners;
+pub mod read;
 pub mod records;
 pub mod rekey;
 pub mod sequences;

@@ -15,6 +15,7 @@ const HELPERS: &[&str] = &[
     "db",
     "error",
     "multirow",
+    "read",
     "sequences",
 ];
 

@@ -25,8 +25,16 @@ impl Arg {
     }
 }
 
-/// The plans of `sql` with `args`: one for SQLite, custom and generic for PostgreSQL.
-pub async fn plans(db: &Db, url: &str, sql: &str, args: &[Arg]) -> Vec<Vec<String>> {
+/// The plans of `sql` with `args`: one for SQLite; for PostgreSQL the custom plan and, unless the
+/// statement is planned per call (`replanned`: run unnamed, `Db::query_replanned`), the generic
+/// plan a kept prepared statement may switch to.
+pub async fn plans(
+    db: &Db,
+    url: &str,
+    sql: &str,
+    args: &[Arg],
+    replanned: bool,
+) -> Vec<Vec<String>> {
     match db.backend() {
         Engine::Sqlite => {
             let explain = format!("EXPLAIN QUERY PLAN {sql}");
@@ -51,7 +59,12 @@ pub async fn plans(db: &Db, url: &str, sql: &str, args: &[Arg]) -> Vec<Vec<Strin
             sqlx::raw_sql(&prepare).execute(&mut conn).await.unwrap();
             let literals: Vec<String> = args.iter().map(Arg::literal).collect();
             let mut out = Vec::new();
-            for mode in ["force_custom_plan", "force_generic_plan"] {
+            let modes: &[&str] = if replanned {
+                &["force_custom_plan"]
+            } else {
+                &["force_custom_plan", "force_generic_plan"]
+            };
+            for mode in modes {
                 let set = format!("SET plan_cache_mode = {mode}");
                 sqlx::raw_sql(&set).execute(&mut conn).await.unwrap();
                 let explain = format!(

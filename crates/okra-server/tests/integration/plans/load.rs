@@ -83,6 +83,18 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
         "{with}INSERT INTO api_keys (id, owner_id, env, kind, key_hash, hint, created_at) \
          SELECT {key}, '{owner_id}', 'sandbox', 'secret', {hash}, 'sk_sandbox_…', {at} {from}"
     ));
+    // The counters, as inserts through the store keep them: the tenant's customers, and each
+    // customer's accounts and records (so the counter table is as large as in real use).
+    statements.push(format!(
+        "INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
+         VALUES ('{owner_id}', 'sandbox', 'customers', '', {CUSTOMERS})"
+    ));
+    for (collection, n) in [("accounts", 2), ("records", 1)] {
+        statements.push(format!(
+            "{with}INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
+             SELECT '{owner_id}', 'sandbox', '{collection}', {customer}, {n} {from}"
+        ));
+    }
     for sql in statements {
         sqlx::query(&sql).execute(db.pool()).await.unwrap();
     }

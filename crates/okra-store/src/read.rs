@@ -1,0 +1,285 @@
+//! Hot reads in one trip: a statement and its parameters go to the database once, and its rows
+//! come back decoded by one function whatever the engine.
+//!
+//! SQLite: the statement runs on a pooled rusqlite connection on a blocking thread, prepared once
+//! per connection and cached. sqlx's SQLite driver runs each statement on a worker thread of its
+//! own and hands every command and row across a channel, so a lookup of a few statements paid
+//! several thread wake-ups: a third of the CPU of `customers/getById` went to them (issue 9).
+//! Here a request costs one hand-off to the blocking pool and back. PostgreSQL: the statement
+//! goes through the sqlx pool, one round trip; the hot statements are written so that one
+//! statement answers a whole operation (joins and correlated subqueries instead of follow-up
+//! queries).
+//!
+//! Statements use `$1`, `$2`, … on both engines; SQLite numbers such parameters by name, and
+//! [`bind_sqlite`] binds each by the number in its name, so a statement may use `$1` twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::OpenFlags;
+use sqlx::Row;
+use tokio::sync::Semaphore;
+
+use crate::error::{Result, StoreError};
+
+/// A parameter of a hot read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// Text.
+    Text(String),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
+impl From<&str> for Param {
+    fn from(s: &str) -> Self {
+        Param::Text(s.to_string())
+    }
+}
+
+impl From<String> for Param {
+    fn from(s: String) -> Self {
+        Param::Text(s)
+    }
+}
+
+impl From<i64> for Param {
+    fn from(i: i64) -> Self {
+        Param::Int(i)
+    }
+}
+
+/// The columns of one result row, by position, whatever the engine returned it.
+pub trait Columns {
+    /// A non-null text column.
+    fn text(&self, i: usize) -> Result<String>;
+    /// A nullable text column.
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    /// A non-null integer column.
+    fn int(&self, i: usize) -> Result<i64>;
+    /// A nullable integer column.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
+    /// A nullable blob column.
+    fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>>;
+}
+
+fn decode_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("unexpected column value: {e}"))
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        self.get(i).map_err(decode_error)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.get(i).map_err(decode_error)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        self.get(i).map_err(decode_error)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.get(i).map_err(decode_error)
+    }
+    fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        self.get(i).map_err(decode_error)
+    }
+}
+
+impl Columns for sqlx::any::AnyRow {
+    fn text(&self, i: usize) -> Result<String> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.try_get(i)?)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.try_get(i)?)
+    }
+}
+
+/// Read connections to one SQLite file, used one at a time on blocking threads.
+pub(crate) struct SqliteReaders {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
+    busy_timeout: Duration,
+    statement_timeout: Duration,
+}
+
+/// Prepared statements each read connection keeps (the hot reads, with room to spare).
+const STATEMENT_CACHE: usize = 64;
+/// SQLite virtual-machine steps between checks of a statement's deadline.
+const PROGRESS_STEPS: i32 = 10_000;
+
+impl SqliteReaders {
+    /// Readers of the file at `path`, at most `max` at once. Connections open on first use (the
+    /// file exists by then: `Db::connect` opened it through sqlx).
+    pub(crate) fn new(
+        path: &Path,
+        max: usize,
+        acquire_timeout: Duration,
+        busy_timeout: Duration,
+        statement_timeout: Duration,
+    ) -> Self {
+        SqliteReaders {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(max)),
+            acquire_timeout,
+            busy_timeout,
+            statement_timeout,
+        }
+    }
+
+    fn open(&self) -> Result<rusqlite::Connection> {
+        // Read-write flags with `query_only`: a read-only open of a WAL database fails when its
+        // `-shm` file is missing, and the writer (another pool) owns all writes anyway.
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(self.busy_timeout)?;
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(conn)
+    }
+
+    /// Runs `f` on a read connection on a blocking thread: one hand-off for all its statements.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let permit =
+            tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned())
+                .await
+                .map_err(|_| {
+                    StoreError::Unavailable("timed out waiting for a read connection".into())
+                })?
+                .map_err(|_| StoreError::Unavailable("the database is closed".into()))?;
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let idle = me.idle.lock().ok().and_then(|mut v| v.pop());
+            let conn = match idle {
+                Some(c) => c,
+                None => me.open()?,
+            };
+            // A runaway statement is interrupted at its deadline, like PostgreSQL's
+            // statement_timeout.
+            let deadline = Instant::now() + me.statement_timeout;
+            conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() > deadline));
+            let out = f(&conn);
+            conn.progress_handler(PROGRESS_STEPS, None::<fn() -> bool>);
+            // A connection that saw the file go away or break is dropped, not pooled again.
+            let broken = matches!(
+                &out,
+                Err(StoreError::Unavailable(_) | StoreError::Corrupt(_))
+            );
+            if !broken {
+                if let Ok(mut v) = me.idle.lock() {
+                    v.push(conn);
+                }
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+    }
+
+    /// Closes the pooled connections and refuses new reads.
+    pub(crate) fn close(&self) {
+        self.permits.close();
+        if let Ok(mut v) = self.idle.lock() {
+            v.clear();
+        }
+    }
+}
+
+/// Binds `params` to a prepared SQLite statement: a parameter named `$n` (or `?n`) takes
+/// `params[n - 1]`; an anonymous `?` takes the parameter at its position.
+pub(crate) fn bind_sqlite(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: &[Param],
+) -> Result<()> {
+    for index in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(index) {
+            Some(name) => name[1..]
+                .parse::<usize>()
+                .map_err(|_| StoreError::Corrupt(format!("parameter {name} is not numbered")))?,
+            None => index,
+        };
+        let param = params
+            .get(n.wrapping_sub(1))
+            .ok_or_else(|| StoreError::Corrupt(format!("no value for parameter {n}")))?;
+        match param {
+            Param::Text(s) => stmt.raw_bind_parameter(index, s.as_str())?,
+            Param::Int(i) => stmt.raw_bind_parameter(index, *i)?,
+        }
+    }
+    Ok(())
+}
+
+/// Runs `sql` with `params` on an SQLite read connection and maps every row.
+pub(crate) fn sqlite_rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Param],
+    map: impl Fn(&dyn Columns) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind_sqlite(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// The file an SQLite URL names, when it names one (not an in-memory database).
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    let text = path.to_string_lossy();
+    if text.is_empty() || text.contains(":memory:") || text.starts_with("file:") {
+        return None;
+    }
+    Some(path.to_path_buf())
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    StoreError::Busy(e.to_string())
+                }
+                ErrorCode::ConstraintViolation => StoreError::Conflict(e.to_string()),
+                // The deadline of `SqliteReaders::run` interrupted the statement.
+                ErrorCode::OperationInterrupted => {
+                    StoreError::Unavailable("statement timed out".into())
+                }
+                ErrorCode::CannotOpen
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::PermissionDenied
+                | ErrorCode::ReadOnly => StoreError::Unavailable(e.to_string()),
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    StoreError::Corrupt(e.to_string())
+                }
+                _ => StoreError::Other(Box::new(e)),
+            },
+            _ => StoreError::Other(Box::new(e)),
+        }
+    }
+}
