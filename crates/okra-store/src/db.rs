@@ -143,7 +143,7 @@ impl Db {
 
     /// Brings the planner's statistics up to date after a bulk change (`okra-server migrate`, the
     /// end of `sandbox load`). PostgreSQL: `ANALYZE` (a sample of every table; a server without
-    /// autovacuum would otherwise plan from none). SQLite: `ANALYZE` limited to a sample of each
+    /// autovacuum would otherwise plan from none), then `VACUUM customers`. SQLite: `ANALYZE` limited to a sample of each
     /// index (`analysis_limit`), so it stays well under a second at a million rows; connections
     /// opened later read the new `sqlite_stat1`. The hot queries are shaped so their plans do not
     /// depend on statistics (docs/decisions.md); estimates of the rest do.
@@ -154,6 +154,12 @@ impl Db {
             conn.execute("PRAGMA analysis_limit = 1000").await?;
         }
         conn.execute("ANALYZE").await?;
+        if self.backend == Backend::Postgres {
+            // Sets the visibility map of the customers' pages, so that the page of ids behind
+            // `customers/list` is an index-only scan (a deep OFFSET then steps over index entries
+            // without visiting the table); autovacuum would do it some time later, or never.
+            conn.execute("VACUUM customers").await?;
+        }
         Ok(())
     }
 
