@@ -21,9 +21,20 @@ use crate::http::middleware::{panic_response, request_context};
 use crate::http::throttle::AuthThrottle;
 use crate::http::ApiError;
 
-/// Shared state of one process.
+/// Shared state of one process: one allocation behind an `Arc`, so that the clones axum makes for
+/// every request's extractors and middleware cost one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Shared {
     /// The database.
     pub db: Db,
     /// Settings.
@@ -61,7 +72,7 @@ impl AppState {
         let per_minute = config.rate_limit_per_minute;
         let auth_failures = config.auth_failures_per_minute;
         let sources = Arc::new(crate::services::sources::Sources::from_config(&config)?);
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             db,
             config: Arc::new(config),
             keyring: Arc::new(std::sync::RwLock::new(Arc::new(keyring))),
@@ -76,7 +87,7 @@ impl AppState {
             public_url: public_url.into(),
             jobs_ready: Arc::new(Notify::new()),
             sources,
-        })
+        })))
     }
 }
 
