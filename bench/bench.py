@@ -435,10 +435,13 @@ def measure(args, ds, marker, rundir):
             runs = {"okra": [], "limit": [], "pgbench": []}
             for rnd in range(args.rounds):
                 log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: okra-server")
+                profiler = start_profile(args, okra.pid, rundir) if rnd == 0 else None
                 if mode == "list":
                     r = wrk_list(args, okra_port, key, marg, okra.pid)
                 else:
                     r = wrk(args, okra_port, op, mode, marg, key, okra.pid)
+                if profiler:
+                    finish_profile(args, profiler, ds, label)
                 peak_kb = max(peak_kb, r["rss_peak_kb"])
                 runs["okra"].append(r)
                 log(f"  {r['rps']:.0f} req/s p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
@@ -474,6 +477,45 @@ def measure(args, ds, marker, rundir):
 def wrk_list(args, port, key, page, pid):
     # The list body carries the page and the limit; the Lua script builds it from the page.
     return wrk(args, port, "customers/list", "list", f"{page}:{args.list_limit}", key, pid)
+
+
+# ---------------------------------------------------------------- flame graphs
+
+
+def start_profile(args, pid, rundir):
+    """With --flamegraphs: `perf record` of okra-server (call graphs) for the coming wrk run."""
+    if not args.flamegraphs:
+        return None
+    data = os.path.join(rundir, f"perf-{pid}-{time.time_ns()}.data")
+    seconds = max(1, args.duration - 2)
+    p = start(["perf", "record", "-F", "499", "-g", "-p", str(pid), "-o", data, "--", "sleep", str(seconds)],
+              env=base_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return p, data
+
+
+def finish_profile(args, profiler, ds, label):
+    """Renders the recording as bench/results/<date>-<dataset>-<operation>.svg (inferno)."""
+    p, data = profiler
+    p.wait()
+    PROCS.remove(p)
+    if not os.path.exists(data):
+        log("  perf recorded nothing (is perf allowed here? kernel.perf_event_paranoid)")
+        return
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    svg = os.path.join(RESULTS, f"{day}-{ds['name']}-{slug}.svg")
+    os.makedirs(RESULTS, exist_ok=True)
+    script = subprocess.run(["perf", "script", "-i", data], capture_output=True, env=base_env())
+    folded = subprocess.run(["inferno-collapse-perf"], input=script.stdout, capture_output=True)
+    title = f"okra-server {label}, {ds['name']} ({args.connections} connections)"
+    graph = subprocess.run(["inferno-flamegraph", "--title", title], input=folded.stdout, capture_output=True)
+    if graph.returncode != 0 or not graph.stdout:
+        log(f"  flame graph failed: {graph.stderr.decode(errors='replace')[:300]}")
+        return
+    with open(svg, "wb") as f:
+        f.write(graph.stdout)
+    os.remove(data)
+    log(f"  flame graph: {os.path.relpath(svg, ROOT)}")
 
 
 def med(values):
@@ -563,6 +605,9 @@ def main():
     ap.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     ap.add_argument("--note", default="", help="a line for the results file (e.g. 'smoke run on a busy machine')")
     ap.add_argument("--no-write", action="store_true", help="print the table only")
+    ap.add_argument("--flamegraphs", action="store_true",
+                    help="perf-record okra-server during each operation's first run and write a flame graph "
+                         "per operation to bench/results/ (needs perf and inferno: cargo install inferno)")
     args = ap.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     backends = [b for b in args.backends.split(",") if b]

@@ -189,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => (None, None),
     };
     let config = cli.config(listen, role)?;
-    crate::logging::init(&config)?;
+    let _log = crate::logging::init(&config)?;
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
