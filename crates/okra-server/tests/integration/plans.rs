@@ -61,8 +61,8 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
         .unwrap();
     // The indexes a customer's links are found through, by customer id alone.
     const LINKS_SQLITE: [&str; 2] = [
-        "accounts_customer (customer_id=?)",
-        "records_customer (customer_id=?)",
+        "COVERING INDEX accounts_customer (customer_id=?)",
+        "COVERING INDEX records_customer (customer_id=?)",
     ];
     vec![
         Hot {
