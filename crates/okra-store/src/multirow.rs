@@ -1,8 +1,9 @@
 //! Table-agnostic helpers for writing and probing many rows per statement.
 //!
 //! Each table module owns its row type and implements [`InsertRow`] for it (its column list and
-//! binder); its single-row `insert` and a bulk load both write through [`insert`], one builder
-//! for both. This module knows no table: it chunks rows under the backends' parameter limits,
+//! its values as [`SqlValue`]s); its single-row `insert` writes through [`insert`], which binds
+//! those values to sqlx, and a bulk load writes the same values through [`crate::loader`]: one
+//! builder for both. This module knows no table: it chunks rows under the backends' parameter limits,
 //! builds the multi-row `VALUES` text, and looks up which values of an indexed column exist.
 
 use std::collections::HashSet;
