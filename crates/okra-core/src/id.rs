@@ -77,10 +77,31 @@ impl Default for ObjectId {
 
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
+        f.write_str(self.hex().as_str())
+    }
+}
+
+/// An id's 24 hex characters on the stack (bulk loads format hundreds of ids per person).
+pub struct Hex([u8; 24]);
+
+impl Hex {
+    /// The characters.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl ObjectId {
+    /// The id's lowercase hex form without going through the formatter.
+    pub fn hex(&self) -> Hex {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 24];
+        for (i, byte) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(byte >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
         }
-        Ok(())
+        Hex(out)
     }
 }
 

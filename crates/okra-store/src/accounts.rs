@@ -8,7 +8,8 @@ use sqlx::{AnyConnection, Row};
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow::{self, AnyQuery, Counted, InsertRow};
+use crate::loader::Probe;
+use crate::multirow::{self, Counted, InsertRow, SqlValue};
 use crate::Tenant;
 
 pub use crate::blind::nuban_index;
@@ -107,25 +108,34 @@ impl AccountRow {
     pub fn nuban_idx(&self) -> &str {
         &self.nuban_idx
     }
+
+    /// The probe for which of `rows`' NUBANs the tenant's accounts already hold (a bulk load
+    /// skips those people).
+    pub fn nuban_probe<'a>(rows: impl IntoIterator<Item = &'a AccountRow>) -> Probe<'a> {
+        let values = rows.into_iter().map(AccountRow::nuban_idx).collect();
+        Probe::new("accounts", "nuban_idx", values)
+    }
 }
 
 impl InsertRow for AccountRow {
     const INSERT: &'static str = "INSERT INTO accounts (owner_id, env, id, customer_id, bank_id, record_id, name, nuban_enc, nuban_idx, type, currency, connected, created_at, last_updated)";
     const COLUMNS: usize = 14;
 
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(self.id.as_str())
-            .bind(self.new.customer_id.as_str())
-            .bind(self.new.bank_id.as_str())
-            .bind(self.new.record_id.as_str())
-            .bind(self.new.name.as_str())
-            .bind(self.nuban_enc.as_slice())
-            .bind(self.nuban_idx.as_str())
-            .bind(self.new.account_type.as_str())
-            .bind(self.new.currency.as_str())
-            .bind(i64::from(self.new.connected))
-            .bind(self.created_at)
-            .bind(self.created_at)
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
+        out.extend([
+            SqlValue::from(self.id.as_str()),
+            SqlValue::from(self.new.customer_id.as_str()),
+            SqlValue::from(self.new.bank_id.as_str()),
+            SqlValue::from(self.new.record_id.as_str()),
+            SqlValue::from(self.new.name.as_str()),
+            SqlValue::from(self.nuban_enc.as_slice()),
+            SqlValue::from(self.nuban_idx.as_str()),
+            SqlValue::from(self.new.account_type.as_str()),
+            SqlValue::from(self.new.currency.as_str()),
+            SqlValue::from(i64::from(self.new.connected)),
+            SqlValue::from(self.created_at),
+            SqlValue::from(self.created_at),
+        ]);
     }
 
     fn counted(&self) -> Option<Counted<'_>> {

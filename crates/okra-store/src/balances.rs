@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow::{self, AnyQuery, InsertRow};
+use crate::multirow::{self, InsertRow, SqlValue};
 use crate::Tenant;
 
 /// A balance to record.
@@ -98,17 +98,19 @@ impl InsertRow for BalanceRow {
     const INSERT: &'static str = "INSERT INTO balances (owner_id, env, id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated)";
     const COLUMNS: usize = 12;
 
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(self.id.as_str())
-            .bind(self.new.account_id.as_str())
-            .bind(self.new.customer_id.as_str())
-            .bind(self.new.record_id.as_str())
-            .bind(self.new.available_minor)
-            .bind(self.new.ledger_minor)
-            .bind(self.new.currency.as_str())
-            .bind(self.periodic.as_str())
-            .bind(self.created_at)
-            .bind(self.created_at)
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
+        out.extend([
+            SqlValue::from(self.id.as_str()),
+            SqlValue::from(self.new.account_id.as_str()),
+            SqlValue::from(self.new.customer_id.as_str()),
+            SqlValue::from(self.new.record_id.as_str()),
+            SqlValue::from(self.new.available_minor),
+            SqlValue::from(self.new.ledger_minor),
+            SqlValue::from(self.new.currency.as_str()),
+            SqlValue::from(self.periodic.as_str()),
+            SqlValue::from(self.created_at),
+            SqlValue::from(self.created_at),
+        ]);
     }
 }
 

@@ -57,12 +57,11 @@ fn day_of_date(date: Date) -> i64 {
     day_of_ms(okra_core::time::day_start_ms(date))
 }
 
-/// Adds `rows`, just inserted on `conn` for `tenant`, to their counters, on the same transaction.
-pub async fn add<'a>(
-    conn: &mut AnyConnection,
-    tenant: &Tenant,
-    rows: impl IntoIterator<Item = Counted<'a>>,
-) -> Result<()> {
+/// Counter rows a set of inserted rows adds to: (collection, customer or `''`) totals and
+/// (collection, day) totals, each sorted by key (the lock order).
+type Sums<'a> = (Vec<((&'a str, &'a str), i64)>, Vec<((&'a str, i64), i64)>);
+
+fn sums<'a>(rows: impl IntoIterator<Item = Counted<'a>>) -> Sums<'a> {
     // Summed per key first: one statement may not bump the same row twice (PostgreSQL), and the
     // sorted keys give every transaction the same lock order.
     let mut totals: BTreeMap<(&str, &str), i64> = BTreeMap::new();
@@ -76,31 +75,130 @@ pub async fn add<'a>(
             .entry((row.collection, day_of_ms(row.created_at)))
             .or_default() += 1;
     }
+    (totals.into_iter().collect(), days.into_iter().collect())
+}
+
+const TOTALS_HEAD: &str = "INSERT INTO row_counts (owner_id, env, collection, customer_id, n)";
+const TOTALS_TAIL: &str = "ON CONFLICT (owner_id, env, collection, customer_id) DO UPDATE SET n = row_counts.n + excluded.n";
+const DAYS_HEAD: &str = "INSERT INTO daily_row_counts (owner_id, env, collection, day, n)";
+const DAYS_TAIL: &str =
+    "ON CONFLICT (owner_id, env, collection, day) DO UPDATE SET n = daily_row_counts.n + excluded.n";
+
+/// Adds `rows`, just inserted on `conn` for `tenant`, to their counters, on the same transaction.
+pub async fn add<'a>(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    rows: impl IntoIterator<Item = Counted<'a>>,
+) -> Result<()> {
+    let (totals, days) = sums(rows);
     if totals.is_empty() {
         return Ok(());
     }
-    let totals: Vec<_> = totals.into_iter().collect();
     multirow::upsert_rows(
         conn,
         tenant,
-        "INSERT INTO row_counts (owner_id, env, collection, customer_id, n)",
+        TOTALS_HEAD,
         5,
-        "ON CONFLICT (owner_id, env, collection, customer_id) DO UPDATE SET n = row_counts.n + excluded.n",
+        TOTALS_TAIL,
         &totals,
         |q, ((collection, customer), n)| q.bind(*collection).bind(*customer).bind(*n),
     )
     .await?;
-    let days: Vec<_> = days.into_iter().collect();
     multirow::upsert_rows(
         conn,
         tenant,
-        "INSERT INTO daily_row_counts (owner_id, env, collection, day, n)",
+        DAYS_HEAD,
         5,
-        "ON CONFLICT (owner_id, env, collection, day) DO UPDATE SET n = daily_row_counts.n + excluded.n",
+        DAYS_TAIL,
         &days,
         |q, ((collection, day), n)| q.bind(*collection).bind(*day).bind(*n),
     )
     .await
+}
+
+/// [`add`] on a bulk load's rusqlite transaction ([`crate::loader`]): the same rows, one cached
+/// statement per counter row.
+pub(crate) fn add_sqlite<'a>(
+    conn: &rusqlite::Connection,
+    tenant: &Tenant,
+    rows: impl IntoIterator<Item = Counted<'a>>,
+) -> Result<()> {
+    let (totals, days) = sums(rows);
+    let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
+    let mut upsert = conn
+        .prepare_cached(&format!(
+            "{TOTALS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {TOTALS_TAIL}"
+        ))
+        .map_err(crate::loader::sqlite_error)?;
+    for ((collection, customer), n) in totals {
+        upsert
+            .execute(rusqlite::params![owner, env, collection, customer, n])
+            .map_err(crate::loader::sqlite_error)?;
+    }
+    let mut upsert = conn
+        .prepare_cached(&format!(
+            "{DAYS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {DAYS_TAIL}"
+        ))
+        .map_err(crate::loader::sqlite_error)?;
+    for ((collection, day), n) in days {
+        upsert
+            .execute(rusqlite::params![owner, env, collection, day, n])
+            .map_err(crate::loader::sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// [`add`] on a bulk load's PostgreSQL transaction ([`crate::loader`]): one statement per
+/// counter table, the keys passed as arrays.
+pub(crate) async fn add_postgres<'a>(
+    conn: &mut sqlx::PgConnection,
+    tenant: &Tenant,
+    rows: impl IntoIterator<Item = Counted<'a>>,
+) -> Result<()> {
+    let (totals, days) = sums(rows);
+    if totals.is_empty() {
+        return Ok(());
+    }
+    let (collections, customers, ns): (Vec<&str>, Vec<&str>, Vec<i64>) = totals
+        .iter()
+        .map(|((c, k), n)| (*c, *k, *n))
+        .fold((vec![], vec![], vec![]), |mut acc, (c, k, n)| {
+            acc.0.push(c);
+            acc.1.push(k);
+            acc.2.push(n);
+            acc
+        });
+    sqlx::query(&format!(
+        "{TOTALS_HEAD} SELECT $1, $2, c, k, n FROM UNNEST($3::text[], $4::text[], $5::bigint[]) \
+         WITH ORDINALITY AS u(c, k, n, o) ORDER BY o {TOTALS_TAIL}"
+    ))
+    .bind(tenant.owner_id.as_str())
+    .bind(tenant.env.as_str())
+    .bind(collections)
+    .bind(customers)
+    .bind(ns)
+    .execute(&mut *conn)
+    .await?;
+    let (collections, day_list, ns): (Vec<&str>, Vec<i64>, Vec<i64>) =
+        days.iter()
+            .fold((vec![], vec![], vec![]), |mut acc, ((c, d), n)| {
+                acc.0.push(*c);
+                acc.1.push(*d);
+                acc.2.push(*n);
+                acc
+            });
+    sqlx::query(&format!(
+        "{DAYS_HEAD} SELECT $1, $2, c, d, n FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) \
+         WITH ORDINALITY AS u(c, d, n, o) ORDER BY o {DAYS_TAIL}"
+    ))
+    .bind(tenant.owner_id.as_str())
+    .bind(tenant.env.as_str())
+    .bind(collections)
+    .bind(day_list)
+    .bind(ns)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// How many rows of `collection` the tenant has (`totalDocs`).

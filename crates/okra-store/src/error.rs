@@ -78,6 +78,33 @@ fn is_unavailable_code(code: &str) -> bool {
             || code == "53300")
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    StoreError::Busy(e.to_string())
+                }
+                ErrorCode::ConstraintViolation => StoreError::Conflict(e.to_string()),
+                // The deadline of `read::SqliteReaders::run` interrupted the statement.
+                ErrorCode::OperationInterrupted => {
+                    StoreError::Unavailable("statement timed out".into())
+                }
+                ErrorCode::CannotOpen
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::PermissionDenied
+                | ErrorCode::ReadOnly => StoreError::Unavailable(e.to_string()),
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    StoreError::Corrupt(e.to_string())
+                }
+                _ => StoreError::Other(Box::new(e)),
+            },
+            _ => StoreError::Other(Box::new(e)),
+        }
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e.to_string())

@@ -11,7 +11,7 @@ use crate::blind::{bvn_index, nin_index};
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow::{self, AnyQuery, InsertRow};
+use crate::multirow::{self, InsertRow, SqlValue};
 use crate::Tenant;
 
 /// Associated-data context of this sealed column (see `rekey`).
@@ -180,35 +180,37 @@ impl InsertRow for IdentityRow {
      enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated)";
     const COLUMNS: usize = 29;
 
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
         let p = &self.profile;
-        q.bind(self.id.as_str())
-            .bind(self.customer_id.as_str())
-            .bind(self.record_id.as_deref())
-            .bind(self.bvn_idx.as_deref())
-            .bind(self.nin_idx.as_deref())
-            .bind(p.firstname.as_deref())
-            .bind(p.middlename.as_deref())
-            .bind(p.lastname.as_deref())
-            .bind(p.fullname.as_deref())
-            .bind(p.gender.as_deref())
-            .bind(p.nationality.as_deref())
-            .bind(p.lga_of_origin.as_deref())
-            .bind(p.lga_of_residence.as_deref())
-            .bind(p.state_of_origin.as_deref())
-            .bind(p.state_of_residence.as_deref())
-            .bind(p.marital_status.as_deref())
-            .bind(p.verification_country.as_str())
-            .bind(p.score)
-            .bind(p.watch_listed.map(i64::from))
-            .bind(p.dti)
-            .bind(p.rc_number.as_deref())
-            .bind(p.enrollment_bank.as_deref())
-            .bind(p.enrollment_branch.as_deref())
-            .bind(p.enrollment_date.as_deref())
-            .bind(self.pii_enc.as_slice())
-            .bind(self.created_at)
-            .bind(self.created_at)
+        out.extend([
+            SqlValue::from(self.id.as_str()),
+            SqlValue::from(self.customer_id.as_str()),
+            SqlValue::from(self.record_id.as_deref()),
+            SqlValue::from(self.bvn_idx.as_deref()),
+            SqlValue::from(self.nin_idx.as_deref()),
+            SqlValue::from(p.firstname.as_deref()),
+            SqlValue::from(p.middlename.as_deref()),
+            SqlValue::from(p.lastname.as_deref()),
+            SqlValue::from(p.fullname.as_deref()),
+            SqlValue::from(p.gender.as_deref()),
+            SqlValue::from(p.nationality.as_deref()),
+            SqlValue::from(p.lga_of_origin.as_deref()),
+            SqlValue::from(p.lga_of_residence.as_deref()),
+            SqlValue::from(p.state_of_origin.as_deref()),
+            SqlValue::from(p.state_of_residence.as_deref()),
+            SqlValue::from(p.marital_status.as_deref()),
+            SqlValue::from(p.verification_country.as_str()),
+            SqlValue::from(p.score),
+            SqlValue::from(p.watch_listed.map(i64::from)),
+            SqlValue::from(p.dti),
+            SqlValue::from(p.rc_number.as_deref()),
+            SqlValue::from(p.enrollment_bank.as_deref()),
+            SqlValue::from(p.enrollment_branch.as_deref()),
+            SqlValue::from(p.enrollment_date.as_deref()),
+            SqlValue::from(self.pii_enc.as_slice()),
+            SqlValue::from(self.created_at),
+            SqlValue::from(self.created_at),
+        ]);
     }
 }
 

@@ -10,7 +10,8 @@
 //!
 //! Modules come in three layers, and depend only downwards (`tests/layers.rs` checks it):
 //! - shared helpers, which name no table module: [`db`], [`error`], [`crypto`], [`blind`] (blind
-//!   indexes), [`multirow`] (multi-row `VALUES`, chunking, index probes), [`sequences`] (named
+//!   indexes), [`multirow`] (multi-row `VALUES`, chunking, index probes), [`loader`] (bulk writes:
+//!   rusqlite, PostgreSQL `COPY`), [`sequences`] (named
 //!   counters), [`counters`] (row counts kept with the rows), [`admin`] (creating the database);
 //! - table modules, each owning its table's row types, INSERT and reads, importing helpers only:
 //!   [`accounts`], [`balances`], [`banks`], [`customers`], [`ephemeral`], [`faults`],
@@ -36,6 +37,7 @@ pub mod identities;
 pub mod jobs;
 pub mod key_fingerprints;
 pub mod keys;
+pub mod loader;
 pub mod multirow;
 pub mod owners;
 pub mod read;

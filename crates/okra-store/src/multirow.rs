@@ -1,8 +1,9 @@
 //! Table-agnostic helpers for writing and probing many rows per statement.
 //!
 //! Each table module owns its row type and implements [`InsertRow`] for it (its column list and
-//! binder); its single-row `insert` and a bulk load both write through [`insert`], one builder
-//! for both. This module knows no table: it chunks rows under the backends' parameter limits,
+//! its values as [`SqlValue`]s); its single-row `insert` writes through [`insert`], which binds
+//! those values to sqlx, and a bulk load writes the same values through [`crate::loader`]: one
+//! builder for both. This module knows no table: it chunks rows under the backends' parameter limits,
 //! builds the multi-row `VALUES` text, and looks up which values of an indexed column exist.
 
 use std::collections::HashSet;
@@ -23,14 +24,81 @@ const MAX_ROWS: usize = 1_000;
 /// A query being bound, as [`insert_rows`] hands it to a table's binder.
 pub type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
+/// One column value of a row, independent of the driver that writes it: the same values feed
+/// sqlx ([`insert`]), rusqlite and PostgreSQL `COPY` ([`crate::loader`]). A null keeps its type
+/// (PostgreSQL checks a parameter's type against its column's).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SqlValue<'a> {
+    /// INTEGER / BIGINT.
+    Int(Option<i64>),
+    /// REAL / DOUBLE PRECISION.
+    Real(Option<f64>),
+    /// TEXT.
+    Text(Option<&'a str>),
+    /// BLOB / BYTEA.
+    Blob(Option<&'a [u8]>),
+}
+
+impl From<i64> for SqlValue<'_> {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for SqlValue<'_> {
+    fn from(v: Option<i64>) -> Self {
+        SqlValue::Int(v)
+    }
+}
+impl From<f64> for SqlValue<'_> {
+    fn from(v: f64) -> Self {
+        SqlValue::Real(Some(v))
+    }
+}
+impl From<Option<f64>> for SqlValue<'_> {
+    fn from(v: Option<f64>) -> Self {
+        SqlValue::Real(v)
+    }
+}
+impl<'a> From<&'a str> for SqlValue<'a> {
+    fn from(v: &'a str) -> Self {
+        SqlValue::Text(Some(v))
+    }
+}
+impl<'a> From<Option<&'a str>> for SqlValue<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        SqlValue::Text(v)
+    }
+}
+impl<'a> From<&'a [u8]> for SqlValue<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        SqlValue::Blob(Some(v))
+    }
+}
+impl<'a> From<Option<&'a [u8]>> for SqlValue<'a> {
+    fn from(v: Option<&'a [u8]>) -> Self {
+        SqlValue::Blob(v)
+    }
+}
+
+/// Binds one value to a sqlx query.
+pub fn bind_value<'q>(q: AnyQuery<'q>, v: SqlValue<'q>) -> AnyQuery<'q> {
+    match v {
+        SqlValue::Int(v) => q.bind(v),
+        SqlValue::Real(v) => q.bind(v),
+        SqlValue::Text(v) => q.bind(v),
+        SqlValue::Blob(v) => q.bind(v),
+    }
+}
+
 /// A row that knows its table's INSERT: implemented by each table module for its row type.
 pub trait InsertRow {
-    /// `INSERT INTO <table> (owner_id, env, …)`: the columns, in bind order.
+    /// `INSERT INTO <table> (owner_id, env, …)`: the columns, in value order.
     const INSERT: &'static str;
     /// Parameters per row, `owner_id` and `env` included.
     const COLUMNS: usize;
-    /// Binds this row's values after `owner_id` and `env` (bound by [`insert`]), in order.
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q>;
+    /// Pushes this row's values after `owner_id` and `env` (supplied by the writer), in order:
+    /// `COLUMNS - 2` of them. The one description of the row every writer uses.
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>);
     /// The row as its counters see it, for a counted table; [`insert`] bumps them in the same
     /// transaction. Uncounted tables keep the default.
     fn counted(&self) -> Option<Counted<'_>> {
@@ -42,8 +110,8 @@ pub trait InsertRow {
 impl<T: InsertRow> InsertRow for &T {
     const INSERT: &'static str = T::INSERT;
     const COLUMNS: usize = T::COLUMNS;
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        (**self).bind(q)
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
+        (**self).values(out)
     }
     fn counted(&self) -> Option<Counted<'_>> {
         (**self).counted()
@@ -57,8 +125,18 @@ pub async fn insert<T: InsertRow>(
     tenant: &Tenant,
     rows: &[T],
 ) -> Result<()> {
-    insert_rows(conn, tenant, T::INSERT, T::COLUMNS, rows, |q, r| r.bind(q)).await?;
+    insert_rows(conn, tenant, T::INSERT, T::COLUMNS, rows, bind_row).await?;
     crate::counters::add(conn, tenant, rows.iter().filter_map(InsertRow::counted)).await
+}
+
+/// Binds all of a row's values ([`InsertRow::values`]).
+pub fn bind_row<'q, T: InsertRow>(mut q: AnyQuery<'q>, row: &'q T) -> AnyQuery<'q> {
+    let mut values = Vec::with_capacity(T::COLUMNS);
+    row.values(&mut values);
+    for v in values {
+        q = bind_value(q, v);
+    }
+    q
 }
 
 /// True when placeholders must be numbered (`$n`, PostgreSQL); SQLite gets anonymous `?`: it

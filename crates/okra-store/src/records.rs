@@ -9,7 +9,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow::{self, Counted};
+use crate::loader::Batch;
+use crate::multirow::{self, Counted, SqlValue};
 use crate::Tenant;
 
 /// A record to create.
@@ -91,6 +92,8 @@ pub struct RecordRow {
     completed: i64,
     product_status: String,
     created_at: i64,
+    /// `(key, value)` of each option row, the value as JSON text.
+    option_rows: Vec<(String, String)>,
 }
 
 impl RecordRow {
@@ -105,6 +108,9 @@ impl RecordRow {
             completed: 0,
             product_status: "{}".into(),
             created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
+            option_rows: (new.options.iter())
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
             new,
         })
     }
@@ -126,6 +132,46 @@ impl RecordRow {
     }
 }
 
+impl RecordRow {
+    /// The record's values after `owner_id` and `env`, in the order of [`INSERT`].
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
+        out.extend([
+            SqlValue::from(self.id.as_str()),
+            SqlValue::from(self.new.customer_id.as_str()),
+            SqlValue::from(self.new.bank_id.as_str()),
+            SqlValue::from(self.new.link_id.as_deref()),
+            SqlValue::from(self.products.as_str()),
+            SqlValue::from(self.options.as_str()),
+            SqlValue::from(self.meta.as_str()),
+            SqlValue::from(self.running),
+            SqlValue::from(self.completed),
+            SqlValue::from(self.product_status.as_str()),
+            SqlValue::from(self.new.callback_url.as_deref()),
+            SqlValue::from(self.created_at),
+            SqlValue::from(self.created_at),
+        ]);
+    }
+
+    /// The values of each option row after `owner_id` and `env` ([`INSERT_OPTIONS`]).
+    fn option_values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
+        for (key, value) in &self.option_rows {
+            out.extend([
+                SqlValue::from(self.id.as_str()),
+                SqlValue::from(key.as_str()),
+                SqlValue::from(value.as_str()),
+            ]);
+        }
+    }
+
+    fn counted(&self) -> Counted<'_> {
+        Counted {
+            collection: crate::counters::RECORDS,
+            customer: Some(&self.new.customer_id),
+            created_at: self.created_at,
+        }
+    }
+}
+
 /// Inserts records and their option rows on `conn` (inside the caller's transaction), many rows
 /// per statement. [`RecordRow`] does not implement [`multirow::InsertRow`] on purpose: a record
 /// written without its option rows would be missing from `getByOptions`.
@@ -134,50 +180,46 @@ pub async fn insert_rows<R: Borrow<RecordRow>>(
     tenant: &Tenant,
     rows: &[R],
 ) -> Result<()> {
-    multirow::insert_rows(conn, tenant, INSERT, INSERT_COLUMNS, rows, |q, r| {
-        let r = r.borrow();
-        q.bind(r.id.as_str())
-            .bind(r.new.customer_id.as_str())
-            .bind(r.new.bank_id.as_str())
-            .bind(r.new.link_id.as_deref())
-            .bind(r.products.as_str())
-            .bind(r.options.as_str())
-            .bind(r.meta.as_str())
-            .bind(r.running)
-            .bind(r.completed)
-            .bind(r.product_status.as_str())
-            .bind(r.new.callback_url.as_deref())
-            .bind(r.created_at)
-            .bind(r.created_at)
+    multirow::insert_rows(conn, tenant, INSERT, INSERT_COLUMNS, rows, |mut q, r| {
+        let mut values = Vec::with_capacity(INSERT_COLUMNS);
+        r.borrow().values(&mut values);
+        for v in values {
+            q = multirow::bind_value(q, v);
+        }
+        q
     })
     .await?;
-    crate::counters::add(
-        conn,
-        tenant,
-        rows.iter().map(|r| {
-            let r = r.borrow();
-            Counted {
-                collection: crate::counters::RECORDS,
-                customer: Some(&r.new.customer_id),
-                created_at: r.created_at,
-            }
-        }),
-    )
-    .await?;
-    let options: Vec<(&str, &str, String)> = rows
-        .iter()
-        .flat_map(|r| {
-            let r = r.borrow();
-            r.new
-                .options
-                .iter()
-                .map(|(k, v)| (r.id.as_str(), k.as_str(), v.to_string()))
-        })
+    crate::counters::add(conn, tenant, rows.iter().map(|r| r.borrow().counted())).await?;
+    let options: Vec<&RecordRow> = (rows.iter().map(Borrow::borrow))
+        .filter(|r| !r.option_rows.is_empty())
         .collect();
-    multirow::insert_rows(conn, tenant, INSERT_OPTIONS, 5, &options, |q, r| {
-        q.bind(r.0).bind(r.1).bind(r.2.as_str())
+    let mut values = Vec::new();
+    for r in &options {
+        r.option_values(&mut values);
+    }
+    let rows: Vec<&[SqlValue<'_>]> = values.chunks(3).collect();
+    multirow::insert_rows(conn, tenant, INSERT_OPTIONS, 5, &rows, |mut q, r| {
+        for v in r.iter() {
+            q = multirow::bind_value(q, *v);
+        }
+        q
     })
     .await
+}
+
+/// Adds records and their option rows to a bulk load's batch ([`crate::loader`]), with their
+/// counters: the same values [`insert_rows`] writes.
+pub fn push_rows<'a>(batch: &mut Batch<'a>, rows: impl IntoIterator<Item = &'a RecordRow>) {
+    let mut values = Vec::new();
+    let mut options = Vec::new();
+    let mut counted = Vec::new();
+    for r in rows {
+        r.values(&mut values);
+        r.option_values(&mut options);
+        counted.push(r.counted());
+    }
+    batch.push_values(INSERT, INSERT_COLUMNS, values, counted);
+    batch.push_values(INSERT_OPTIONS, 5, options, []);
 }
 
 fn object(text: &str) -> Result<Map<String, Value>> {

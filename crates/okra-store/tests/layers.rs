@@ -14,6 +14,7 @@ const HELPERS: &[&str] = &[
     "crypto",
     "db",
     "error",
+    "loader",
     "multirow",
     "read",
     "sequences",

@@ -6,7 +6,8 @@ use super::{NewCustomer, BVN_CONTEXT, PII_CONTEXT, SANDBOX_CONTEXT};
 use crate::blind::{bvn_index, login_index, nin_index};
 use crate::crypto::Keyring;
 use crate::error::Result;
-use crate::multirow::{AnyQuery, Counted, InsertRow};
+use crate::loader::Probe;
+use crate::multirow::{Counted, InsertRow, SqlValue};
 
 /// A customer ready to insert: the column values `customers::insert` writes.
 ///
@@ -62,6 +63,13 @@ impl CustomerRow {
         &self.id
     }
 
+    /// The probe for which of `rows`' BVNs the tenant's customers already hold (a bulk load skips
+    /// those people).
+    pub fn bvn_probe<'a>(rows: impl IntoIterator<Item = &'a CustomerRow>) -> Probe<'a> {
+        let values = rows.into_iter().filter_map(CustomerRow::bvn_idx).collect();
+        Probe::new("customers", "bvn_idx", values)
+    }
+
     /// The customer as given to [`CustomerRow::new`].
     pub fn customer(&self) -> &NewCustomer {
         &self.new
@@ -72,18 +80,20 @@ impl InsertRow for CustomerRow {
     const INSERT: &'static str = "INSERT INTO customers (owner_id, env, id, name, bvn_idx, bvn_enc, nin_idx, pii_enc, sandbox_enc, sandbox_login_idx, sandbox_person, created_at, last_updated)";
     const COLUMNS: usize = 13;
 
-    fn bind<'q>(&'q self, q: AnyQuery<'q>) -> AnyQuery<'q> {
-        q.bind(self.id.as_str())
-            .bind(self.new.name.as_str())
-            .bind(self.bvn_idx.as_deref())
-            .bind(self.bvn_enc.as_deref())
-            .bind(self.nin_idx.as_deref())
-            .bind(self.pii_enc.as_slice())
-            .bind(self.sandbox_enc.as_deref())
-            .bind(self.sandbox_login_idx.as_deref())
-            .bind(self.new.sandbox_person)
-            .bind(self.created_at)
-            .bind(self.created_at)
+    fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
+        out.extend([
+            SqlValue::from(self.id.as_str()),
+            SqlValue::from(self.new.name.as_str()),
+            SqlValue::from(self.bvn_idx.as_deref()),
+            SqlValue::from(self.bvn_enc.as_deref()),
+            SqlValue::from(self.nin_idx.as_deref()),
+            SqlValue::from(self.pii_enc.as_slice()),
+            SqlValue::from(self.sandbox_enc.as_deref()),
+            SqlValue::from(self.sandbox_login_idx.as_deref()),
+            SqlValue::from(self.new.sandbox_person),
+            SqlValue::from(self.created_at),
+            SqlValue::from(self.created_at),
+        ]);
     }
 
     fn counted(&self) -> Option<Counted<'_>> {
