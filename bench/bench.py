@@ -107,11 +107,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
+    """VmRSS (all resident pages) or RssAnon (the process's own memory, without the file pages
+    of SQLite's memory map, which are the kernel's shared page cache) of `pid`, in kB."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -180,15 +182,16 @@ def extract_ids(ds, limit=200_000):
     return [line for line in psql(ds["pg_url"], q, db=ds["db"]).splitlines() if line]
 
 
-def prepare(ds, okra, version):
+def prepare(ds, okra, version, reuse=False):
     """Loads the dataset unless a marker of the same loader version says it is there."""
     marker_path = os.path.join(ds["dir"], "READY.json")
     if os.path.exists(marker_path):
         with open(marker_path) as f:
             marker = json.load(f)
         present = ds["backend"] == "sqlite" or pg_db_exists(ds["pg_url"], ds["db"])
-        if marker.get("loader") == version and marker.get("people") == ds["n"] and present:
-            log(f"{ds['name']}: reusing the dataset prepared {marker['prepared']}")
+        if marker.get("people") == ds["n"] and present and (marker.get("loader") == version or reuse):
+            log(f"{ds['name']}: reusing the dataset prepared {marker['prepared']}"
+                + ("" if marker.get("loader") == version else " by another loader version (--reuse)"))
             return marker
         log(f"{ds['name']}: prepared by another loader version (or missing): preparing again")
     if os.path.isdir(ds["dir"]):
@@ -300,6 +303,7 @@ def wrk(args, port, op, mode, marg, key, pid=None):
     env = base_env()
     env["BENCH_KEY"] = key
     peak = [0]
+    peak_anon = [0]
     done = threading.Event()
 
     def sample():
@@ -307,6 +311,9 @@ def wrk(args, port, op, mode, marg, key, pid=None):
             v = rss_kb(pid)
             if v:
                 peak[0] = max(peak[0], v)
+            a = rss_kb(pid, "RssAnon")
+            if a:
+                peak_anon[0] = max(peak_anon[0], a)
 
     t = threading.Thread(target=sample, daemon=True) if pid else None
     if t:
@@ -327,6 +334,7 @@ def wrk(args, port, op, mode, marg, key, pid=None):
         "errors": r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"],
         "requests": r["requests"],
         "rss_peak_kb": peak[0],
+        "anon_peak_kb": peak_anon[0],
     }
 
 
@@ -419,6 +427,7 @@ def measure(args, ds, marker, rundir):
         wait_up(okra_port, okra, key)
         time.sleep(2)
         idle_kb = rss_kb(okra.pid)
+        idle_anon_kb = rss_kb(okra.pid, "RssAnon") or 0
         respdir = os.path.join(rundir, f"responses-{ds['name']}")
         capture(okra_port, key, ids, respdir, args.list_limit)
         key_hash = hashlib.sha256(key.encode()).hexdigest()
@@ -429,6 +438,7 @@ def measure(args, ds, marker, rundir):
         same_answers(limit_port, key, ids, respdir, args.list_limit)
         pgb = prepare_pgbench(ds["pg_url"], ds["n"]) if ds["backend"] == "postgres" else None
         peak_kb = 0
+        peak_anon_kb = 0
         for label, _method, op, mode, marg, _ in OPERATIONS:
             if mode == "getById":
                 marg = ids_file
@@ -443,6 +453,7 @@ def measure(args, ds, marker, rundir):
                 if profiler:
                     finish_profile(args, profiler, ds, label)
                 peak_kb = max(peak_kb, r["rss_peak_kb"])
+                peak_anon_kb = max(peak_anon_kb, r["anon_peak_kb"])
                 runs["okra"].append(r)
                 log(f"  {r['rps']:.0f} req/s p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
                 log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: limit server")
@@ -460,8 +471,10 @@ def measure(args, ds, marker, rundir):
             rows.append(summarise(label, ds, runs))
         if okra.poll() is not None:
             raise SystemExit(f"bench: okra-server exited with {okra.returncode} during the run")
-        rows.append(value_row("RSS of okra-server, idle", ds, f"{idle_kb / 1024:.1f} MB"))
-        rows.append(value_row("RSS of okra-server, peak under load", ds, f"{peak_kb / 1024:.1f} MB"))
+        rows.append(value_row("RSS of okra-server, idle (own memory: RssAnon)", ds,
+                              f"{idle_kb / 1024:.1f} MB ({idle_anon_kb / 1024:.1f} MB)"))
+        rows.append(value_row("RSS of okra-server, peak under load (own memory: RssAnon)", ds,
+                              f"{peak_kb / 1024:.1f} MB ({peak_anon_kb / 1024:.1f} MB)"))
         load = f"{marker['rows_per_s']:,} rows/s" if marker.get("rows_per_s") else "—"
         loaded = f"{marker['rows']:,} rows" if marker.get("rows") else "? rows"
         rows.append(value_row(f"bulk load (`sandbox load`, {loaded} in {marker.get('wall_s', '?')} s, "
@@ -605,6 +618,9 @@ def main():
     ap.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     ap.add_argument("--note", default="", help="a line for the results file (e.g. 'smoke run on a busy machine')")
     ap.add_argument("--no-write", action="store_true", help="print the table only")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse prepared datasets of the right size even when the loader's sources changed "
+                         "(for a change that cannot alter the data, such as the read path); the results file says so")
     ap.add_argument("--flamegraphs", action="store_true",
                     help="perf-record okra-server during each operation's first run and write a flame graph "
                          "per operation to bench/results/ (needs perf and inferno: cargo install inferno)")
@@ -629,7 +645,7 @@ def main():
                       "dir": os.path.join(DATA, f"{backend}-{n}"), "pg_url": args.pg_url.rstrip("/"),
                       "db": f"okra_bench_{n}"}
                 ds["url"] = f"{ds['pg_url']}/{ds['db']}"
-                marker = prepare(ds, args.okra, version)
+                marker = prepare(ds, args.okra, version, args.reuse)
                 rows.extend(measure(args, ds, marker, rundir))
         md = table(rows)
         print(md)
@@ -650,6 +666,9 @@ def main():
             ]
             if args.duration < 20:
                 lines.append(f"- runs of {args.duration} s (< 20 s): a smoke run, not a measurement")
+            if args.reuse:
+                lines.append("- datasets reused whatever loader version prepared them (`--reuse`); "
+                             "each row's bulk-load figure is from the load that prepared it")
             if args.note:
                 lines.append(f"- **{args.note}**")
             lines += ["", md, ""]
