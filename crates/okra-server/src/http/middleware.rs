@@ -79,6 +79,32 @@ fn announces_body(req: &Request) -> bool {
             .is_some_and(|v| v.trim() != "0")
 }
 
+/// A body announced at most this much over the limit is read and discarded before the 413
+/// ([`drainable_oversize`]); a larger one gets the 413 at once and the connection is closed.
+const DRAIN_OVERSIZE_BYTES: u64 = 1024 * 1024;
+/// Longest time spent discarding an oversized body; then the connection is closed as usual.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether the request declares a `Content-Length` over `limit` by at most
+/// [`DRAIN_OVERSIZE_BYTES`].
+fn drainable_oversize(req: &Request, limit: usize) -> bool {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64 && n - limit as u64 <= DRAIN_OVERSIZE_BYTES)
+}
+
+/// Reads a body to its end, keeping nothing.
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt;
+    while let Some(frame) = body.frame().await {
+        if frame.is_err() {
+            break;
+        }
+    }
+}
+
 /// Request id, timeout, access log, JSON error bodies and response hygiene headers.
 pub async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let has_body = announces_body(&req);
@@ -106,13 +132,22 @@ pub async fn request_context(State(state): State<AppState>, req: Request, next: 
     let span = tracing::info_span!("request", request_id = %request_id, %method, path = %path);
     let started = Instant::now();
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    let response = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
-    {
-        Ok(res) => res,
-        Err(_) => ApiError::Timeout.into_response(),
+    let limit = state.config.body_limit_bytes;
+    let response = if drainable_oversize(&req, limit) {
+        // Over the limit by a little: read and discard the body, then answer 413 on a connection
+        // that stays usable. Answering at once and closing while the client is still sending makes
+        // the kernel reset the connection, and many clients then report a broken pipe instead of
+        // the 413 (seen with reqwest under load).
+        let body = req.into_body();
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain(body)).await;
+        ApiError::PayloadTooLarge(limit).into_response()
+    } else {
+        match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await {
+            Ok(res) => res,
+            Err(_) => ApiError::Timeout.into_response(),
+        }
     };
-    let mut response =
-        ensure_json_error(response, &request_id, state.config.body_limit_bytes).await;
+    let mut response = ensure_json_error(response, &request_id, limit).await;
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, v);
