@@ -183,6 +183,20 @@ macro_rules! total_column {
     };
 }
 
+/// What a page selects for each customer: its columns, its links and the tenant's total.
+macro_rules! page_columns {
+    () => {
+        concat!(
+            "SELECT ",
+            customer_columns!(),
+            ", ",
+            links_columns!(),
+            ", ",
+            total_column!()
+        )
+    };
+}
+
 /// The page's ids, from the covering `customers_page` index: a deep OFFSET steps over index
 /// entries, not rows.
 macro_rules! page_ids {
@@ -197,12 +211,7 @@ macro_rules! page_ids {
 /// list subquery), then the links, and `totalDocs` comes from the counter row. No ORDER BY
 /// outside: the page's rows are sorted in memory, so nothing but the index orders the tenant.
 pub const PAGE_SQL_SQLITE: &str = concat!(
-    "SELECT ",
-    customer_columns!(),
-    ", ",
-    links_columns!(),
-    ", ",
-    total_column!(),
+    page_columns!(),
     " FROM customers c WHERE c.id IN (",
     page_ids!(),
     ")"
@@ -213,12 +222,7 @@ pub const PAGE_SQL_SQLITE: &str = concat!(
 /// subquery that `OFFSET 0` keeps from being flattened into a join: a generic plan (the limit
 /// unknown) would otherwise hash-join the page against a full scan of the customers.
 pub const PAGE_SQL_POSTGRES: &str = concat!(
-    "SELECT ",
-    customer_columns!(),
-    ", ",
-    links_columns!(),
-    ", ",
-    total_column!(),
+    page_columns!(),
     " FROM (",
     page_ids!(),
     ") p CROSS JOIN LATERAL (SELECT * FROM customers WHERE id = p.id OFFSET 0) c"

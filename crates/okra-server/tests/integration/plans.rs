@@ -64,6 +64,21 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
         "COVERING INDEX accounts_customer (customer_id=?)",
         "COVERING INDEX records_customer (customer_id=?)",
     ];
+    // The indexes of a customer page: ids, rows, links, total.
+    const PAGE_SQLITE: [&str; 5] = [
+        "COVERING INDEX customers_page (owner_id=? AND env=?)",
+        "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+        LINKS_SQLITE[0],
+        LINKS_SQLITE[1],
+        "sqlite_autoindex_row_counts_1 (owner_id=? AND env=? AND collection=? AND customer_id=?)",
+    ];
+    const PAGE_POSTGRES: [&str; 5] = [
+        "customers_page",
+        "customers_pkey",
+        "accounts_customer",
+        "records_customer",
+        "row_counts_pkey",
+    ];
     vec![
         Hot {
             name: "customers/getById (customer and links)",
@@ -81,40 +96,16 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             name: "customers/list page 1 (page, links, total)",
             sql: customers::page_sql(db.backend()).into(),
             args: page_args(0),
-            sqlite: &[
-                "COVERING INDEX customers_page (owner_id=? AND env=?)",
-                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
-                LINKS_SQLITE[0],
-                LINKS_SQLITE[1],
-                "sqlite_autoindex_row_counts_1 (owner_id=? AND env=? AND collection=? AND customer_id=?)",
-            ],
-            postgres: &[
-                "customers_page",
-                "customers_pkey",
-                "accounts_customer",
-                "records_customer",
-                "row_counts_pkey",
-            ],
+            sqlite: &PAGE_SQLITE,
+            postgres: &PAGE_POSTGRES,
             replanned: true,
         },
         Hot {
             name: "customers/list page 1000 (page, links, total)",
             sql: customers::page_sql(db.backend()).into(),
             args: page_args(999 * 20),
-            sqlite: &[
-                "COVERING INDEX customers_page (owner_id=? AND env=?)",
-                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
-                LINKS_SQLITE[0],
-                LINKS_SQLITE[1],
-                "sqlite_autoindex_row_counts_1 (owner_id=? AND env=? AND collection=? AND customer_id=?)",
-            ],
-            postgres: &[
-                "customers_page",
-                "customers_pkey",
-                "accounts_customer",
-                "records_customer",
-                "row_counts_pkey",
-            ],
+            sqlite: &PAGE_SQLITE,
+            postgres: &PAGE_POSTGRES,
             replanned: true,
         },
         Hot {
