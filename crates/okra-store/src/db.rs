@@ -186,7 +186,8 @@ impl Db {
     }
 
     /// [`Db::query`] for a statement whose best plan depends on its parameters' values (a page's
-    /// LIMIT and OFFSET): PostgreSQL plans it for the values of each call (an unnamed statement),
+    /// LIMIT and OFFSET): PostgreSQL plans it for the values of each call (sent through the simple
+    /// query protocol with the values as literals, [`crate::read::with_literals`]),
     /// never with the generic plan a kept prepared statement switches to after five runs, which
     /// cannot know the values and may then sort a whole table. SQLite plans alike either way.
     pub async fn query_replanned<T, F>(
@@ -218,7 +219,15 @@ impl Db {
                 .run(move |conn| crate::read::sqlite_rows(conn, sql, &params, map))
                 .await;
         }
-        let mut q = sqlx::query(sql).persistent(keep_prepared);
+        if !keep_prepared {
+            // One round trip through the simple query protocol, values written as literals:
+            // PostgreSQL plans it for those values (an unnamed extended-protocol statement would
+            // take a Parse/Describe round trip before the Bind/Execute one).
+            let text = crate::read::with_literals(sql, &params)?;
+            let rows = sqlx::raw_sql(&text).fetch_all(&self.pool).await?;
+            return rows.iter().map(|r| map(r)).collect();
+        }
+        let mut q = sqlx::query(sql);
         for p in &params {
             q = match p {
                 Param::Text(s) => q.bind(s.as_str()),

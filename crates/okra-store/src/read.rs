@@ -228,6 +228,40 @@ pub(crate) fn bind_sqlite(
     Ok(())
 }
 
+/// `sql` with each `$n` replaced by `params[n - 1]` as an SQL literal: integers as digits, text
+/// single-quoted with quotes doubled (PostgreSQL's `standard_conforming_strings`, on by default
+/// since 9.1, so backslashes are plain characters). The hot statements hold no `$` but their
+/// placeholders. Text with a NUL byte is refused (no SQL literal can hold it).
+pub(crate) fn with_literals(sql: &str, params: &[Param]) -> Result<String> {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let n: usize = rest[at + 1..at + 1 + digits]
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("a `$` that is no placeholder in {sql}")))?;
+        match params.get(n.wrapping_sub(1)) {
+            Some(Param::Int(i)) => out.push_str(&i.to_string()),
+            Some(Param::Text(t)) if !t.contains('\0') => {
+                out.push('\'');
+                out.push_str(&t.replace('\'', "''"));
+                out.push('\'');
+            }
+            Some(Param::Text(_)) => {
+                return Err(StoreError::Corrupt("a NUL byte in a text parameter".into()))
+            }
+            None => return Err(StoreError::Corrupt(format!("no value for parameter {n}"))),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Runs `sql` with `params` on an SQLite read connection and maps every row.
 pub(crate) fn sqlite_rows<T>(
     conn: &rusqlite::Connection,
@@ -255,4 +289,28 @@ pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
         return None;
     }
     Some(path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{with_literals, Param};
+
+    #[test]
+    fn literals_replace_numbered_placeholders_and_quote_text() {
+        let sql = "SELECT a FROM t WHERE o = $1 AND e = $2 AND x = $1 LIMIT $3 OFFSET $10";
+        let mut params = vec![
+            Param::from("ab'c\\"),
+            Param::from("sandbox"),
+            Param::Int(20),
+        ];
+        params.extend((4..=9).map(|i| Param::Int(i)));
+        params.push(Param::Int(-5));
+        assert_eq!(
+            with_literals(sql, &params).unwrap(),
+            "SELECT a FROM t WHERE o = 'ab''c\\' AND e = 'sandbox' AND x = 'ab''c\\' LIMIT 20 OFFSET -5"
+        );
+        assert!(with_literals("SELECT $2", &[Param::Int(1)]).is_err());
+        assert!(with_literals("SELECT $x", &[]).is_err());
+        assert!(with_literals("SELECT $1", &[Param::from("a\0b")]).is_err());
+    }
 }
