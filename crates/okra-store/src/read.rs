@@ -303,7 +303,7 @@ mod tests {
             Param::from("sandbox"),
             Param::Int(20),
         ];
-        params.extend((4..=9).map(|i| Param::Int(i)));
+        params.extend((4..=9).map(Param::Int));
         params.push(Param::Int(-5));
         assert_eq!(
             with_literals(sql, &params).unwrap(),
