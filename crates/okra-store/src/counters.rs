@@ -125,25 +125,17 @@ pub(crate) fn add_sqlite<'a>(
 ) -> Result<()> {
     let (totals, days) = sums(rows);
     let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
-    let mut upsert = conn
-        .prepare_cached(&format!(
-            "{TOTALS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {TOTALS_TAIL}"
-        ))
-        .map_err(crate::loader::sqlite_error)?;
+    let mut upsert = conn.prepare_cached(&format!(
+        "{TOTALS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {TOTALS_TAIL}"
+    ))?;
     for ((collection, customer), n) in totals {
-        upsert
-            .execute(rusqlite::params![owner, env, collection, customer, n])
-            .map_err(crate::loader::sqlite_error)?;
+        upsert.execute(rusqlite::params![owner, env, collection, customer, n])?;
     }
-    let mut upsert = conn
-        .prepare_cached(&format!(
-            "{DAYS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {DAYS_TAIL}"
-        ))
-        .map_err(crate::loader::sqlite_error)?;
+    let mut upsert = conn.prepare_cached(&format!(
+        "{DAYS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {DAYS_TAIL}"
+    ))?;
     for ((collection, day), n) in days {
-        upsert
-            .execute(rusqlite::params![owner, env, collection, day, n])
-            .map_err(crate::loader::sqlite_error)?;
+        upsert.execute(rusqlite::params![owner, env, collection, day, n])?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use okra_core::id::new_id;
 use okra_core::pagination::PageRequest;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::blind::bvn_index;
 use crate::crypto::Keyring;
@@ -250,16 +250,7 @@ struct SealedRow {
 impl SealedRow {
     fn read(r: &dyn Columns) -> Result<Self> {
         Ok(SealedRow {
-            sealed: Sealed {
-                id: r.text(0)?,
-                name: r.text(1)?,
-                bvn: r.opt_blob(2)?,
-                pii: r.opt_blob(3)?,
-                sandbox: r.opt_blob(4)?,
-                sandbox_person: r.opt_int(5)?,
-                created_at: r.int(6)?,
-                last_updated: r.int(7)?,
-            },
+            sealed: Sealed::read(r)?,
             owner_id: r.text(8)?,
             env: r.text(9)?,
             accounts: r.opt_text(10)?,
@@ -307,7 +298,7 @@ impl SealedRow {
     }
 }
 
-/// The stored columns of a customer, before its personal data is opened.
+/// The stored columns of a customer ([`COLUMNS`], in order), before its personal data is opened.
 struct Sealed {
     id: String,
     name: String,
@@ -317,6 +308,22 @@ struct Sealed {
     sandbox_person: Option<i64>,
     created_at: i64,
     last_updated: i64,
+}
+
+impl Sealed {
+    /// Columns 0–7 of a customer statement, [`COLUMNS`] in order.
+    fn read(r: &dyn Columns) -> Result<Self> {
+        Ok(Sealed {
+            id: r.text(0)?,
+            name: r.text(1)?,
+            bvn: r.opt_blob(2)?,
+            pii: r.opt_blob(3)?,
+            sandbox: r.opt_blob(4)?,
+            sandbox_person: r.opt_int(5)?,
+            created_at: r.int(6)?,
+            last_updated: r.int(7)?,
+        })
+    }
 }
 
 fn open_customer(keyring: &Keyring, s: Sealed) -> Result<Customer> {
@@ -341,20 +348,9 @@ fn open_customer(keyring: &Keyring, s: Sealed) -> Result<Customer> {
     })
 }
 
-fn customer_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Customer> {
-    open_customer(
-        keyring,
-        Sealed {
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-            bvn: r.try_get("bvn_enc")?,
-            pii: r.try_get("pii_enc")?,
-            sandbox: r.try_get("sandbox_enc")?,
-            sandbox_person: r.try_get("sandbox_person")?,
-            created_at: r.try_get("created_at")?,
-            last_updated: r.try_get("last_updated")?,
-        },
-    )
+/// A customer from a row whose first columns are [`COLUMNS`] (every customer statement's).
+fn customer_from(keyring: &Keyring, r: &dyn Columns) -> Result<Customer> {
+    open_customer(keyring, Sealed::read(r)?)
 }
 
 /// The sandbox customer who logs in with `username`, within the tenant.

@@ -104,12 +104,6 @@ impl<'a> Probe<'a> {
     }
 }
 
-/// A rusqlite error as the store reports it ([`StoreError`]'s one mapping: busy stays busy, so
-/// the load retries).
-pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError::from(e)
-}
-
 impl rusqlite::ToSql for SqlValue<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match *self {
@@ -148,9 +142,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 impl Checkpointer {
     fn start(path: &str) -> Result<Self> {
         use std::sync::atomic::Ordering;
-        let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
-        conn.execute_batch("PRAGMA busy_timeout = 1000;")
-            .map_err(sqlite_error)?;
+        let conn = rusqlite::Connection::open(path)?;
+        conn.execute_batch("PRAGMA busy_timeout = 1000;")?;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopping = stop.clone();
         let thread = std::thread::Builder::new()
@@ -198,13 +191,12 @@ impl SqliteLoader {
     pub fn open(url: &str, busy_timeout: Duration) -> Result<Self> {
         let path = sqlite_path(url)
             .ok_or_else(|| StoreError::Unavailable(format!("not an SQLite file URL: {url}")))?;
-        let conn = rusqlite::Connection::open(path).map_err(sqlite_error)?;
+        let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0; \
              PRAGMA foreign_keys = ON; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; \
              PRAGMA wal_autocheckpoint = 32768;",
-        )
-        .map_err(sqlite_error)?;
+        )?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(SqliteLoader {
             conn,
@@ -225,7 +217,7 @@ impl SqliteLoader {
         loop {
             match self.conn.execute_batch("BEGIN IMMEDIATE") {
                 Ok(()) => break,
-                Err(e) => match sqlite_error(e) {
+                Err(e) => match StoreError::from(e) {
                     StoreError::Busy(_) if Instant::now() < deadline => {
                         std::thread::sleep(WRITE_LOCK_POLL)
                     }
@@ -258,15 +250,13 @@ impl SqliteTx<'_> {
                 column = probe.column,
                 table = probe.table,
             );
-            let mut stmt = self.conn.prepare(&sql).map_err(sqlite_error)?;
+            let mut stmt = self.conn.prepare(&sql)?;
             let params = [tenant.owner_id.as_str(), tenant.env.as_str()]
                 .into_iter()
                 .chain(chunk.iter().copied());
-            let mut rows = stmt
-                .query(rusqlite::params_from_iter(params))
-                .map_err(sqlite_error)?;
-            while let Some(row) = rows.next().map_err(sqlite_error)? {
-                found.insert(row.get::<_, String>(0).map_err(sqlite_error)?);
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                found.insert(row.get::<_, String>(0)?);
             }
         }
         Ok(found)
@@ -286,11 +276,10 @@ impl SqliteTx<'_> {
                 let _ = write!(sql, "{}?{c}", if c > 1 { ", " } else { "" });
             }
             sql.push(')');
-            let mut stmt = self.conn.prepare_cached(&sql).map_err(sqlite_error)?;
+            let mut stmt = self.conn.prepare_cached(&sql)?;
             for row in table.values.chunks(table.columns - 2) {
                 let params = [owner, env].into_iter().chain(row.iter().copied());
-                stmt.execute(rusqlite::params_from_iter(params))
-                    .map_err(sqlite_error)?;
+                stmt.execute(rusqlite::params_from_iter(params))?;
             }
         }
         crate::counters::add_sqlite(self.conn, tenant, batch.counted.iter().copied())
@@ -299,7 +288,7 @@ impl SqliteTx<'_> {
     /// Commits.
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.conn.execute_batch("COMMIT").map_err(sqlite_error)
+        self.conn.execute_batch("COMMIT").map_err(StoreError::from)
     }
 }
 
