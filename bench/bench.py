@@ -603,6 +603,19 @@ def table(rows):
     return "\n".join(out)
 
 
+def user_args():
+    """The arguments bench/run was given (without the ones it adds itself)."""
+    out, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif a in ("--okra", "--limit", "--began"):
+            skip = True
+        else:
+            out.append(a)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description="okra-server benchmark (bench/README.md)")
     ap.add_argument("--okra", required=True)
@@ -610,7 +623,12 @@ def main():
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--duration", type=int, default=20, help="seconds per wrk/pgbench run (≥ 20 for real figures)")
-    ap.add_argument("--rounds", type=int, default=2, help="okra/limit alternations per operation")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="okra/limit alternations per operation (1: each operation runs okra-server then "
+                         "the limit server, back to back)")
+    ap.add_argument("--began", type=float, default=None,
+                    help="when bench/run started (seconds since the epoch; bench/run passes it), so the "
+                         "results file gives the wall time with the build and the datasets")
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--list-limit", type=int, default=10,
@@ -657,7 +675,7 @@ def main():
                 "",
                 f"- machine: {machine()}",
                 f"- commit: {git_commit()}",
-                f"- command: `{shlex.join(['bench/run'] + sys.argv[5:])}`",
+                f"- command: `{shlex.join(['bench/run'] + user_args())}`",
                 f"- wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per run, "
                 f"{args.rounds} round(s) alternating okra-server and the limit server (medians shown); "
                 f"random customer ids; `customers/list` with `limit` {args.list_limit}",
@@ -669,6 +687,10 @@ def main():
             if args.reuse:
                 lines.append("- datasets reused whatever loader version prepared them (`--reuse`); "
                              "each row's bulk-load figure is from the load that prepared it")
+            if args.began is not None:
+                took = time.time() - args.began
+                lines.append(f"- wall time of this bench/run, build and dataset preparation included: "
+                             f"{int(took // 60)} min {int(took % 60)} s")
             if args.note:
                 lines.append(f"- **{args.note}**")
             lines += ["", md, ""]

@@ -67,6 +67,24 @@ impl ObjectId {
     pub fn seconds(&self) -> u32 {
         u32::from_be_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
     }
+
+    /// The stable id of sub-document `n` of this one (the entries of a balance's `periodic`
+    /// arrays): the parent's time part, then 8 bytes mixed from the parent's other bytes and `n`
+    /// (SplitMix64's finaliser, a bijection of 64 bits). Sub-documents are not stored with ids of
+    /// their own, so the same parent answers the same ids on every read; distinct `n` give
+    /// distinct ids, and a clash with a generated id needs 64 bits to agree.
+    pub fn derived(&self, n: u32) -> ObjectId {
+        let mut tail = [0u8; 8];
+        tail.copy_from_slice(&self.0[4..]);
+        let mut z =
+            u64::from_be_bytes(tail) ^ (u64::from(n) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let mut b = self.0;
+        b[4..].copy_from_slice(&z.to_be_bytes());
+        ObjectId(b)
+    }
 }
 
 impl Default for ObjectId {
@@ -131,6 +149,19 @@ pub fn new_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_ids_are_stable_distinct_and_keep_the_parents_time() {
+        let parent = ObjectId::with_seconds(1_700_000_000);
+        let ids: std::collections::HashSet<ObjectId> =
+            (0..1000).map(|n| parent.derived(n)).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(!ids.contains(&parent));
+        assert_eq!(parent.derived(7), parent.derived(7));
+        assert_eq!(parent.derived(7).seconds(), 1_700_000_000);
+        let other = ObjectId::with_seconds(1_700_000_000);
+        assert_ne!(other.derived(7), parent.derived(7));
+    }
 
     #[test]
     fn ids_are_24_lowercase_hex_and_round_trip() {

@@ -1,12 +1,19 @@
 //! Balances of accounts, with their daily history (`periodic`) in the same row so a balance and its
 //! history are read with one indexed query.
+//!
+//! The history is stored compactly ([`history_column`]): `[["YYYY-MM-DD", available, ledger], …]`
+//! in minor units, oldest first, about 0.8 KB for 30 days. Okra's `periodic` shape (an object per
+//! day and series, each with an `_id`) is five times larger and is rendered when read
+//! ([`Balance::periodic`]), with ids derived from the balance's id so every read answers the same.
 
 use okra_core::id::new_id;
-use serde_json::Value;
+use okra_core::source::DailyBalance;
+use okra_core::ObjectId;
+use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::multirow::{self, InsertRow, SqlValue};
 use crate::Tenant;
 
@@ -25,8 +32,8 @@ pub struct NewBalance {
     pub ledger_minor: Option<i64>,
     /// Currency.
     pub currency: String,
-    /// `{available_balance: [{_id, amount, date}], ledger_balance: [...]}`.
-    pub periodic: Value,
+    /// End-of-day balances, oldest first.
+    pub history: Vec<DailyBalance>,
     /// Creation time (ms); now when `None`.
     pub created_at: Option<i64>,
 }
@@ -48,8 +55,8 @@ pub struct Balance {
     pub ledger_minor: Option<i64>,
     /// Currency.
     pub currency: String,
-    /// Daily history.
-    pub periodic: Value,
+    /// End-of-day balances, oldest first.
+    pub history: Vec<DailyBalance>,
     /// Creation time (ms).
     pub created_at: i64,
     /// Last update (ms).
@@ -77,20 +84,99 @@ pub struct BalanceRow {
 impl BalanceRow {
     /// `new` as [`insert`] writes it; `created_at` defaults to now.
     pub fn new(id: String, new: NewBalance) -> Self {
-        let periodic = new.periodic.to_string();
-        Self::with_periodic_json(id, new, periodic)
-    }
-
-    /// As [`BalanceRow::new`] with `periodic` already serialised (`new.periodic` is ignored), so a
-    /// loader need not build a `serde_json::Value` for each of the 60 entries of a history.
-    pub fn with_periodic_json(id: String, mut new: NewBalance, periodic: String) -> Self {
-        new.periodic = Value::Null;
         BalanceRow {
             id,
             created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
+            periodic: history_column(&new.history),
             new,
-            periodic,
         }
+    }
+}
+
+/// The `periodic` column of a history: `[["YYYY-MM-DD", available_minor, ledger_minor], …]`.
+pub fn history_column(history: &[DailyBalance]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(2 + history.len() * 32);
+    out.push('[');
+    for (i, day) in history.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Dates come from sources as `YYYY-MM-DD`; JSON-escape anyway so the column always parses.
+        let date = serde_json::to_string(&day.date).unwrap_or_else(|_| "\"\"".into());
+        let _ = write!(out, "[{date},{},{}]", day.available_minor, day.ledger_minor);
+    }
+    out.push(']');
+    out
+}
+
+/// A history from its `periodic` column. Also reads the column as it was first written (Okra's
+/// `{available_balance: [{_id, amount, date}], ledger_balance: […]}` in major units), so balances
+/// loaded before the compact form still read.
+pub fn history_from_column(column: &str) -> Result<Vec<DailyBalance>> {
+    let corrupt = |why: &str| StoreError::Corrupt(format!("balance history: {why}"));
+    if column.starts_with('[') {
+        let days: Vec<(String, i64, i64)> = serde_json::from_str(column)?;
+        return Ok(days
+            .into_iter()
+            .map(|(date, available_minor, ledger_minor)| DailyBalance {
+                date,
+                available_minor,
+                ledger_minor,
+            })
+            .collect());
+    }
+    let legacy: Value = serde_json::from_str(column)?;
+    let series = |name: &str| {
+        legacy[name]
+            .as_array()
+            .cloned()
+            .ok_or_else(|| corrupt("no series"))
+    };
+    let (available, ledger) = (series("available_balance")?, series("ledger_balance")?);
+    let minor = |v: &Value| {
+        (v["amount"].as_f64())
+            .map(|a| (a * 100.0).round() as i64)
+            .ok_or_else(|| corrupt("an amount is not a number"))
+    };
+    available
+        .iter()
+        .zip(&ledger)
+        .map(|(a, l)| {
+            Ok(DailyBalance {
+                date: a["date"]
+                    .as_str()
+                    .ok_or_else(|| corrupt("no date"))?
+                    .to_string(),
+                available_minor: minor(a)?,
+                ledger_minor: minor(l)?,
+            })
+        })
+        .collect()
+}
+
+impl Balance {
+    /// Okra's `periodic` object: `{available_balance: [{_id, amount, date}], ledger_balance:
+    /// […]}`, amounts in major units. Entry `_id`s are derived from the balance id (entry `i` of
+    /// the available series is sub-document `i`, of the ledger series `len + i`).
+    pub fn periodic(&self) -> Value {
+        let parent = ObjectId::parse(&self.id).unwrap_or_default();
+        let n = self.history.len() as u32;
+        let series = |offset: u32, pick: fn(&DailyBalance) -> i64| -> Vec<Value> {
+            (self.history.iter().zip(0u32..))
+                .map(|(day, i)| {
+                    json!({
+                        "_id": parent.derived(offset + i).to_string(),
+                        "amount": pick(day) as f64 / 100.0,
+                        "date": day.date,
+                    })
+                })
+                .collect()
+        };
+        json!({
+            "available_balance": series(0, |d| d.available_minor),
+            "ledger_balance": series(n, |d| d.ledger_minor),
+        })
     }
 }
 
@@ -134,8 +220,70 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Balance>> 
         available_minor: r.try_get("available_minor")?,
         ledger_minor: r.try_get("ledger_minor")?,
         currency: r.try_get("currency")?,
-        periodic: serde_json::from_str(r.try_get("periodic")?)?,
+        history: history_from_column(r.try_get("periodic")?)?,
         created_at: r.try_get("created_at")?,
         last_updated: r.try_get("last_updated")?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(date: &str, available_minor: i64, ledger_minor: i64) -> DailyBalance {
+        DailyBalance {
+            date: date.into(),
+            available_minor,
+            ledger_minor,
+        }
+    }
+
+    #[test]
+    fn histories_round_trip_through_the_compact_column() {
+        let history = vec![day("2026-11-01", 150, 200), day("2026-11-02", -5, 0)];
+        let column = history_column(&history);
+        assert_eq!(column, r#"[["2026-11-01",150,200],["2026-11-02",-5,0]]"#);
+        assert_eq!(history_from_column(&column).unwrap(), history);
+        assert_eq!(history_from_column("[]").unwrap(), vec![]);
+        assert!(history_from_column("[[1,2]]").is_err());
+    }
+
+    #[test]
+    fn the_first_stored_form_still_reads() {
+        let legacy = r#"{"available_balance":[{"_id":"a","amount":1.5,"date":"2026-11-01"}],
+                         "ledger_balance":[{"_id":"b","amount":2.07,"date":"2026-11-01"}]}"#;
+        assert_eq!(
+            history_from_column(legacy).unwrap(),
+            vec![day("2026-11-01", 150, 207)]
+        );
+        assert!(history_from_column(r#"{"available_balance":[]}"#).is_err());
+    }
+
+    #[test]
+    fn periodic_renders_okras_shape_with_stable_distinct_ids() {
+        let balance = Balance {
+            id: ObjectId::new().to_string(),
+            account_id: String::new(),
+            customer_id: String::new(),
+            record_id: String::new(),
+            available_minor: Some(150),
+            ledger_minor: Some(200),
+            currency: "NGN".into(),
+            history: vec![day("2026-11-01", 150, 200), day("2026-11-02", 99, 101)],
+            created_at: 0,
+            last_updated: 0,
+        };
+        let p = balance.periodic();
+        assert_eq!(p, balance.periodic());
+        assert_eq!(p["available_balance"][0]["amount"], 1.5);
+        assert_eq!(p["ledger_balance"][1]["amount"], 1.01);
+        assert_eq!(p["ledger_balance"][1]["date"], "2026-11-02");
+        let ids: std::collections::HashSet<&str> = ["available_balance", "ledger_balance"]
+            .iter()
+            .flat_map(|s| p[s].as_array().unwrap())
+            .map(|e| e["_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 4);
+        assert!(ids.iter().all(|id| ObjectId::is_valid(id)));
+    }
 }

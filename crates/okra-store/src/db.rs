@@ -396,10 +396,11 @@ mod tests {
 
     fn table_shape(sql: &str) -> Vec<String> {
         // Normalise type names so the two flavours compare equal.
-        // A line marked `-- postgres only` (a PostgreSQL storage setting) has no SQLite
-        // counterpart; the SQLite file of that migration holds `SELECT 1;` in its place.
+        // A line marked `-- postgres only` or `-- sqlite only` (a storage setting, a table's
+        // physical layout) has no counterpart in the other flavour, whose file holds `SELECT 1;`
+        // in its place.
         sql.lines()
-            .filter(|l| !l.contains("-- postgres only"))
+            .filter(|l| !l.contains("-- postgres only") && !l.contains("-- sqlite only"))
             .map(|l| l.split("--").next().unwrap_or("").trim().to_string())
             .filter(|l| l != "SELECT 1;")
             .filter(|l| !l.is_empty())

@@ -70,7 +70,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
         "USING INDEX sqlite_autoindex_customers_1 (id=?)",
         LINKS_SQLITE[0],
         LINKS_SQLITE[1],
-        "sqlite_autoindex_row_counts_1 (owner_id=? AND env=? AND collection=? AND customer_id=?)",
+        "SEARCH row_counts USING PRIMARY KEY (owner_id=? AND env=? AND collection=? AND customer_id=?)",
     ];
     const PAGE_POSTGRES: [&str; 5] = [
         "customers_page",

@@ -8,7 +8,6 @@ use okra_core::Environment;
 use okra_sandbox::{Network, Person};
 use okra_server::services::sandbox_load::{self, LoadOptions};
 use okra_store::{accounts, customers, identities, records};
-use serde_json::Value;
 use sqlx::Row;
 
 use crate::backend_tests;
@@ -63,7 +62,7 @@ fn expected(network: &Network, range: std::ops::Range<u64>) -> [i64; 5] {
 }
 
 async fn load_links_people_readable_by_repositories_and_api(b: Backend) {
-    let s = TestServer::start(b).await;
+    let s = TestServer::start(b.clone()).await;
     let keyring = s.state().keyring();
     let tenant = s.tenant(Environment::Sandbox);
     sandbox_load::run(&s.db, &keyring, &s.config, options(0, PEOPLE))
@@ -71,6 +70,19 @@ async fn load_links_people_readable_by_repositories_and_api(b: Backend) {
         .unwrap();
     let network = Network::new(s.config.sandbox_seed, s.config.sandbox_population);
     assert_eq!(counts(&s).await, expected(&network, 0..PEOPLE));
+    if matches!(b, Backend::Sqlite) {
+        // The SQLite loader does not check foreign keys as it writes (PostgreSQL's COPY checks the ones it keeps):
+        // every loaded row's parents must exist.
+        let orphans = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(s.db.pool())
+            .await
+            .unwrap();
+        assert!(
+            orphans.is_empty(),
+            "{} rows without their parent",
+            orphans.len()
+        );
+    }
 
     // A person with a BVN and two banks, looked up by what the network says about them.
     let person: Person = (0..PEOPLE)
@@ -125,25 +137,52 @@ async fn load_links_people_readable_by_repositories_and_api(b: Backend) {
     let v = s.sandbox_customers_page().await;
     assert_eq!(v["data"]["pagination"]["totalDocs"], PEOPLE, "{v}");
 
-    // Every balance: 30 days of history, available never above ledger.
-    let rows = sqlx::query(
-        "SELECT available_minor, ledger_minor, periodic FROM balances WHERE owner_id = $1 AND env = $2",
-    )
-    .bind(&s.creds.owner_id)
-    .bind("sandbox")
-    .fetch_all(s.db.pool())
-    .await
-    .unwrap();
+    // Every balance: 30 consecutive days of history, available never above ledger, the last day
+    // the balance itself; read back through the store and rendered in Okra's `periodic` shape.
+    let rows = sqlx::query("SELECT id FROM balances WHERE owner_id = $1 AND env = $2")
+        .bind(&s.creds.owner_id)
+        .bind("sandbox")
+        .fetch_all(s.db.pool())
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    let tenant = okra_store::Tenant {
+        owner_id: s.creds.owner_id.clone(),
+        env: Environment::Sandbox,
+    };
     for row in &rows {
-        let (available, ledger): (i64, i64) = (row.get(0), row.get(1));
+        let id: String = row.get(0);
+        let balance = okra_store::balances::get(&s.db, &tenant, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        let (available, ledger) = (
+            balance.available_minor.unwrap(),
+            balance.ledger_minor.unwrap(),
+        );
         assert!(0 <= available && available <= ledger);
-        let periodic: Value = serde_json::from_str(row.get::<&str, _>(2)).unwrap();
+        assert_eq!(balance.history.len(), 30);
+        let days: Vec<okra_sandbox::Date> = (balance.history.iter())
+            .map(|d| okra_sandbox::Date::parse(&d.date).unwrap())
+            .collect();
+        assert!(
+            days.windows(2).all(|w| w[1].days() == w[0].days() + 1),
+            "{days:?}"
+        );
+        let periodic = balance.periodic();
+        assert_eq!(periodic, balance.periodic(), "the same ids on every read");
         let avail = periodic["available_balance"].as_array().unwrap();
         let led = periodic["ledger_balance"].as_array().unwrap();
         assert_eq!((avail.len(), led.len()), (30, 30));
+        let ids: std::collections::HashSet<&str> = avail
+            .iter()
+            .chain(led)
+            .map(|e| e["_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 60);
         for (a, l) in avail.iter().zip(led) {
             assert_eq!(a["date"], l["date"]);
-            assert_eq!(a["_id"].as_str().unwrap().len(), 24);
+            assert!(okra_core::ObjectId::is_valid(a["_id"].as_str().unwrap()));
             assert!(a["amount"].as_f64().unwrap() <= l["amount"].as_f64().unwrap());
         }
         let last = avail.last().unwrap()["amount"].as_f64().unwrap();

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use okra_core::source::{DailyBalance, SourceIdentity};
+use okra_core::source::SourceIdentity;
 use okra_core::ObjectId;
 use okra_sandbox::{Date, Network};
 use okra_store::accounts::{AccountRow, NewAccount};
@@ -12,7 +12,6 @@ use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerRow, NewCustomer};
 use okra_store::identities::{IdentityPii, IdentityProfile, IdentityRow, Photo};
 use okra_store::records::{NewRecord, RecordRow};
-use serde::Serialize;
 
 use anyhow::Context;
 
@@ -134,7 +133,6 @@ impl Builder {
                     },
                 ));
                 let balance = self.network.balance_of(&person, account, day);
-                let periodic = periodic_json(&balance.history, t)?;
                 let new = NewBalance {
                     account_id,
                     customer_id: customer_id.clone(),
@@ -142,11 +140,10 @@ impl Builder {
                     available_minor: balance.available_minor,
                     ledger_minor: balance.ledger_minor,
                     currency: balance.currency,
-                    periodic: serde_json::Value::Null,
+                    history: balance.history,
                     created_at: Some(t),
                 };
-                rows.balances
-                    .push(BalanceRow::with_periodic_json(id_at(t), new, periodic));
+                rows.balances.push(BalanceRow::new(id_at(t), new));
             }
         }
         Ok(rows)
@@ -220,40 +217,4 @@ pub fn identity_score(s: &SourceIdentity) -> i64 {
         s.photo.is_some(),
     ];
     (points.iter().filter(|p| **p).count() * 100 / points.len()) as i64
-}
-
-/// One entry of a `periodic` array.
-#[derive(Serialize)]
-struct Entry<'a> {
-    #[serde(rename = "_id")]
-    id: String,
-    amount: f64,
-    date: &'a str,
-}
-
-/// The `periodic` column: `{"available_balance": [...], "ledger_balance": [...]}` in major units,
-/// serialised directly (no `serde_json::Value` per entry: there are 60 per balance).
-fn periodic_json(history: &[DailyBalance], at: i64) -> anyhow::Result<String> {
-    #[derive(Serialize)]
-    struct Periodic<'a> {
-        available_balance: Vec<Entry<'a>>,
-        ledger_balance: Vec<Entry<'a>>,
-    }
-    fn entry(minor: i64, date: &str, at: i64) -> Entry<'_> {
-        Entry {
-            id: id_at(at),
-            amount: minor as f64 / 100.0,
-            date,
-        }
-    }
-    Ok(serde_json::to_string(&Periodic {
-        available_balance: history
-            .iter()
-            .map(|d| entry(d.available_minor, &d.date, at))
-            .collect(),
-        ledger_balance: history
-            .iter()
-            .map(|d| entry(d.ledger_minor, &d.date, at))
-            .collect(),
-    })?)
 }
