@@ -181,6 +181,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn generated_webhook_secrets_are_standard_webhooks_secrets() {
+        let secret = new_webhook_secret();
+        let key = okra_core::webhook_signature::decode_secret(&secret).unwrap();
+        assert_eq!(key.len(), 24);
+        assert_ne!(secret, new_webhook_secret());
+    }
+
+    #[test]
     fn debug_never_shows_keys_or_the_webhook_secret() {
         let creds = OwnerCredentials {
             owner: "acme".into(),
