@@ -2,7 +2,7 @@
 //!
 //! Everything here is deterministic given its inputs (ids take randomness from the OS) so it can be
 //! unit-tested exhaustively: ids, environments, NUBAN check digits, Joi-style validation messages,
-//! pagination arithmetic, timestamps, the bank catalogue and webhook signatures.
+//! pagination arithmetic, timestamps, the bank catalogue, webhook signatures and delivery rules.
 
 pub mod apikey;
 pub mod banks;
@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod source;
 pub mod time;
 pub mod validate;
+pub mod webhook_delivery;
 pub mod webhook_signature;
 
 pub use env::Environment;
