@@ -71,7 +71,12 @@ impl RetrySchedule {
     /// used up.
     pub fn wait_after(&self, failed: u32, jitter: f64) -> Option<Duration> {
         let base = *self.0.get(usize::try_from(failed.checked_sub(1)?).ok()?)?;
-        let factor = 1.0 + JITTER * (2.0 * jitter.clamp(0.0, 1.0) - 1.0);
+        let draw = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        let factor = 1.0 + JITTER * (2.0 * draw - 1.0);
         Some(base.mul_f64(factor))
     }
 }

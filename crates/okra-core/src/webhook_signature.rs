@@ -45,11 +45,11 @@ pub fn decode_secret(secret: &str) -> Result<Vec<u8>, SignatureError> {
     }
 }
 
-fn mac(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+fn mac(key: &[u8], msg_id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
     mac.update(msg_id.as_bytes());
     mac.update(b".");
-    mac.update(timestamp.to_string().as_bytes());
+    mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
     mac
@@ -57,7 +57,9 @@ fn mac(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
 
 /// The `webhook-signature` header value for a delivery: `v1,<base64 HMAC-SHA256>`.
 pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
-    let tag = mac(key, msg_id, timestamp, body).finalize().into_bytes();
+    let tag = mac(key, msg_id, &timestamp.to_string(), body)
+        .finalize()
+        .into_bytes();
     format!(
         "v1,{}",
         base64::engine::general_purpose::STANDARD.encode(tag)
@@ -75,14 +77,21 @@ pub fn verify(
     signatures: &str,
     now: i64,
 ) -> Result<(), SignatureError> {
+    // Plain decimal digits only, and the signature covers exactly those characters: a header
+    // that reads as the same number in another spelling (`+…`, ` 0…`) is not the signed one.
+    if timestamp.is_empty()
+        || timestamp.len() > 18
+        || !timestamp.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(SignatureError::InvalidTimestamp);
+    }
     let ts: i64 = timestamp
-        .trim()
         .parse()
         .map_err(|_| SignatureError::InvalidTimestamp)?;
-    if (now - ts).abs() > TOLERANCE_SECS {
+    if now.abs_diff(ts) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::TimestampOutOfTolerance);
     }
-    let expected = mac(key, msg_id, ts, body);
+    let expected = mac(key, msg_id, timestamp, body);
     let matches = signatures
         .split(' ')
         .filter_map(|s| s.strip_prefix("v1,"))
@@ -182,10 +191,26 @@ mod tests {
             ),
             Ok(())
         );
-        assert_eq!(
-            verify(&key, MSG_ID, "yesterday", BODY, SIGNATURE, TIMESTAMP),
-            Err(SignatureError::InvalidTimestamp)
-        );
+        for odd in [
+            "yesterday",
+            "-9223372036854775808",
+            "+1614265330",
+            " 1614265330",
+            "01614265330",
+            "",
+        ] {
+            let want = if odd == "01614265330" {
+                // Digits, so read, but not the signed characters.
+                Err(SignatureError::NoMatchingSignature)
+            } else {
+                Err(SignatureError::InvalidTimestamp)
+            };
+            assert_eq!(
+                verify(&key, MSG_ID, odd, BODY, SIGNATURE, TIMESTAMP),
+                want,
+                "{odd:?}"
+            );
+        }
     }
 
     #[test]

@@ -139,15 +139,19 @@ pub fn history_from_column(column: &str) -> Result<Vec<DailyBalance>> {
             .map(|a| (a * 100.0).round() as i64)
             .ok_or_else(|| corrupt("an amount is not a number"))
     };
+    if available.len() != ledger.len() {
+        return Err(corrupt("series of different lengths"));
+    }
     available
         .iter()
         .zip(&ledger)
         .map(|(a, l)| {
+            let date = a["date"].as_str().ok_or_else(|| corrupt("no date"))?;
+            if l["date"].as_str() != Some(date) {
+                return Err(corrupt("series on different days"));
+            }
             Ok(DailyBalance {
-                date: a["date"]
-                    .as_str()
-                    .ok_or_else(|| corrupt("no date"))?
-                    .to_string(),
+                date: date.to_string(),
                 available_minor: minor(a)?,
                 ledger_minor: minor(l)?,
             })
@@ -158,9 +162,12 @@ pub fn history_from_column(column: &str) -> Result<Vec<DailyBalance>> {
 impl Balance {
     /// Okra's `periodic` object: `{available_balance: [{_id, amount, date}], ledger_balance:
     /// […]}`, amounts in major units. Entry `_id`s are derived from the balance id (entry `i` of
-    /// the available series is sub-document `i`, of the ledger series `len + i`).
-    pub fn periodic(&self) -> Value {
-        let parent = ObjectId::parse(&self.id).unwrap_or_default();
+    /// the available series is sub-document `i`, of the ledger series `len + i`; entries stored in
+    /// the first form had ids of their own, which are not kept). A balance id that is not an
+    /// ObjectId is corrupt data: no stable ids can be derived from it.
+    pub fn periodic(&self) -> Result<Value> {
+        let parent = ObjectId::parse(&self.id)
+            .ok_or_else(|| StoreError::Corrupt(format!("balance id {:?}", self.id)))?;
         let n = self.history.len() as u32;
         let series = |offset: u32, pick: fn(&DailyBalance) -> i64| -> Vec<Value> {
             (self.history.iter().zip(0u32..))
@@ -173,10 +180,10 @@ impl Balance {
                 })
                 .collect()
         };
-        json!({
+        Ok(json!({
             "available_balance": series(0, |d| d.available_minor),
             "ledger_balance": series(n, |d| d.ledger_minor),
-        })
+        }))
     }
 }
 
@@ -257,6 +264,12 @@ mod tests {
             vec![day("2026-11-01", 150, 207)]
         );
         assert!(history_from_column(r#"{"available_balance":[]}"#).is_err());
+        let uneven =
+            r#"{"available_balance":[{"amount":1,"date":"2026-11-01"}],"ledger_balance":[]}"#;
+        assert!(history_from_column(uneven).is_err());
+        let shifted = r#"{"available_balance":[{"amount":1,"date":"2026-11-01"}],
+                          "ledger_balance":[{"amount":1,"date":"2026-11-02"}]}"#;
+        assert!(history_from_column(shifted).is_err());
     }
 
     #[test]
@@ -273,8 +286,8 @@ mod tests {
             created_at: 0,
             last_updated: 0,
         };
-        let p = balance.periodic();
-        assert_eq!(p, balance.periodic());
+        let p = balance.periodic().unwrap();
+        assert_eq!(p, balance.periodic().unwrap());
         assert_eq!(p["available_balance"][0]["amount"], 1.5);
         assert_eq!(p["ledger_balance"][1]["amount"], 1.01);
         assert_eq!(p["ledger_balance"][1]["date"], "2026-11-02");
@@ -285,5 +298,10 @@ mod tests {
             .collect();
         assert_eq!(ids.len(), 4);
         assert!(ids.iter().all(|id| ObjectId::is_valid(id)));
+        let corrupt = Balance {
+            id: "not-an-id".into(),
+            ..balance
+        };
+        assert!(corrupt.periodic().is_err());
     }
 }

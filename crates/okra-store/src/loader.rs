@@ -417,8 +417,11 @@ impl PgTx {
 /// The rows of `table` in COPY's binary format: the signature, then per row the field count and
 /// each field as a length (-1 for NULL) and its bytes in the column type's binary form. The
 /// schema's column types are `text`, `bytea`, `bigint` and `double precision`, which
-/// [`SqlValue`]'s variants map to one for one (a mismatch is refused by the server, whole).
-/// Binary input spares the server parsing numbers and decoding hex `bytea`.
+/// [`SqlValue`]'s variants map to one for one. Unlike text input, binary input is not checked
+/// against the column's type (any 8 bytes are a `bigint` or a `double precision`), so each row
+/// type's values must follow its columns' types: the sandbox-load test reads every loaded table
+/// back through the store on PostgreSQL. Binary input spares the server parsing numbers and
+/// decoding hex `bytea`.
 fn copy_binary(tenant: &Tenant, table: &Table<'_>) -> Result<Vec<u8>> {
     let per_row = table.columns - 2;
     let fields = i16::try_from(table.columns)
