@@ -208,3 +208,22 @@ pub async fn find_by_nuban(
     .await?;
     row.as_ref().map(|r| account_from(keyring, r)).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_have_their_postgres_types() {
+        let keyring = crate::crypto::Keyring::generate();
+        let new = NewAccount {
+            nuban: "0123456789".into(),
+            connected: true,
+            ..NewAccount::default()
+        };
+        let row = AccountRow::new(&keyring, "a".into(), new);
+        let mut values = Vec::new();
+        row.values(&mut values);
+        crate::multirow::check_postgres_types(AccountRow::INSERT, AccountRow::COLUMNS, &values);
+    }
+}

@@ -246,6 +246,20 @@ mod tests {
     }
 
     #[test]
+    fn values_have_their_postgres_types() {
+        let new = NewBalance {
+            available_minor: Some(1),
+            ledger_minor: Some(2),
+            history: vec![day("2026-11-01", 1, 2)],
+            ..NewBalance::default()
+        };
+        let row = BalanceRow::new("x".into(), new);
+        let mut values = Vec::new();
+        row.values(&mut values);
+        crate::multirow::check_postgres_types(BalanceRow::INSERT, BalanceRow::COLUMNS, &values);
+    }
+
+    #[test]
     fn histories_round_trip_through_the_compact_column() {
         let history = vec![day("2026-11-01", 150, 200), day("2026-11-02", -5, 0)];
         let column = history_column(&history);

@@ -286,3 +286,24 @@ pub async fn find_by_bvn(
     .await?;
     row.as_ref().map(|r| identity_from(keyring, r)).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_have_their_postgres_types() {
+        let keyring = crate::crypto::Keyring::generate();
+        let mut profile = IdentityProfile {
+            score: Some(90),
+            watch_listed: Some(false),
+            dti: Some(0.5),
+            ..IdentityProfile::default()
+        };
+        profile.pii.bvn = Some("22212345678".into());
+        let row = IdentityRow::new(&keyring, "i".into(), "c", Some("r"), profile, Some(1)).unwrap();
+        let mut values = Vec::new();
+        row.values(&mut values);
+        crate::multirow::check_postgres_types(IdentityRow::INSERT, IdentityRow::COLUMNS, &values);
+    }
+}

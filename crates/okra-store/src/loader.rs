@@ -419,9 +419,9 @@ impl PgTx {
 /// schema's column types are `text`, `bytea`, `bigint` and `double precision`, which
 /// [`SqlValue`]'s variants map to one for one. Unlike text input, binary input is not checked
 /// against the column's type (any 8 bytes are a `bigint` or a `double precision`), so each row
-/// type's values must follow its columns' types: the sandbox-load test reads every loaded table
-/// back through the store on PostgreSQL. Binary input spares the server parsing numbers and
-/// decoding hex `bytea`.
+/// type's values must follow its columns' types, which each table module's tests check against
+/// the PostgreSQL migrations (`multirow::check_postgres_types`). Binary input spares the server
+/// parsing numbers and decoding hex `bytea`.
 fn copy_binary(tenant: &Tenant, table: &Table<'_>) -> Result<Vec<u8>> {
     let per_row = table.columns - 2;
     let fields = i16::try_from(table.columns)

@@ -285,9 +285,87 @@ pub async fn tune_connection(conn: &mut AnyConnection) -> Result<()> {
     Ok(())
 }
 
+/// Asserts that each of `values` (one row after `owner_id` and `env`, as
+/// [`InsertRow::values`] pushes them) has the PostgreSQL type of its column in `insert`, read from
+/// the migrations' `CREATE TABLE` lines: `Int` a `BIGINT`, `Real` a `DOUBLE PRECISION`, `Text` a
+/// `TEXT`, `Blob` a `BYTEA`. The bulk loader's binary COPY is not type-checked by PostgreSQL (any
+/// 8 bytes are a `bigint`), so each table module runs this on a sample of its rows.
+#[cfg(test)]
+pub(crate) fn check_postgres_types(insert: &str, columns: usize, values: &[SqlValue<'_>]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut types = std::collections::HashMap::new();
+    for file in files {
+        let sql = std::fs::read_to_string(file).unwrap();
+        let mut table: Option<String> = None;
+        for line in sql
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or("").trim())
+        {
+            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+                table = rest.split_whitespace().next().map(str::to_string);
+            } else if line.starts_with(')') {
+                table = None;
+            } else if let Some(t) = &table {
+                let mut words = line.split_whitespace();
+                if let (Some(column), Some(ty)) = (words.next(), words.next()) {
+                    if column.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                        let ty = match ty.trim_end_matches(',') {
+                            "DOUBLE" => "DOUBLE PRECISION".to_string(),
+                            other => other.to_string(),
+                        };
+                        types.insert((t.clone(), column.to_string()), ty);
+                    }
+                }
+            }
+        }
+    }
+    let head = insert.strip_prefix("INSERT INTO ").unwrap();
+    let (name, list) = head.split_once(" (").unwrap();
+    let names: Vec<&str> = list.trim_end_matches(')').split(", ").collect();
+    assert_eq!(names.len(), columns, "{head}");
+    assert_eq!(&names[..2], ["owner_id", "env"], "{head}");
+    assert_eq!(values.len(), columns - 2, "{head}");
+    for (column, value) in names[2..].iter().zip(values) {
+        let ty = types
+            .get(&(name.to_string(), column.to_string()))
+            .unwrap_or_else(|| panic!("no PostgreSQL type for {name}.{column}"));
+        let want = match value {
+            SqlValue::Int(_) => "BIGINT",
+            SqlValue::Real(_) => "DOUBLE PRECISION",
+            SqlValue::Text(_) => "TEXT",
+            SqlValue::Blob(_) => "BYTEA",
+        };
+        assert_eq!(ty, want, "{name}.{column} gets {value:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_caught() {
+        let ok = [SqlValue::Text(Some("x")), SqlValue::Int(None)];
+        check_postgres_types(
+            "INSERT INTO balances (owner_id, env, id, ledger_minor)",
+            4,
+            &ok,
+        );
+        let wrong = [SqlValue::Text(Some("x")), SqlValue::Real(Some(1.0))];
+        let caught = std::panic::catch_unwind(|| {
+            check_postgres_types(
+                "INSERT INTO balances (owner_id, env, id, ledger_minor)",
+                4,
+                &wrong,
+            )
+        });
+        assert!(caught.is_err());
+    }
 
     #[test]
     fn values_sql_numbers_for_postgres_and_not_for_sqlite() {

@@ -256,3 +256,28 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
         last_updated: r.try_get("last_updated")?,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_option_values_have_their_postgres_types() {
+        let mut options = Map::new();
+        options.insert("loan".into(), serde_json::json!(7));
+        let new = NewRecord {
+            customer_id: "c".into(),
+            bank_id: "b".into(),
+            options,
+            ..NewRecord::default()
+        };
+        let row = RecordRow::new("r".into(), new).unwrap();
+        let mut values = Vec::new();
+        row.values(&mut values);
+        crate::multirow::check_postgres_types(INSERT, INSERT_COLUMNS, &values);
+        let mut values = Vec::new();
+        row.option_values(&mut values);
+        assert_eq!(values.len(), 3);
+        crate::multirow::check_postgres_types(INSERT_OPTIONS, 5, &values);
+    }
+}

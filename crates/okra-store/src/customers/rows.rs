@@ -104,3 +104,23 @@ impl InsertRow for CustomerRow {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_have_their_postgres_types() {
+        let keyring = Keyring::generate();
+        let new = NewCustomer {
+            name: "Ada".into(),
+            bvn: Some("22212345678".into()),
+            sandbox_person: Some(1),
+            ..NewCustomer::default()
+        };
+        let row = CustomerRow::new(&keyring, "c".into(), new).unwrap();
+        let mut values = Vec::new();
+        row.values(&mut values);
+        crate::multirow::check_postgres_types(CustomerRow::INSERT, CustomerRow::COLUMNS, &values);
+    }
+}
