@@ -58,6 +58,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Failed-authentication counts per client address.
     pub auth_throttle: Arc<AuthThrottle>,
+    /// Webhook delivery: the retry schedule and the outbound clients.
+    pub webhook_delivery: Arc<crate::services::webhooks::deliver::WebhookDelivery>,
 }
 
 impl AppState {
@@ -72,6 +74,8 @@ impl AppState {
         let per_minute = config.rate_limit_per_minute;
         let auth_failures = config.auth_failures_per_minute;
         let sources = Arc::new(crate::services::sources::Sources::from_config(&config)?);
+        let webhook_delivery =
+            Arc::new(crate::services::webhooks::deliver::WebhookDelivery::from_config(&config)?);
         Ok(AppState(Arc::new(Shared {
             db,
             config: Arc::new(config),
@@ -87,6 +91,7 @@ impl AppState {
             public_url: public_url.into(),
             jobs_ready: Arc::new(Notify::new()),
             sources,
+            webhook_delivery,
         })))
     }
 }
@@ -131,10 +136,18 @@ fn mount_api(
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    // Secret-key routes answer no CORS (see `http::cors`); `http::cors::layer` is for the
-    // publishable-key routes of linking and the widget, none of which is mounted yet.
+    // Secret-key routes answer no CORS (see `http::cors`); the publishable-key routes of linking
+    // and the widget do.
     let router = mount_api(Router::new(), &api::versioned_routes(), false);
     let router = mount_api(router, &api::sandbox_routes(), true);
+    let cors = crate::http::cors::layer(&state.config.cors_origins);
+    let with_cors = |routes: Vec<(&'static str, MethodRouter<AppState>)>| -> Vec<_> {
+        (routes.into_iter())
+            .map(|(path, r)| (path, r.layer(cors.clone())))
+            .collect()
+    };
+    let router = mount_api(router, &with_cors(api::browser_routes()), false);
+    let router = mount_api(router, &with_cors(api::sandbox_browser_routes()), true);
     let router = api::unversioned_routes()
         .into_iter()
         .fold(router, |r, (path, method_router)| {

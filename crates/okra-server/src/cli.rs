@@ -11,6 +11,7 @@ use crate::bootstrap;
 use crate::config::{Config, Overrides, Role};
 use crate::server;
 use crate::services::owners;
+use crate::services::webhooks::admin;
 
 /// Self-hostable, Okra v2-compatible open-banking server.
 #[derive(Parser, Debug)]
@@ -166,6 +167,36 @@ enum WebhooksCommand {
         /// Owner name.
         #[arg(long)]
         owner: String,
+    },
+    /// Print, set or clear the default webhook URL of an owner in one environment (a link's
+    /// `callback_url` wins over it).
+    Url {
+        /// Owner name.
+        #[arg(long)]
+        owner: String,
+        /// Environment.
+        #[arg(long, default_value = "sandbox")]
+        env: Environment,
+        /// The new URL; without it the current one is printed.
+        url: Option<String>,
+        /// Remove the URL.
+        #[arg(long, conflicts_with = "url")]
+        clear: bool,
+    },
+    /// Print, set or clear the bearer token sent as `Authorization` with an owner's webhooks in
+    /// one environment. `-` reads the token from standard input (keeps it out of `ps`).
+    Token {
+        /// Owner name.
+        #[arg(long)]
+        owner: String,
+        /// Environment.
+        #[arg(long, default_value = "sandbox")]
+        env: Environment,
+        /// The new token, or `-` for standard input; without it the current one is printed.
+        token: Option<String>,
+        /// Remove the token.
+        #[arg(long, conflicts_with = "token")]
+        clear: bool,
     },
 }
 
@@ -328,7 +359,74 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{secret}");
             Ok(())
         }
+        Command::Webhooks(WebhooksCommand::Url {
+            owner,
+            env,
+            url,
+            clear,
+        }) => {
+            let (db, keyring) = bootstrap::open(&config).await?;
+            let tenant = owner_tenant(&db, &owner, env).await?;
+            if url.is_none() && !clear {
+                let current = admin::settings(&db, &keyring, &tenant).await?;
+                println!("{}", current.url.unwrap_or_default());
+                return Ok(());
+            }
+            admin::set_url(&db, &config, &tenant, url.as_deref().map(str::trim))
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}",
+                        crate::http::ApiError::from(e).parts().1["message"]
+                            .as_str()
+                            .unwrap_or("refused")
+                    )
+                })?;
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Token {
+            owner,
+            env,
+            token,
+            clear,
+        }) => {
+            let (db, keyring) = bootstrap::open(&config).await?;
+            let tenant = owner_tenant(&db, &owner, env).await?;
+            let token = match token.as_deref() {
+                Some("-") => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    Some(line.trim().to_string())
+                }
+                other => other.map(|t| t.trim().to_string()),
+            };
+            if token.is_none() && !clear {
+                let current = admin::settings(&db, &keyring, &tenant).await?;
+                println!("{}", current.token.unwrap_or_default());
+                return Ok(());
+            }
+            if token.as_deref() == Some("") {
+                anyhow::bail!("the token is empty (use --clear to remove it)");
+            }
+            admin::set_token(&db, &keyring, &tenant, token.as_deref()).await?;
+            Ok(())
+        }
     }
+}
+
+/// The tenant of owner `name` in `env`, or an error naming the owner.
+async fn owner_tenant(
+    db: &okra_store::Db,
+    name: &str,
+    env: Environment,
+) -> anyhow::Result<okra_store::Tenant> {
+    let owner = okra_store::owners::find_by_name(db, name)
+        .await?
+        .with_context(|| format!("no owner named `{name}`"))?;
+    Ok(okra_store::Tenant {
+        owner_id: owner.id,
+        env,
+    })
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -140,6 +140,16 @@ pub struct Config {
     pub auth_failures_per_minute: u32,
     /// Create the PostgreSQL database of `database_url` when it does not exist (`--create-database`).
     pub create_database: bool,
+    /// Waits between webhook delivery attempts (`"5s, 5m, 30m, 2h, 5h, 10h, 10h"`: eight attempts),
+    /// each spread by ±20 % jitter.
+    pub webhook_retry_schedule: String,
+    /// Longest time a webhook receiver may take to answer, in seconds (then the attempt failed).
+    pub webhook_timeout_secs: u64,
+    /// Private hosts or CIDRs production webhooks may be delivered to (the SSRF guard refuses
+    /// private, loopback and link-local addresses otherwise; sandbox webhooks may go anywhere).
+    pub webhook_allowed_hosts: Vec<String>,
+    /// How long a link session from `links/new` stays usable, in seconds.
+    pub link_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -181,6 +191,10 @@ impl Default for Config {
             cors_origins: vec!["*".into()],
             auth_failures_per_minute: 120,
             create_database: false,
+            webhook_retry_schedule: "5s, 5m, 30m, 2h, 5h, 10h, 10h".into(),
+            webhook_timeout_secs: 15,
+            webhook_allowed_hosts: Vec::new(),
+            link_ttl_secs: 3600,
         }
     }
 }
@@ -246,6 +260,11 @@ impl Config {
             anyhow::bail!(
                 "worker_concurrency, job_lease_secs and job_timeout_secs must be positive"
             );
+        }
+        okra_core::webhook_delivery::RetrySchedule::parse(&self.webhook_retry_schedule)
+            .map_err(|e| anyhow::anyhow!("webhook_retry_schedule: {e}"))?;
+        if self.webhook_timeout_secs == 0 || self.link_ttl_secs == 0 {
+            anyhow::bail!("webhook_timeout_secs and link_ttl_secs must be positive");
         }
         validate_log_level(&self.log_level)
     }

@@ -16,6 +16,8 @@ pub use crate::blind::nuban_index;
 
 /// Associated-data context of this sealed column (see `rekey`).
 pub const NUBAN_CONTEXT: &str = "accounts.nuban";
+/// Associated-data context of the sealed data-source reference.
+pub const ACCOUNT_REF_CONTEXT: &str = "accounts.account_ref";
 
 /// An account to create.
 #[derive(Clone, Debug, Default)]
@@ -36,6 +38,8 @@ pub struct NewAccount {
     pub currency: String,
     /// The customer chose to connect it.
     pub connected: bool,
+    /// The data source's reference of the account (passed back for balances); `None`: the NUBAN.
+    pub account_ref: Option<String>,
     /// Creation time (ms); now when `None`.
     pub created_at: Option<i64>,
 }
@@ -61,6 +65,8 @@ pub struct Account {
     pub currency: String,
     /// Connected.
     pub connected: bool,
+    /// The data source's reference of the account; `None`: the NUBAN.
+    pub account_ref: Option<String>,
     /// Creation time (ms).
     pub created_at: i64,
     /// Last update (ms).
@@ -89,6 +95,7 @@ pub struct AccountRow {
     new: NewAccount,
     nuban_enc: Vec<u8>,
     nuban_idx: String,
+    account_ref_enc: Option<Vec<u8>>,
     created_at: i64,
 }
 
@@ -99,6 +106,8 @@ impl AccountRow {
             id,
             nuban_enc: keyring.seal_str(NUBAN_CONTEXT, &new.nuban),
             nuban_idx: nuban_index(keyring, &new.bank_id, &new.nuban),
+            account_ref_enc: (new.account_ref.as_deref())
+                .map(|r| keyring.seal_str(ACCOUNT_REF_CONTEXT, r)),
             created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
             new,
         }
@@ -118,8 +127,8 @@ impl AccountRow {
 }
 
 impl InsertRow for AccountRow {
-    const INSERT: &'static str = "INSERT INTO accounts (owner_id, env, id, customer_id, bank_id, record_id, name, nuban_enc, nuban_idx, type, currency, connected, created_at, last_updated)";
-    const COLUMNS: usize = 14;
+    const INSERT: &'static str = "INSERT INTO accounts (owner_id, env, id, customer_id, bank_id, record_id, name, nuban_enc, nuban_idx, type, currency, connected, account_ref_enc, created_at, last_updated)";
+    const COLUMNS: usize = 15;
 
     fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
         out.extend([
@@ -133,6 +142,7 @@ impl InsertRow for AccountRow {
             SqlValue::from(self.new.account_type.as_str()),
             SqlValue::from(self.new.currency.as_str()),
             SqlValue::from(i64::from(self.new.connected)),
+            SqlValue::from(self.account_ref_enc.as_deref()),
             SqlValue::from(self.created_at),
             SqlValue::from(self.created_at),
         ]);
@@ -158,7 +168,7 @@ pub async fn existing_nuban_indexes(
     multirow::existing_values(conn, tenant, "accounts", "nuban_idx", nuban_idxs).await
 }
 
-const COLUMNS: &str = "id, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, created_at, last_updated";
+const COLUMNS: &str = "id, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, account_ref_enc, created_at, last_updated";
 
 fn account_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Account> {
     let nuban: Vec<u8> = r.try_get("nuban_enc")?;
@@ -172,6 +182,9 @@ fn account_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Account> {
         account_type: r.try_get("type")?,
         currency: r.try_get("currency")?,
         connected: r.try_get::<i64, _>("connected")? != 0,
+        account_ref: (r.try_get::<Option<Vec<u8>>, _>("account_ref_enc")?)
+            .map(|sealed| keyring.open_str(ACCOUNT_REF_CONTEXT, &sealed))
+            .transpose()?,
         created_at: r.try_get("created_at")?,
         last_updated: r.try_get("last_updated")?,
     })
@@ -207,6 +220,138 @@ pub async fn find_by_nuban(
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(|r| account_from(keyring, r)).transpose()
+}
+
+/// The account with this (bank, NUBAN) blind index, on `conn` (inside the caller's transaction):
+/// its id and holder. A connection reuses the account instead of adding a second one.
+pub async fn find_by_index_on(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    nuban_idx: &str,
+) -> Result<Option<(String, String)>> {
+    let row = sqlx::query(
+        "SELECT id, customer_id FROM accounts WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3",
+    )
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(nuban_idx)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("customer_id")?)))
+        .transpose()
+}
+
+/// What a new connection changes on an account it found again: the record that brought it last,
+/// whether the user connected it this time, its name and the source's reference.
+#[derive(Clone, Debug)]
+pub struct Relink<'a> {
+    /// The account.
+    pub id: &'a str,
+    /// The new connection.
+    pub record_id: &'a str,
+    /// The user chose it this time.
+    pub connected: bool,
+    /// The name the bank shows now.
+    pub name: &'a str,
+    /// The source's reference now.
+    pub account_ref: Option<&'a str>,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// Applies a [`Relink`] on `conn` (inside the caller's transaction).
+pub async fn relink(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    r: &Relink<'_>,
+) -> Result<()> {
+    let account_ref = r
+        .account_ref
+        .map(|a| keyring.seal_str(ACCOUNT_REF_CONTEXT, a));
+    sqlx::query(
+        "UPDATE accounts SET record_id = $1, connected = $2, name = $3, account_ref_enc = $4, last_updated = $5 \
+         WHERE id = $6 AND owner_id = $7 AND env = $8",
+    )
+    .bind(r.record_id)
+    .bind(i64::from(r.connected))
+    .bind(r.name)
+    .bind(account_ref)
+    .bind(r.at)
+    .bind(r.id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The accounts with these ids, within the tenant, in the order given (missing ids are skipped).
+pub async fn get_many(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    ids: &[String],
+) -> Result<Vec<Account>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE owner_id = $1 AND env = $2 AND id IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str());
+    for id in ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut found: Vec<Account> = rows
+        .iter()
+        .map(|r| account_from(keyring, r))
+        .collect::<Result<_>>()?;
+    found.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
+    Ok(found)
+}
+
+/// One page of a customer's accounts, newest first, and the customer's account count (the
+/// counter kept with the rows, never a scan): one statement, and a second (the counter alone)
+/// only for a page past the end.
+pub async fn page_by_customer(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    customer_id: &str,
+    limit: u32,
+    offset: i64,
+) -> Result<(Vec<Account>, u64)> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, (SELECT n FROM row_counts WHERE row_counts.owner_id = $1 AND row_counts.env = $2 \
+         AND collection = 'accounts' AND row_counts.customer_id = $3) AS total \
+         FROM accounts WHERE owner_id = $1 AND env = $2 AND customer_id = $3 \
+         ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(customer_id)
+    .bind(i64::from(limit))
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = match rows.first() {
+        Some(r) => r.try_get::<Option<i64>, _>("total")?.unwrap_or(0).max(0) as u64,
+        None => {
+            crate::counters::for_customer(db, tenant, crate::counters::ACCOUNTS, customer_id)
+                .await?
+        }
+    };
+    let accounts = rows
+        .iter()
+        .map(|r| account_from(keyring, r))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((accounts, total))
 }
 
 #[cfg(test)]

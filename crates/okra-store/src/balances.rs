@@ -207,19 +207,10 @@ impl InsertRow for BalanceRow {
     }
 }
 
-/// One balance by id, within the tenant.
-pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Balance>> {
-    let row = sqlx::query(
-        "SELECT id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated \
-         FROM balances WHERE id = $1 AND owner_id = $2 AND env = $3",
-    )
-    .bind(id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(Balance {
+const COLUMNS: &str = "id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated";
+
+fn balance_from(r: &sqlx::any::AnyRow) -> Result<Balance> {
+    Ok(Balance {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
         customer_id: r.try_get("customer_id")?,
@@ -230,7 +221,40 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Balance>> 
         history: history_from_column(r.try_get("periodic")?)?,
         created_at: r.try_get("created_at")?,
         last_updated: r.try_get("last_updated")?,
-    }))
+    })
+}
+
+/// One balance by id, within the tenant.
+pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Balance>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM balances WHERE id = $1 AND owner_id = $2 AND env = $3"
+    ))
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(balance_from).transpose()
+}
+
+/// The balance of `account_id` that record `record_id` fetched, if any (the account's index).
+pub async fn of_record(
+    db: &Db,
+    tenant: &Tenant,
+    account_id: &str,
+    record_id: &str,
+) -> Result<Option<Balance>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM balances WHERE owner_id = $1 AND env = $2 AND account_id = $3 AND record_id = $4 \
+         ORDER BY created_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(account_id)
+    .bind(record_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(balance_from).transpose()
 }
 
 #[cfg(test)]

@@ -436,6 +436,25 @@ pub async fn find_by_bvn(
     row.as_ref().map(|r| customer_from(keyring, r)).transpose()
 }
 
+/// The id of the customer with this BVN, on `conn` (inside the caller's transaction, so a
+/// connection that finds none can insert one before anyone else does: see
+/// [`crate::db::lock_key`]).
+pub async fn find_id_by_bvn_on(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    bvn: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM customers WHERE owner_id = $1 AND env = $2 AND bvn_idx = $3",
+    )
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(bvn_index(keyring, bvn))
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// One page of the tenant's customers, newest first, each with its links, and the total: one
 /// statement ([`page_sql`]), and a second (the counter alone) only for a page past the end.
 pub async fn page(

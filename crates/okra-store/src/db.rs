@@ -377,6 +377,29 @@ pub struct Tx {
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
+/// Which backend `conn` speaks (a transaction's connection does not carry the [`Db`]).
+pub fn backend_of(conn: &AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// Serialises transactions that name the same `key` until the caller's transaction ends: a
+/// transaction-scoped advisory lock on PostgreSQL (read-then-insert of a key no unique index can
+/// wait on, such as one person's connections). SQLite needs none: its write transactions begin
+/// `IMMEDIATE` and exclude each other already.
+pub async fn lock_key(conn: &mut AnyConnection, key: &str) -> Result<()> {
+    if backend_of(conn) == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Tx {
     /// The connection to run statements on inside the transaction.
     pub fn conn(&mut self) -> &mut AnyConnection {

@@ -287,6 +287,24 @@ pub async fn find_by_bvn(
     row.as_ref().map(|r| identity_from(keyring, r)).transpose()
 }
 
+/// The newest identity that record `record_id` fetched, within the tenant.
+pub async fn of_record(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    record_id: &str,
+) -> Result<Option<Identity>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM identities WHERE owner_id = $1 AND env = $2 AND record_id = $3 ORDER BY created_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(record_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(|r| identity_from(keyring, r)).transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

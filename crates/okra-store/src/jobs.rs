@@ -98,18 +98,10 @@ pub fn now_sql(backend: Backend) -> &'static str {
     }
 }
 
-fn backend_of(conn: &AnyConnection) -> Backend {
-    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        Backend::Postgres
-    } else {
-        Backend::Sqlite
-    }
-}
-
 /// Writes a job on `conn` (inside the caller's transaction). Returns its id.
 pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob) -> Result<String> {
     let id = new_id();
-    let now = now_sql(backend_of(conn));
+    let now = now_sql(crate::db::backend_of(conn));
     sqlx::query(&format!(
         "INSERT INTO jobs (id, kind, payload, owner_id, env, status, run_at, attempts, max_attempts, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 'queued', {now} + $6, 0, $7, {now}, {now})"

@@ -15,7 +15,8 @@
 //!   counters), [`counters`] (row counts kept with the rows), [`admin`] (creating the database);
 //! - table modules, each owning its table's row types, INSERT and reads, importing helpers only:
 //!   [`accounts`], [`balances`], [`banks`], [`customers`], [`ephemeral`], [`faults`],
-//!   [`identities`], [`jobs`], [`key_fingerprints`], [`keys`], [`owners`], [`records`];
+//!   [`identities`], [`jobs`], [`key_fingerprints`], [`keys`], [`link_sessions`], [`owners`],
+//!   [`records`], [`webhooks`];
 //! - operations no table uses: [`rekey`] (every sealed column, listed in [`SEALED_COLUMNS`]).
 //!
 //! Only this crate root names every table: the list of sealed columns and the [`bulk`]
@@ -37,6 +38,7 @@ pub mod identities;
 pub mod jobs;
 pub mod key_fingerprints;
 pub mod keys;
+pub mod link_sessions;
 pub mod loader;
 pub mod multirow;
 pub mod owners;
@@ -44,9 +46,13 @@ pub mod read;
 pub mod records;
 pub mod rekey;
 pub mod sequences;
+pub mod webhooks;
 
 pub use db::{Backend, Db, DbOptions, Tx};
 pub use error::StoreError;
+/// The connection a transaction runs statements on ([`Tx::conn`]), for services that compose
+/// several table modules in one transaction.
+pub use sqlx::AnyConnection;
 
 use okra_core::Environment;
 
@@ -71,7 +77,10 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("customers", "pii_enc", customers::PII_CONTEXT),
     ("customers", "sandbox_enc", customers::SANDBOX_CONTEXT),
     ("accounts", "nuban_enc", accounts::NUBAN_CONTEXT),
+    ("accounts", "account_ref_enc", accounts::ACCOUNT_REF_CONTEXT),
     ("identities", "pii_enc", identities::PII_CONTEXT),
+    ("webhook_messages", "body_enc", webhooks::BODY_CONTEXT),
+    ("webhook_settings", "token_enc", webhooks::TOKEN_CONTEXT),
 ];
 
 /// The former home of the row types and multi-row inserts, kept as re-exports so callers outside

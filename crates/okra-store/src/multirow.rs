@@ -306,7 +306,16 @@ pub(crate) fn check_postgres_types(insert: &str, columns: usize, values: &[SqlVa
             .lines()
             .map(|l| l.split("--").next().unwrap_or("").trim())
         {
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                // `ALTER TABLE t ADD COLUMN c TYPE;`
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                if let [t, "ADD", "COLUMN", column, ty, ..] = words[..] {
+                    types.insert(
+                        (t.to_string(), column.to_string()),
+                        ty.trim_end_matches(';').to_string(),
+                    );
+                }
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 table = rest.split_whitespace().next().map(str::to_string);
             } else if line.starts_with(')') {
                 table = None;

@@ -30,6 +30,8 @@ pub struct NewRecord {
     pub meta: Map<String, Value>,
     /// Where webhooks for this record go.
     pub callback_url: Option<String>,
+    /// Ids of the accounts this connection brought.
+    pub accounts: Vec<String>,
     /// Creation time (ms); now when `None`.
     pub created_at: Option<i64>,
 }
@@ -57,6 +59,10 @@ pub struct Record {
     pub product_status: Value,
     /// Webhook URL.
     pub callback_url: Option<String>,
+    /// The link session, if any.
+    pub link_id: Option<String>,
+    /// Ids of the accounts this connection brought (`None` for records written before the column).
+    pub accounts: Option<Vec<String>>,
     /// Creation time (ms).
     pub created_at: i64,
     /// Last update (ms).
@@ -73,9 +79,9 @@ pub async fn insert(conn: &mut AnyConnection, tenant: &Tenant, new: &NewRecord) 
 }
 
 /// The columns [`insert_rows`] writes, in bind order (`owner_id, env` bound by the helper).
-const INSERT: &str = "INSERT INTO records (owner_id, env, id, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, created_at, last_updated)";
+const INSERT: &str = "INSERT INTO records (owner_id, env, id, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated)";
 /// Parameters per row of [`INSERT`].
-const INSERT_COLUMNS: usize = 15;
+const INSERT_COLUMNS: usize = 16;
 /// The option rows written with each record (one per `options` key, for `getByOptions`).
 const INSERT_OPTIONS: &str = "INSERT INTO record_options (owner_id, env, record_id, key, value)";
 
@@ -91,6 +97,7 @@ pub struct RecordRow {
     running: i64,
     completed: i64,
     product_status: String,
+    accounts: String,
     created_at: i64,
     /// `(key, value)` of each option row, the value as JSON text.
     option_rows: Vec<(String, String)>,
@@ -107,6 +114,7 @@ impl RecordRow {
             running: 1,
             completed: 0,
             product_status: "{}".into(),
+            accounts: serde_json::to_string(&new.accounts)?,
             created_at: new.created_at.unwrap_or_else(okra_core::time::now_ms),
             option_rows: (new.options.iter())
                 .map(|(k, v)| (k.clone(), v.to_string()))
@@ -147,6 +155,7 @@ impl RecordRow {
             SqlValue::from(self.completed),
             SqlValue::from(self.product_status.as_str()),
             SqlValue::from(self.new.callback_url.as_deref()),
+            SqlValue::from(self.accounts.as_str()),
             SqlValue::from(self.created_at),
             SqlValue::from(self.created_at),
         ]);
@@ -229,22 +238,15 @@ fn object(text: &str) -> Result<Map<String, Value>> {
     }
 }
 
-/// One record by id, within the tenant.
-pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
-    let row = sqlx::query(
-        "SELECT id, customer_id, bank_id, products, options, meta, running, completed, product_status, callback_url, created_at, last_updated \
-         FROM records WHERE id = $1 AND owner_id = $2 AND env = $3",
-    )
-    .bind(id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(Record {
+const COLUMNS: &str = "id, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated";
+
+fn record_from(r: &sqlx::any::AnyRow) -> Result<Record> {
+    let accounts: Option<String> = r.try_get("accounts")?;
+    Ok(Record {
         id: r.try_get("id")?,
         customer_id: r.try_get("customer_id")?,
         bank_id: r.try_get("bank_id")?,
+        link_id: r.try_get("link_id")?,
         products: serde_json::from_str(r.try_get("products")?)?,
         options: object(r.try_get("options")?)?,
         meta: object(r.try_get("meta")?)?,
@@ -252,9 +254,106 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
         completed: r.try_get::<i64, _>("completed")? != 0,
         product_status: serde_json::from_str(r.try_get("product_status")?)?,
         callback_url: r.try_get("callback_url")?,
+        accounts: accounts.map(|a| serde_json::from_str(&a)).transpose()?,
         created_at: r.try_get("created_at")?,
         last_updated: r.try_get("last_updated")?,
-    }))
+    })
+}
+
+/// One record by id, within the tenant.
+pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM records WHERE id = $1 AND owner_id = $2 AND env = $3"
+    ))
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(record_from).transpose()
+}
+
+/// One record by id on `conn`, locked for the rest of the caller's transaction (`FOR UPDATE` on
+/// PostgreSQL; SQLite's write transactions are exclusive already), so two jobs of one record
+/// cannot both read its product status and each write back their own half.
+pub async fn get_for_update(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<Record>> {
+    let lock = match crate::db::backend_of(conn) {
+        crate::db::Backend::Postgres => " FOR UPDATE",
+        crate::db::Backend::Sqlite => "",
+    };
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM records WHERE id = $1 AND owner_id = $2 AND env = $3{lock}"
+    ))
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(record_from).transpose()
+}
+
+/// The outcome of one product of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProductOutcome {
+    /// Fetched and stored.
+    Success,
+    /// The source refused or failed for good.
+    Failed,
+}
+
+impl Record {
+    /// The stored status of `product` (`"success"`, `"failed"`), if it has finished.
+    pub fn product_state(&self, product: &str) -> Option<&str> {
+        self.product_status.get(product)?.get("status")?.as_str()
+    }
+
+    /// Records `outcome` for `product` at `at` (ms): its status, and `last_success_at` or
+    /// `last_fail_at`; once every requested product has finished the record is completed.
+    pub fn finish_product(&mut self, product: &str, outcome: ProductOutcome, at: i64) {
+        let mut status = match self.product_status.take() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let previous = status.remove(product).unwrap_or(Value::Null);
+        let keep = |k: &str| previous.get(k).cloned().unwrap_or(Value::Null);
+        let entry = match outcome {
+            ProductOutcome::Success => serde_json::json!({
+                "status": "success", "last_success_at": at, "last_fail_at": keep("last_fail_at")}),
+            ProductOutcome::Failed => serde_json::json!({
+                "status": "failed", "last_success_at": keep("last_success_at"), "last_fail_at": at}),
+        };
+        status.insert(product.to_string(), entry);
+        self.product_status = Value::Object(status);
+        let done = self
+            .products
+            .iter()
+            .all(|p| self.product_state(p).is_some());
+        self.running = !done;
+        self.completed = done;
+        self.last_updated = at;
+    }
+}
+
+/// Writes a record's processing state (`running`, `completed`, `product_status`) on `conn`.
+pub async fn save_status(conn: &mut AnyConnection, tenant: &Tenant, record: &Record) -> Result<()> {
+    sqlx::query(
+        "UPDATE records SET running = $1, completed = $2, product_status = $3, last_updated = $4 \
+         WHERE id = $5 AND owner_id = $6 AND env = $7",
+    )
+    .bind(i64::from(record.running))
+    .bind(i64::from(record.completed))
+    .bind(record.product_status.to_string())
+    .bind(record.last_updated)
+    .bind(&record.id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

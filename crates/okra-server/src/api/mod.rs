@@ -13,8 +13,11 @@ pub mod docs;
 pub mod errors;
 pub mod faults;
 pub mod health;
+pub mod linking;
 pub mod photos;
+pub mod records;
 pub mod sandbox_customers;
+pub mod webhooks;
 
 use axum::routing::{get, post, MethodRouter};
 use okra_core::body::Body;
@@ -47,7 +50,23 @@ pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("customers/list", post(customers::list)),
         ("customers/getById", post(customers::get_by_id)),
         ("customers/get", post(customers::get)),
+        ("records/getById", post(records::get_record)),
+        ("accounts/getById", post(records::get_account)),
+        ("accounts/getByCustomer", post(records::get_by_customer)),
+        ("callback", get(records::callback)),
+        ("webhooks/deliveries", post(webhooks::deliveries)),
+        ("callback/trigger", post(webhooks::trigger)),
     ]
+}
+
+/// Operations a browser may call with the publishable key (CORS), in both environments.
+pub fn browser_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![("links/new", post(linking::new_link))]
+}
+
+/// Sandbox-only operations a browser may call with the publishable key (CORS).
+pub fn sandbox_browser_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![("link/connect", post(linking::connect))]
 }
 
 /// Sandbox-only operations, mounted under the sandbox base paths only.

@@ -36,6 +36,20 @@ pub struct SuccessBody<T> {
     pub data: T,
 }
 
+/// A JSON object whose fields the operation's documentation lists (the onSuccess payload, the
+/// Record and Account objects): documented as a free-form object.
+pub struct JsonObject;
+
+impl utoipa::PartialSchema for JsonObject {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Object)
+            .into()
+    }
+}
+
+impl ToSchema for JsonObject {}
+
 impl<T: Serialize> IntoResponse for Success<T> {
     fn into_response(self) -> Response {
         let body = Envelope {

@@ -11,7 +11,7 @@ pub mod rate_limit;
 pub mod raw_errors;
 pub mod throttle;
 
-pub use auth::{PathEnv, SecretAuth};
+pub use auth::{LinkAuth, PathEnv, SecretAuth};
 pub use body::JsonPayload;
 pub use envelope::success;
 pub use error::ApiError;

@@ -19,6 +19,20 @@ pub enum Error {
     /// Every slot for sandbox customers of the simulated network is used.
     #[error("the sandbox network is full")]
     NetworkFull,
+    /// A business rule refused the request; the message says which, in the reference's tone
+    /// (`This link has expired`, `Bank not available for this link`).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A request named a bank by an id or slug that matches no bank.
+    #[error("unknown bank")]
+    UnknownBank(String),
+    /// The request is well formed but a value is unusable (a webhook URL the policy refuses);
+    /// answered like a validation error.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The bank or identity source refused or failed.
+    #[error("data source: {0}")]
+    Source(#[from] okra_core::source::SourceError),
     /// A unique key clashed where only a concurrent change (or a bug) could make it clash.
     #[error("conflicting concurrent change")]
     Conflict,
@@ -32,3 +46,9 @@ pub enum Error {
 
 /// Result of a service call.
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<okra_core::body::Invalid> for Error {
+    fn from(e: okra_core::body::Invalid) -> Self {
+        Error::Invalid(e.0)
+    }
+}

@@ -7,11 +7,17 @@ pub mod banks;
 pub mod customers;
 pub mod error;
 pub mod faults;
+pub mod identity_profile;
+pub mod linking;
 pub mod owners;
+pub mod products;
+pub mod records;
 pub mod rekey;
 pub mod sandbox_customers;
 pub mod sandbox_load;
 pub mod sandbox_users;
 pub mod sources;
+pub mod views;
+pub mod webhooks;
 
 pub use error::Error;

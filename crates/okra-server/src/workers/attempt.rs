@@ -62,11 +62,13 @@ async fn attempt(state: &AppState, registry: &Registry, job: ClaimedJob, lease_m
         Ok(()) => jobs::complete(&state.db, &job).await,
         Err(e) => {
             let delay = e.retry.then(|| {
-                jobs::backoff_ms(
-                    job.attempt,
-                    state.config.job_backoff_base_ms as i64,
-                    state.config.job_backoff_max_ms as i64,
-                )
+                e.retry_in_ms.unwrap_or_else(|| {
+                    jobs::backoff_ms(
+                        job.attempt,
+                        state.config.job_backoff_base_ms as i64,
+                        state.config.job_backoff_max_ms as i64,
+                    )
+                })
             });
             jobs::fail(&state.db, &job, &e.message, delay).await
         }

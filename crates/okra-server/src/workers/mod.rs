@@ -21,6 +21,9 @@ pub struct JobError {
     pub message: String,
     /// Retry with backoff (true) or give up now (false).
     pub retry: bool,
+    /// Retry after exactly this many milliseconds instead of the queue's backoff (a webhook's
+    /// own schedule, a receiver's `Retry-After`).
+    pub retry_in_ms: Option<i64>,
 }
 
 impl JobError {
@@ -29,6 +32,16 @@ impl JobError {
         JobError {
             message: message.into(),
             retry: true,
+            retry_in_ms: None,
+        }
+    }
+
+    /// A failure to retry after `ms` milliseconds.
+    pub fn retry_in(message: impl Into<String>, ms: i64) -> Self {
+        JobError {
+            message: message.into(),
+            retry: true,
+            retry_in_ms: Some(ms.max(0)),
         }
     }
 
@@ -37,6 +50,7 @@ impl JobError {
         JobError {
             message: message.into(),
             retry: false,
+            retry_in_ms: None,
         }
     }
 }
@@ -69,9 +83,14 @@ impl Registry {
     }
 }
 
-/// The handlers of the server's own jobs. Product issues register theirs here.
+/// The handlers of the server's own jobs: webhook deliveries and the products of records.
 pub fn registry() -> Registry {
-    Registry::default()
+    use crate::services::{products, webhooks};
+    let mut r = Registry::default();
+    r.register(webhooks::DELIVER_JOB, webhooks::deliver::run);
+    r.register(products::IDENTITY_JOB, products::run_identity);
+    r.register(products::BALANCE_JOB, products::run_balance);
+    r
 }
 
 /// Runs `concurrency` worker loops and the pruner of finished jobs until `shutdown`; each loop

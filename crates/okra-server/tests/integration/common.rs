@@ -23,6 +23,7 @@ pub enum Backend {
 }
 
 mod postgres;
+pub mod receiver;
 pub use postgres::*;
 
 /// Generates `sqlite` and `postgres` variants of async test functions taking a [`Backend`]; the

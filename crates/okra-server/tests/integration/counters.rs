@@ -229,6 +229,7 @@ async fn counters_equal_counts_after_random_batches(b: Backend) {
             account_type: "savings".into(),
             currency: "NGN".into(),
             connected: true,
+            account_ref: None,
             created_at: None,
         };
         accounts::insert(tx.conn(), &keyring, &tenant, &new)

@@ -20,6 +20,7 @@ mod fault_counts;
 mod faults;
 mod job_claimers;
 mod jobs;
+mod linking;
 mod logs;
 mod openapi;
 mod operator;

@@ -108,6 +108,7 @@ pub async fn write_people(s: &TestServer) -> Vec<String> {
                 account_type: "savings".into(),
                 currency: "NGN".into(),
                 connected: true,
+                account_ref: None,
                 created_at: None,
             },
         )
@@ -166,7 +167,7 @@ fn secrets(p: &Person) -> Vec<String> {
 }
 
 /// Bytes of everything the database keeps on disk (or its dump).
-async fn at_rest(s: &TestServer) -> Vec<u8> {
+pub(crate) async fn at_rest(s: &TestServer) -> Vec<u8> {
     match &s.backend {
         Backend::Sqlite => {
             let mut all = Vec::new();

@@ -38,7 +38,7 @@ use crate::config::Config;
 
 mod rows;
 
-pub use rows::identity_score;
+pub use crate::services::identity_profile::identity_score;
 use rows::{Builder, PersonRows};
 
 /// What to load.

@@ -3,19 +3,19 @@
 
 use std::collections::HashSet;
 
-use okra_core::source::SourceIdentity;
 use okra_core::ObjectId;
 use okra_sandbox::{Date, Network};
 use okra_store::accounts::{AccountRow, NewAccount};
 use okra_store::balances::{BalanceRow, NewBalance};
 use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerRow, NewCustomer};
-use okra_store::identities::{IdentityPii, IdentityProfile, IdentityRow, Photo};
+use okra_store::identities::IdentityRow;
 use okra_store::records::{NewRecord, RecordRow};
 
 use anyhow::Context;
 
 use super::{CONNECTION_GAP_MS, PRODUCTS, WINDOW_MS};
+use crate::services::identity_profile;
 
 /// Every row of one person, sealed and ready to write.
 pub(super) struct PersonRows {
@@ -78,7 +78,7 @@ impl Builder {
                 ..NewCustomer::from_identity(&identity)
             },
         )?;
-        let profile = self.profile(&identity)?;
+        let profile = identity_profile::profile(&identity, &self.photo_base)?;
         let account_name = person.account_name();
         let mut rows = PersonRows {
             customer,
@@ -96,15 +96,6 @@ impl Builder {
         for (k, bank_id) in banks.into_iter().enumerate() {
             let t = at + k as i64 * CONNECTION_GAP_MS;
             let record_id = id_at(t);
-            let record = NewRecord {
-                customer_id: customer_id.clone(),
-                bank_id: bank_id.to_string(),
-                products: PRODUCTS.iter().map(|p| p.to_string()).collect(),
-                created_at: Some(t),
-                ..NewRecord::default()
-            };
-            rows.records
-                .push(RecordRow::new(record_id.clone(), record)?.completed_at(t));
             rows.identities.push(IdentityRow::new(
                 keyring,
                 id_at(t),
@@ -115,8 +106,21 @@ impl Builder {
             )?);
             // The balance as fetched at the connection: its history ends that day.
             let day = Date::from_days(t.div_euclid(86_400_000));
-            for account in person.accounts.iter().filter(|a| a.bank.id == bank_id) {
-                let account_id = id_at(t);
+            let held: Vec<_> = (person.accounts.iter())
+                .filter(|a| a.bank.id == bank_id)
+                .map(|a| (a, id_at(t)))
+                .collect();
+            let record = NewRecord {
+                customer_id: customer_id.clone(),
+                bank_id: bank_id.to_string(),
+                products: PRODUCTS.iter().map(|p| p.to_string()).collect(),
+                accounts: held.iter().map(|(_, id)| id.clone()).collect(),
+                created_at: Some(t),
+                ..NewRecord::default()
+            };
+            rows.records
+                .push(RecordRow::new(record_id.clone(), record)?.completed_at(t));
+            for (account, account_id) in held {
                 rows.accounts.push(AccountRow::new(
                     keyring,
                     account_id.clone(),
@@ -129,6 +133,7 @@ impl Builder {
                         account_type: account.account_type.as_str().to_string(),
                         currency: account.currency.to_string(),
                         connected: true,
+                        account_ref: None,
                         created_at: Some(t),
                     },
                 ));
@@ -148,73 +153,4 @@ impl Builder {
         }
         Ok(rows)
     }
-
-    /// The identity profile the identity product stores for what the bank reported.
-    fn profile(&self, s: &SourceIdentity) -> anyhow::Result<IdentityProfile> {
-        let next_of_kins = s
-            .next_of_kins
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<_, _>>()?;
-        Ok(IdentityProfile {
-            firstname: Some(s.firstname.clone()),
-            middlename: s.middlename.clone(),
-            lastname: Some(s.lastname.clone()),
-            fullname: Some(s.fullname.clone()),
-            gender: Some(s.gender.clone()),
-            nationality: Some(s.nationality.clone()),
-            lga_of_origin: Some(s.lga_of_origin.clone()),
-            lga_of_residence: Some(s.lga_of_residence.clone()),
-            state_of_origin: Some(s.state_of_origin.clone()),
-            state_of_residence: Some(s.state_of_residence.clone()),
-            marital_status: s.marital_status.clone(),
-            verification_country: "NG".into(),
-            score: Some(identity_score(s)),
-            watch_listed: Some(s.watch_listed),
-            dti: None,
-            rc_number: s.rc_number.clone(),
-            enrollment_bank: s.enrollment_bank.clone(),
-            enrollment_branch: s.enrollment_branch.clone(),
-            enrollment_date: s.registration_date.clone(),
-            pii: IdentityPii {
-                bvn: s.bvn.clone(),
-                nin: s.nin.clone(),
-                dob: Some(s.dob.clone()),
-                phones: s.phones.clone(),
-                emails: s.emails.clone(),
-                addresses: s.addresses.clone(),
-                aliases: s.aliases.clone(),
-                next_of_kins,
-                mothers_maiden: s.mothers_maiden.clone(),
-                photo_id: s
-                    .photo
-                    .iter()
-                    .map(|p| Photo {
-                        url: format!("{}{}", self.photo_base, p.url_path),
-                        image_type: p.image_type.clone(),
-                    })
-                    .collect(),
-            },
-        })
-    }
-}
-
-/// Completeness of an identity, 0–100: the share of the data points lenders look at that the
-/// bank reported.
-pub fn identity_score(s: &SourceIdentity) -> i64 {
-    let points = [
-        !s.fullname.is_empty(),
-        !s.dob.is_empty(),
-        !s.gender.is_empty(),
-        s.bvn.is_some(),
-        s.nin.is_some(),
-        !s.phones.is_empty(),
-        !s.emails.is_empty(),
-        !s.addresses.is_empty(),
-        !s.state_of_residence.is_empty(),
-        !s.lga_of_residence.is_empty(),
-        s.marital_status.is_some(),
-        s.photo.is_some(),
-    ];
-    (points.iter().filter(|p| **p).count() * 100 / points.len()) as i64
 }

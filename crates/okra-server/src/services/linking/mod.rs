@@ -1,0 +1,81 @@
+//! Linking: link sessions (`links/new`), the headless sandbox connection (`link/connect`) that
+//! logs in at the environment's data source and writes a record, and the onSuccess payload.
+//!
+//! A connection is one transaction: the customer (found again by BVN, else by an account it
+//! already holds), a new record, its accounts (found again by bank and NUBAN), the link session
+//! marked used, the `AUTH_SUCCESS`/`ACCOUNTS_SUCCESS` webhooks and the jobs of the other
+//! products. Everything the data source is asked happens before it, so a refused or failed login
+//! writes nothing.
+
+mod connect;
+pub mod options;
+
+use okra_core::id::new_id;
+use okra_core::Environment;
+use okra_store::Tenant;
+
+pub use connect::{connect, ConnectRequest};
+pub use options::LinkOptions;
+
+use super::error::{Error, Result};
+use super::webhooks::deliver::policy;
+use crate::app::AppState;
+use crate::config::Config;
+use crate::outbound;
+
+/// A link session as `links/new` returns it.
+#[derive(Clone, Debug)]
+pub struct NewLink {
+    /// Link id.
+    pub link_id: String,
+    /// The hosted widget's page for this link.
+    pub url: String,
+    /// Expiry (ms).
+    pub expires_at: i64,
+}
+
+/// Checks a webhook URL against the environment's outbound policy, naming the option in the
+/// error so the client knows what to change.
+pub(crate) async fn check_webhook_url(
+    config: &Config,
+    env: Environment,
+    field: &str,
+    url: &str,
+) -> Result<()> {
+    outbound::check_url(&policy(config, env), url)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::Invalid(format!("`{field}` is not usable: {e}")))
+}
+
+/// The banks `filter.banks` names must exist.
+fn check_filter(options: &LinkOptions) -> Result<()> {
+    for bank in options.filter_banks.iter().flatten() {
+        if okra_core::banks::find(bank).is_none() {
+            return Err(Error::UnknownBank(bank.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Stores a link session with `options` for `link_ttl_secs`.
+pub async fn create_link(
+    state: &AppState,
+    tenant: &Tenant,
+    options: &LinkOptions,
+) -> Result<NewLink> {
+    check_filter(options)?;
+    if let Some(url) = &options.callback_url {
+        check_webhook_url(&state.config, tenant.env, "callback_url", url).await?;
+    }
+    let id = new_id();
+    let now = okra_core::time::now_ms();
+    let expires_at = now.saturating_add((state.config.link_ttl_secs as i64).saturating_mul(1000));
+    let stored = serde_json::Value::Object(options.stored.clone());
+    okra_store::link_sessions::insert(&state.db, tenant, &id, &stored, now, expires_at).await?;
+    Ok(NewLink {
+        url: format!("{}/link/{id}", state.public_url),
+        link_id: id,
+        expires_at,
+    })
+}

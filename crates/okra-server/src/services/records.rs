@@ -1,0 +1,152 @@
+//! Records (`records/getById`), accounts (`accounts/getById`, `accounts/getByCustomer`) and the
+//! product data of a record as `GET callback` reports it.
+
+use okra_core::pagination::{PageRequest, Pagination};
+use okra_store::Tenant;
+use serde_json::{json, Value};
+
+use super::error::{Error, Result};
+use super::identity_profile;
+use super::views;
+use crate::app::AppState;
+
+/// The Record object.
+pub async fn get(state: &AppState, tenant: &Tenant, id: &str) -> Result<Value> {
+    let record = okra_store::records::get(&state.db, tenant, id)
+        .await?
+        .ok_or(Error::NotFound("Record"))?;
+    let accounts = record.accounts.clone().unwrap_or_default();
+    Ok(views::record_object(&record, &accounts, tenant.env))
+}
+
+/// The Account object.
+pub async fn account(state: &AppState, tenant: &Tenant, id: &str) -> Result<Value> {
+    let account = okra_store::accounts::get(&state.db, &state.keyring(), tenant, id)
+        .await?
+        .ok_or(Error::NotFound("Account"))?;
+    Ok(views::account_object(&account, None))
+}
+
+/// One page of a customer's accounts.
+pub async fn accounts_of_customer(
+    state: &AppState,
+    tenant: &Tenant,
+    customer: &str,
+    page: PageRequest,
+) -> Result<(Pagination, Vec<Value>)> {
+    let (accounts, total) = okra_store::accounts::page_by_customer(
+        &state.db,
+        &state.keyring(),
+        tenant,
+        customer,
+        page.limit,
+        page.offset(),
+    )
+    .await?;
+    let list = accounts
+        .iter()
+        .map(|a| views::account_object(a, None))
+        .collect();
+    Ok((page.paginate(total), list))
+}
+
+/// A product method of `GET callback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// The login.
+    Auth,
+    /// The holder's identity.
+    Identity,
+    /// The connected accounts' balances.
+    Balance,
+    /// The connected accounts.
+    Accounts,
+}
+
+impl Method {
+    /// Reads `AUTH`, `IDENTITY`, `BALANCE` or `ACCOUNTS` (any case).
+    pub fn parse(s: &str) -> Option<Method> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "AUTH" => Some(Method::Auth),
+            "IDENTITY" => Some(Method::Identity),
+            "BALANCE" => Some(Method::Balance),
+            "ACCOUNTS" => Some(Method::Accounts),
+            _ => None,
+        }
+    }
+
+    fn product(self) -> &'static str {
+        match self {
+            Method::Auth => "auth",
+            Method::Identity => "identity",
+            Method::Balance => "balance",
+            Method::Accounts => "accounts",
+        }
+    }
+}
+
+/// What `GET callback` reports for a record's product: `{"status":"processing"}` while its job
+/// runs, its data once stored, or the failure.
+pub async fn callback(
+    state: &AppState,
+    tenant: &Tenant,
+    record_id: &str,
+    method: Method,
+) -> Result<Value> {
+    let record = okra_store::records::get(&state.db, tenant, record_id)
+        .await?
+        .ok_or(Error::NotFound("Record"))?;
+    let product = method.product();
+    if !record.products.iter().any(|p| p == product) {
+        return Err(Error::Refused(format!(
+            "The record did not request the {product} product"
+        )));
+    }
+    match record.product_state(product) {
+        None => return Ok(json!({"status": "processing"})),
+        Some("failed") => {
+            return Ok(
+                json!({"status": "failed", "record": record.id, "method": product.to_ascii_uppercase()}),
+            )
+        }
+        Some(_) => {}
+    }
+    let keyring = state.keyring();
+    let ids = record.accounts.clone().unwrap_or_default();
+    let accounts = okra_store::accounts::get_many(&state.db, &keyring, tenant, &ids).await?;
+    Ok(match method {
+        Method::Auth => json!({
+            "status": true, "record": record.id, "bank_id": record.bank_id,
+            "customer_id": record.customer_id, "login_type": "web",
+        }),
+        Method::Accounts => json!({
+            "record": record.id,
+            "accounts": accounts.iter().map(|a| views::account_object(a, None)).collect::<Vec<_>>(),
+        }),
+        Method::Identity => {
+            let identity =
+                okra_store::identities::of_record(&state.db, &keyring, tenant, &record.id)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::Internal("identity product done without an identity".into())
+                    })?;
+            let customer =
+                okra_store::customers::get(&state.db, &keyring, tenant, &record.customer_id)
+                    .await?
+                    .map(|c| c.name)
+                    .unwrap_or_default();
+            json!({"record": record.id, "identity": identity_profile::identity_object(&identity, &customer, tenant.env)})
+        }
+        Method::Balance => {
+            let mut balances = Vec::new();
+            for a in &accounts {
+                if let Some(b) =
+                    okra_store::balances::of_record(&state.db, tenant, &a.id, &record.id).await?
+                {
+                    balances.push(views::balance_object(&b, a, tenant.env));
+                }
+            }
+            json!({"record": record.id, "balances": balances})
+        }
+    })
+}

@@ -1,0 +1,185 @@
+//! Delivering one message (the `webhook.deliver` job): sign it with the owner's `whsec_` secret
+//! (Standard Webhooks: `webhook-id` stays the message id on every attempt), POST it through the
+//! SSRF-guarded outbound client of its environment, record the attempt, and either finish, disable,
+//! give up, or ask the queue to run the job again after the schedule's wait (or the receiver's
+//! `Retry-After`, whichever is later).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use okra_core::id::new_id;
+use okra_core::webhook_delivery::{self, Answer, Next, RetrySchedule};
+use okra_core::webhook_signature;
+use okra_core::Environment;
+use okra_store::jobs::ClaimedJob;
+use okra_store::webhooks::{self, AttemptOutcome, MessageStatus};
+use okra_store::Tenant;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::outbound::{self, OutboundPolicy};
+use crate::workers::JobError;
+
+/// What delivering needs, built once per process: the schedule and one HTTP client per
+/// environment (clients pool connections, so receivers see kept-alive connections).
+pub struct WebhookDelivery {
+    /// Waits between attempts.
+    pub schedule: RetrySchedule,
+    sandbox: reqwest::Client,
+    production: reqwest::Client,
+}
+
+impl WebhookDelivery {
+    /// From the configuration (validated at load, so the schedule parses).
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let schedule = RetrySchedule::parse(&config.webhook_retry_schedule)
+            .map_err(|e| anyhow::anyhow!("webhook_retry_schedule: {e}"))?;
+        let timeout = Duration::from_secs(config.webhook_timeout_secs);
+        Ok(WebhookDelivery {
+            schedule,
+            sandbox: outbound::client(&policy(config, Environment::Sandbox), timeout),
+            production: outbound::client(&policy(config, Environment::Production), timeout),
+        })
+    }
+
+    fn client(&self, env: Environment) -> &reqwest::Client {
+        match env {
+            Environment::Sandbox => &self.sandbox,
+            Environment::Production => &self.production,
+        }
+    }
+}
+
+/// The outbound policy of webhooks in `env`: sandbox may reach private and loopback addresses,
+/// production only public ones and `webhook_allowed_hosts`.
+pub fn policy(config: &Config, env: Environment) -> OutboundPolicy {
+    OutboundPolicy::for_environment(env == Environment::Sandbox, &config.webhook_allowed_hosts)
+}
+
+fn job_tenant(job: &ClaimedJob) -> Result<Tenant, JobError> {
+    let owner_id = job
+        .owner_id
+        .clone()
+        .ok_or_else(|| JobError::permanent("webhook job without an owner"))?;
+    let env = (job.env.as_deref().unwrap_or(""))
+        .parse::<Environment>()
+        .map_err(|_| JobError::permanent("webhook job without a valid environment"))?;
+    Ok(Tenant { owner_id, env })
+}
+
+/// Delivers the message a `webhook.deliver` job names (one attempt).
+pub async fn run(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
+    let tenant = job_tenant(&job)?;
+    let message_id = job.payload["message_id"]
+        .as_str()
+        .ok_or_else(|| JobError::permanent("webhook job without a message id"))?
+        .to_string();
+    let keyring = state.keyring();
+    let store = |e: okra_store::StoreError| JobError::retry(format!("database: {e}"));
+    let Some(message) = webhooks::get_message(&state.db, &keyring, &tenant, &message_id)
+        .await
+        .map_err(store)?
+    else {
+        return Err(JobError::permanent("no such webhook message"));
+    };
+    if message.status != MessageStatus::Pending.as_str() {
+        // Delivered (or given up) by an earlier run of this job whose outcome was recorded
+        // before its worker died: at least once, and no more than needed.
+        return Ok(());
+    }
+    let secret = okra_store::owners::webhook_secret_enc(&state.db, &tenant.owner_id)
+        .await
+        .map_err(store)?
+        .ok_or_else(|| JobError::permanent("the owner has no webhook secret"))?;
+    let secret = keyring
+        .open_str(okra_store::owners::WEBHOOK_SECRET_CONTEXT, &secret)
+        .map_err(|e| JobError::permanent(format!("opening the webhook secret: {e}")))?;
+    let key = webhook_signature::decode_secret(&secret)
+        .map_err(|e| JobError::permanent(format!("webhook secret: {e}")))?;
+    let settings = webhooks::settings(&state.db, &keyring, &tenant)
+        .await
+        .map_err(store)?;
+
+    let timestamp = okra_core::time::now_ms() / 1000;
+    let signature = webhook_signature::sign(&key, &message.id, timestamp, message.body.as_bytes());
+    let mut request = state
+        .webhook_delivery
+        .client(tenant.env)
+        .post(&message.url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &message.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(message.body.clone());
+    if let Some(token) = &settings.token {
+        request = request.bearer_auth(token);
+    }
+    let started = Instant::now();
+    let (status, retry_after, error) = match request.send().await {
+        Ok(response) => {
+            let retry_after = (response.headers().get("retry-after"))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            (Some(response.status().as_u16()), retry_after, None)
+        }
+        Err(e) => (None, None, Some(describe(&e))),
+    };
+    let duration_ms = started.elapsed().as_millis() as i64;
+    let answer = webhook_delivery::classify(status, retry_after.as_deref(), SystemTime::now());
+    let attempt = u32::try_from(job.attempt.max(1)).unwrap_or(u32::MAX);
+    let next = webhook_delivery::next(
+        &state.webhook_delivery.schedule,
+        attempt,
+        &answer,
+        rand::random::<f64>(),
+    );
+    let now = okra_core::time::now_ms();
+    let (new_status, next_at) = match &next {
+        Next::Done => (MessageStatus::Delivered, None),
+        Next::Disable => (MessageStatus::Disabled, None),
+        Next::GiveUp => (MessageStatus::Failed, None),
+        Next::RetryIn(wait) => (MessageStatus::Pending, Some(now + wait.as_millis() as i64)),
+    };
+    let error = error.or_else(|| match (&answer, status) {
+        (Answer::Failed { .. }, Some(code)) => Some(format!("the receiver answered {code}")),
+        _ => None,
+    });
+    webhooks::record_attempt(
+        &state.db,
+        &tenant,
+        &AttemptOutcome {
+            id: new_id(),
+            message_id: &message.id,
+            attempt: message.attempts + 1,
+            url: &message.url,
+            status_code: status.map(i64::from),
+            error: error.clone(),
+            duration_ms,
+            status: new_status,
+            next_attempt_at: next_at,
+            at: now,
+        },
+    )
+    .await
+    .map_err(store)?;
+    match next {
+        Next::RetryIn(wait) => Err(JobError::retry_in(
+            error.unwrap_or_else(|| "delivery failed".into()),
+            wait.as_millis() as i64,
+        )),
+        Next::Done | Next::Disable | Next::GiveUp => Ok(()),
+    }
+}
+
+/// A failed request in words fit for `webhooks/deliveries` (no URL, no body).
+fn describe(e: &reqwest::Error) -> String {
+    if let Some(policy) = outbound::policy_error(e) {
+        return format!("refused by the outbound policy: {policy}");
+    }
+    if e.is_timeout() {
+        "the receiver did not answer in time".into()
+    } else if e.is_connect() {
+        "could not connect to the receiver".into()
+    } else {
+        "the request failed before an answer arrived".into()
+    }
+}
