@@ -11,8 +11,11 @@ use okra_sandbox::PersonSummary;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
+use crate::binary;
 use crate::common::receiver::{Answer, Delivery, Receiver};
-use crate::common::{assert_error, Backend, Reply, TestServer, UNAUTHORIZED};
+use crate::common::{
+    assert_error, drop_database, fresh_database, Backend, Reply, TestServer, UNAUTHORIZED,
+};
 
 const CONNECT: &str = "/v2/sandbox/link/connect";
 
@@ -34,7 +37,15 @@ pub(crate) async fn linking_server(
 
 /// A network person holding at least `accounts` accounts at one bank: login, summary, bank slug.
 pub(crate) fn person_with(s: &TestServer, accounts: usize) -> (Credentials, PersonSummary, String) {
-    let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
+    person_of(&s.config, accounts)
+}
+
+/// [`person_with`] for the network a configuration describes.
+fn person_of(
+    config: &okra_server::config::Config,
+    accounts: usize,
+) -> (Credentials, PersonSummary, String) {
+    let network = okra_sandbox::Network::new(config.sandbox_seed, config.sandbox_population);
     for (creds, person) in network.sample_users(None, 400) {
         if person.is_company || person.bvn.is_none() {
             continue;
@@ -1037,7 +1048,147 @@ async fn webhook_bodies_and_identities_are_sealed_at_rest(b: Backend) {
     s.stop().await;
 }
 
+async fn a_server_killed_right_after_a_connection_still_delivers_every_webhook(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&b).await;
+    let key = binary::create_owner(dir.path(), &url, "killed").await;
+    // The receiver's port, reserved and closed: nothing can be delivered before the kill, so
+    // every webhook must come out of the outbox after the restart.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let hook_url = format!("http://{addr}/hook");
+    let serve = || {
+        let mut c = binary::command(dir.path(), &url);
+        c.args(["serve", "--listen", "127.0.0.1:0"])
+            .env("OKRA_JOB_LEASE_SECS", "2")
+            .env("OKRA_JOB_POLL_MS", "50")
+            .env("OKRA_WEBHOOK_RETRY_SCHEDULE", "1s, 1s, 1s")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        c.spawn().unwrap()
+    };
+    let mut child = serve();
+    let (base, _) = crate::common::wait_until_listening(&mut child).await;
+    let (creds, person, bank) = person_of(&okra_server::config::Config::default(), 2);
+    let n = nubans_at(&person, &bank).len();
+    let client = reqwest::Client::new();
+    let body = json!({"bank": bank, "username": creds.username, "password": creds.password,
+                      "products": ["auth", "accounts", "identity", "balance"], "multi_account": true,
+                      "callback_url": hook_url});
+    let (status, text) = binary::post(&client, &base, CONNECT, &key, &body)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{text}");
+    // SIGKILL as soon as the connection is committed: no graceful shutdown, jobs mid-way.
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    let hook = Receiver::start_on(&addr.to_string(), Answer::Ok).await;
+    let mut child = serve();
+    let _ = crate::common::wait_until_listening(&mut child).await;
+    let got = hook
+        .wait_until(Duration::from_secs(30), |got| {
+            count_codes(got, "AUTH_SUCCESS") >= 1
+                && count_codes(got, "ACCOUNTS_SUCCESS") >= n
+                && count_codes(got, "IDENTITY_IS_READY") >= 1
+                && count_codes(got, "BALANCE_SUCCESS") >= n
+        })
+        .await;
+    let ids: std::collections::HashSet<&str> = got.iter().map(|d| d.header("webhook-id")).collect();
+    assert_eq!(ids.len(), 2 + 2 * n, "every message");
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    if let Some(u) = &url {
+        drop_database(&b, u).await;
+    }
+}
+
+async fn concurrent_connections_of_one_person_from_two_processes_make_one_customer(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let second = s.second_process().await;
+    let (creds, person, bank) = person_with(&s, 1);
+    let n = nubans_at(&person, &bank).len();
+    let body = with(
+        login(&creds, &bank),
+        json!({"products": ["auth"], "multi_account": true}),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (base, client, key, body) = (
+            if i % 2 == 0 {
+                s.base.clone()
+            } else {
+                second.base.clone()
+            },
+            s.client.clone(),
+            s.sandbox_key(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(format!("{base}{CONNECT}"))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut customers = std::collections::HashSet::new();
+    let mut records = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        // Contention may answer 503 (SQLite's busy timeout), never 500.
+        assert!(status == 200 || status == 503, "{status} {body}");
+        if status == 200 {
+            customers.insert(body["data"]["customer_id"].as_str().unwrap().to_string());
+            records.insert(body["data"]["record_id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(customers.len(), 1, "one person, one customer");
+    assert!(!records.is_empty());
+    let key = s.sandbox_key();
+    let list = s
+        .post("/v2/sandbox/customers/list", Some(&key), json!({}))
+        .await;
+    assert_eq!(list.json()["data"]["pagination"]["totalDocs"], 1);
+    let customer = customers.into_iter().next().unwrap();
+    let one = s
+        .post(
+            "/v2/sandbox/customers/getById",
+            Some(&key),
+            json!({"id": customer}),
+        )
+        .await;
+    assert_eq!(
+        one.json()["data"]["records"].as_array().unwrap().len(),
+        records.len()
+    );
+    assert_eq!(one.json()["data"]["accounts"].as_array().unwrap().len(), n);
+    let accounts = s
+        .post(
+            "/v2/sandbox/accounts/getByCustomer",
+            Some(&key),
+            json!({"customer": customer}),
+        )
+        .await;
+    assert_eq!(
+        accounts.json()["data"]["pagination"]["totalDocs"],
+        n,
+        "counted once"
+    );
+    second.stop().await;
+    s.stop().await;
+}
+
 backend_tests!(
+    a_server_killed_right_after_a_connection_still_delivers_every_webhook,
+    concurrent_connections_of_one_person_from_two_processes_make_one_customer,
     connect_links_and_delivers_signed_webhooks,
     a_returning_customer_gets_a_new_record_and_the_same_accounts,
     a_receiver_that_fails_once_gets_the_same_webhook_id_again_and_no_more,

@@ -132,6 +132,58 @@ async fn debug_logs_contain_no_personal_data_or_keys() {
         .get(format!("{base}/v2/sandbox/unknown/{}", person.phone))
         .send()
         .await;
+    // A connection: login, accounts, identity and balances through the product jobs, webhooks
+    // with personal data in their bodies, and the reads of what it wrote.
+    let hook = crate::common::receiver::Receiver::start(crate::common::receiver::Answer::Ok).await;
+    let (login, linked, bank) = crate::linking::person_with(&s, 1);
+    let connected = post(
+        "/v2/sandbox/link/connect",
+        &sandbox_key,
+        json!({"bank": bank, "username": login.username, "password": login.password,
+               "products": ["auth", "accounts", "identity", "balance"], "callback_url": hook.url}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(connected.status(), 200);
+    let connected: serde_json::Value = connected.json().await.unwrap();
+    let record = connected["data"]["record_id"].as_str().unwrap().to_string();
+    hook.wait_until(Duration::from_secs(30), |got| {
+        got.iter().any(|d| d.code() == "IDENTITY_IS_READY")
+            && got.iter().any(|d| d.code() == "BALANCE_SUCCESS")
+    })
+    .await;
+    for (path, body) in [
+        ("/v2/sandbox/records/getById", json!({"id": record})),
+        (
+            "/v2/sandbox/accounts/getByCustomer",
+            json!({"customer": connected["data"]["customer_id"]}),
+        ),
+        ("/v2/sandbox/webhooks/deliveries", json!({})),
+        (
+            "/v2/sandbox/callback/trigger",
+            json!({"recordIds": [record]}),
+        ),
+    ] {
+        assert_eq!(
+            post(path, &sandbox_key, body).await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+    let _ = http
+        .get(format!(
+            "{base}/v2/sandbox/callback?record={record}&method=IDENTITY"
+        ))
+        .bearer_auth(&sandbox_key)
+        .send()
+        .await;
+    let _ = post(
+        "/v2/sandbox/link/connect",
+        &sandbox_key,
+        json!({"bank": bank, "username": login.username, "password": "not-the-password"}),
+    )
+    .await;
+
     // Keys in headers: valid, wrong environment, publishable, garbage that looks like a key.
     let _ = http
         .get(format!("{base}/v2/banks/list"))
@@ -188,6 +240,12 @@ async fn debug_logs_contain_no_personal_data_or_keys() {
         forbidden.push(k.key[k.key.len() - 12..].to_string());
     }
     forbidden.push(creds.webhook_secret.clone());
+    forbidden.extend([
+        linked.bvn.clone().unwrap(),
+        linked.phone.clone(),
+        login.password.clone(),
+    ]);
+    forbidden.extend(linked.accounts.iter().map(|a| a.nuban.clone()));
     forbidden.push("logscan-user".to_string());
     for value in forbidden {
         assert!(!logs.contains(&value), "the logs contain `{value}`");

@@ -94,6 +94,10 @@ async fn rate_limit_is_shared_between_processes(b: Backend) {
 struct Ids {
     customer: String,
     fault: String,
+    record: String,
+    account: String,
+    /// A network login owner B may connect with (link/connect writes B's own data).
+    login: Value,
 }
 
 /// What a route does with tenant data.
@@ -127,6 +131,26 @@ fn matrix_request(path: &str, ids: &Ids) -> Option<Case> {
             Some(("POST", json!([{"name": "Owner B Person"}]))),
         ),
         "customers/generate" => (Kind::Write, Some(("POST", json!({"number": 1})))),
+        "records/getById" => (Kind::Read, Some(("POST", json!({"id": ids.record})))),
+        "accounts/getById" => (Kind::Read, Some(("POST", json!({"id": ids.account})))),
+        "accounts/getByCustomer" => (
+            Kind::Read,
+            Some(("POST", json!({"customer": ids.customer}))),
+        ),
+        "callback" => (
+            Kind::Read,
+            Some((
+                "GET",
+                json!({"query": format!("record={}&method=AUTH", ids.record)}),
+            )),
+        ),
+        "webhooks/deliveries" => (Kind::Read, Some(("POST", json!({})))),
+        "callback/trigger" => (
+            Kind::Read,
+            Some(("POST", json!({"recordIds": [ids.record]}))),
+        ),
+        "links/new" => (Kind::Write, Some(("POST", json!({"products": ["auth"]})))),
+        "link/connect" => (Kind::Write, Some(("POST", ids.login.clone()))),
         _ => return None,
     })
 }
@@ -141,6 +165,11 @@ async fn call(
     match req {
         Some(("POST", body)) => {
             s.post(&format!("{env_base}/{path}"), Some(key), body.clone())
+                .await
+        }
+        Some(("GET", q)) => {
+            let query = q["query"].as_str().unwrap_or("");
+            s.get(&format!("{env_base}/{path}?{query}"), Some(key))
                 .await
         }
         _ => {
@@ -177,7 +206,9 @@ fn with_unknown_ids(
         let text = body
             .to_string()
             .replace(&ids.customer, &okra_core::id::new_id())
-            .replace(&ids.fault, &okra_core::id::new_id());
+            .replace(&ids.fault, &okra_core::id::new_id())
+            .replace(&ids.record, &okra_core::id::new_id())
+            .replace(&ids.account, &okra_core::id::new_id());
         (*m, serde_json::from_str(&text).unwrap())
     })
 }
@@ -212,7 +243,24 @@ async fn tenant_isolation_over_every_route(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let ids = Ids { customer, fault };
+    let (record, account): (String, String) = {
+        let row: (String, String) =
+            sqlx::query_as("SELECT record_id, id FROM accounts WHERE customer_id = $1")
+                .bind(&customer)
+                .fetch_one(s.db.pool())
+                .await
+                .unwrap();
+        row
+    };
+    let (creds, _, bank) = crate::linking::person_with(&s, 1);
+    let login = json!({"bank": bank, "username": creds.username, "password": creds.password});
+    let ids = Ids {
+        customer,
+        fault,
+        record,
+        account,
+        login,
+    };
     let other = okra_server::services::owners::create_owner(&s.db, &s.state().keyring(), "owner-b")
         .await
         .unwrap();
@@ -228,11 +276,14 @@ async fn tenant_isolation_over_every_route(b: Backend) {
     let before = a_view(&s).await;
     let sandbox_only: Vec<&str> = okra_server::api::sandbox_routes()
         .into_iter()
+        .chain(okra_server::api::sandbox_browser_routes())
         .map(|(p, _)| p)
         .collect();
     let all = okra_server::api::versioned_routes()
         .into_iter()
-        .chain(okra_server::api::sandbox_routes());
+        .chain(okra_server::api::browser_routes())
+        .chain(okra_server::api::sandbox_routes())
+        .chain(okra_server::api::sandbox_browser_routes());
     for (path, _) in all {
         let (kind, req) = matrix_request(path, &ids).unwrap_or_else(|| {
             panic!("add `{path}` to the isolation matrix in tests/integration/security.rs")

@@ -55,6 +55,12 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start(answer: Answer) -> Receiver {
+        Self::start_on("127.0.0.1:0", answer).await
+    }
+
+    /// A receiver on a given address (a port reserved earlier, so deliveries fail until it
+    /// listens).
+    pub async fn start_on(addr: &str, answer: Answer) -> Receiver {
         let got: Arc<Mutex<Vec<Delivery>>> = Arc::default();
         let seen = got.clone();
         let app = Router::new().route(
@@ -85,7 +91,7 @@ impl Receiver {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
