@@ -190,17 +190,40 @@ fn account_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Account> {
     })
 }
 
-/// One account by id, within the tenant.
+/// `accounts/getById`: one account by primary key alone (`$1`), with its owner and environment,
+/// which the caller compares with the tenant (no planner can prefer a tenant index). Public for
+/// the plan tests.
+pub const GET_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, account_ref_enc, created_at, last_updated \
+     FROM accounts WHERE id = $1";
+
+/// `accounts/getByCustomer`: a page of a customer's accounts, newest first, each row carrying the
+/// tenant's account count of the customer from `row_counts` (`$1` owner, `$2` environment, `$3`
+/// customer, `$4` limit, `$5` offset). The accounts are found by customer id alone, the way the
+/// `accounts_customer` index is ordered (customer ids are unique across tenants; the caller drops
+/// rows of another tenant, whose count here is 0). Public for the plan tests.
+pub const BY_CUSTOMER_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, account_ref_enc, created_at, last_updated, \
+     (SELECT n FROM row_counts WHERE row_counts.owner_id = $1 AND row_counts.env = $2 \
+      AND collection = 'accounts' AND row_counts.customer_id = $3) AS total \
+     FROM accounts WHERE customer_id = $3 \
+     ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5";
+
+/// One account by id, within the tenant (another tenant's account is `None`, like a missing one).
 pub async fn get(db: &Db, keyring: &Keyring, tenant: &Tenant, id: &str) -> Result<Option<Account>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM accounts WHERE id = $1 AND owner_id = $2 AND env = $3"
-    ))
-    .bind(id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(|r| account_from(keyring, r)).transpose()
+    let row = sqlx::query(GET_SQL)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    match row {
+        Some(r) if of_tenant(&r, tenant)? => account_from(keyring, &r).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Whether a row read without tenant predicates belongs to `tenant`.
+fn of_tenant(r: &sqlx::any::AnyRow, tenant: &Tenant) -> Result<bool> {
+    let owner: &str = r.try_get("owner_id")?;
+    let env: &str = r.try_get("env")?;
+    Ok(owner == tenant.owner_id && env == tenant.env.as_str())
 }
 
 /// The account with this NUBAN at this bank, within the tenant.
@@ -327,19 +350,14 @@ pub async fn page_by_customer(
     limit: u32,
     offset: i64,
 ) -> Result<(Vec<Account>, u64)> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS}, (SELECT n FROM row_counts WHERE row_counts.owner_id = $1 AND row_counts.env = $2 \
-         AND collection = 'accounts' AND row_counts.customer_id = $3) AS total \
-         FROM accounts WHERE owner_id = $1 AND env = $2 AND customer_id = $3 \
-         ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(customer_id)
-    .bind(i64::from(limit))
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = sqlx::query(BY_CUSTOMER_SQL)
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str())
+        .bind(customer_id)
+        .bind(i64::from(limit))
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
     let total = match rows.first() {
         Some(r) => r.try_get::<Option<i64>, _>("total")?.unwrap_or(0).max(0) as u64,
         None => {
@@ -347,10 +365,12 @@ pub async fn page_by_customer(
                 .await?
         }
     };
-    let accounts = rows
-        .iter()
-        .map(|r| account_from(keyring, r))
-        .collect::<Result<Vec<_>>>()?;
+    let mut accounts = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if of_tenant(r, tenant)? {
+            accounts.push(account_from(keyring, r)?);
+        }
+    }
     Ok((accounts, total))
 }
 

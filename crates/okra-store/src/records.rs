@@ -260,17 +260,29 @@ fn record_from(r: &sqlx::any::AnyRow) -> Result<Record> {
     })
 }
 
-/// One record by id, within the tenant.
+/// `records/getById`: one record by primary key alone (`$1`), with its owner and environment,
+/// which the caller compares with the tenant: the id is the only predicate, so no planner, with
+/// any statistics, can prefer a tenant index. Public for the plan tests.
+pub const GET_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated \
+     FROM records WHERE id = $1";
+
+/// One record by id, within the tenant (another tenant's record is `None`, like a missing one).
 pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM records WHERE id = $1 AND owner_id = $2 AND env = $3"
-    ))
-    .bind(id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(record_from).transpose()
+    let row = sqlx::query(GET_SQL)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    match row {
+        Some(r) if of_tenant(&r, tenant)? => record_from(&r).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Whether a row read by id alone belongs to `tenant`.
+fn of_tenant(r: &sqlx::any::AnyRow, tenant: &Tenant) -> Result<bool> {
+    let owner: &str = r.try_get("owner_id")?;
+    let env: &str = r.try_get("env")?;
+    Ok(owner == tenant.owner_id && env == tenant.env.as_str())
 }
 
 /// One record by id on `conn`, locked for the rest of the caller's transaction (`FOR UPDATE` on

@@ -46,6 +46,12 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
     .await
     .unwrap();
     let some_id = page[7].clone();
+    let (record_id, account_id): (String, String) =
+        sqlx::query_as("SELECT record_id, id FROM accounts WHERE customer_id = $1 LIMIT 1")
+            .bind(&some_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     let text = |s: &str| Arg::Text(s.to_string());
     let page_args = |offset: i64| {
         vec![
@@ -107,6 +113,33 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             sqlite: &PAGE_SQLITE,
             postgres: &PAGE_POSTGRES,
             replanned: true,
+        },
+        Hot {
+            name: "records/getById",
+            sql: okra_store::records::GET_SQL.into(),
+            args: vec![text(&record_id)],
+            sqlite: &["USING INDEX sqlite_autoindex_records_1 (id=?)"],
+            postgres: &["records_pkey"],
+            replanned: false,
+        },
+        Hot {
+            name: "accounts/getById",
+            sql: okra_store::accounts::GET_SQL.into(),
+            args: vec![text(&account_id)],
+            sqlite: &["USING INDEX sqlite_autoindex_accounts_1 (id=?)"],
+            postgres: &["accounts_pkey"],
+            replanned: false,
+        },
+        Hot {
+            name: "accounts/getByCustomer (page and total)",
+            sql: okra_store::accounts::BY_CUSTOMER_SQL.into(),
+            args: vec![text(owner_id), text("sandbox"), text(&some_id), Arg::Int(20), Arg::Int(0)],
+            sqlite: &[
+                "USING INDEX accounts_customer (customer_id=?)",
+                "SEARCH row_counts USING PRIMARY KEY (owner_id=? AND env=? AND collection=? AND customer_id=?)",
+            ],
+            postgres: &["accounts_customer", "row_counts_pkey"],
+            replanned: false,
         },
         Hot {
             name: "api key by hash",
