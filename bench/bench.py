@@ -167,11 +167,12 @@ def loader_version(okra):
     return h.hexdigest()[:16]
 
 
-def extract_ids(ds, limit=200_000):
-    """Ids of the default owner's sandbox customers, read from the database."""
+def extract_ids(ds, table="customers", limit=200_000):
+    """Ids of the default owner's sandbox rows of `table` (customers, records, accounts), read from
+    the database, in random order."""
     q = (
-        "SELECT c.id FROM customers c JOIN owners o ON o.id = c.owner_id "
-        f"WHERE o.name = 'default' AND c.env = 'sandbox' ORDER BY random() LIMIT {limit}"
+        f"SELECT x.id FROM {table} x JOIN owners o ON o.id = x.owner_id "
+        f"WHERE o.name = 'default' AND x.env = 'sandbox' ORDER BY random() LIMIT {limit}"
     )
     if ds["backend"] == "sqlite":
         con = sqlite3.connect(f"file:{os.path.join(ds['dir'], 'okra.db')}?mode=ro", uri=True)
@@ -180,6 +181,27 @@ def extract_ids(ds, limit=200_000):
         finally:
             con.close()
     return [line for line in psql(ds["pg_url"], q, db=ds["db"]).splitlines() if line]
+
+
+# The ids file of each kind of id the operations are called with.
+IDS_FILES = {"customers": "ids.txt", "records": "ids-records.txt", "accounts": "ids-accounts.txt"}
+
+
+def ids_file(ds, table):
+    """The file of `table`'s ids in the dataset, extracted now when an older dataset lacks it."""
+    path = os.path.join(ds["dir"], IDS_FILES[table])
+    if not os.path.exists(path):
+        ids = extract_ids(ds, table)
+        if not ids:
+            raise SystemExit(f"bench: no {table} in {ds['name']}")
+        with open(path, "w") as f:
+            f.write("\n".join(ids) + "\n")
+    return path
+
+
+def first_id(ds, table):
+    with open(ids_file(ds, table)) as f:
+        return f.readline().strip()
 
 
 def prepare(ds, okra, version, reuse=False):
@@ -223,6 +245,8 @@ def prepare(ds, okra, version, reuse=False):
     ids = extract_ids(ds)
     with open(os.path.join(ds["dir"], "ids.txt"), "w") as f:
         f.write("\n".join(ids) + "\n")
+    for table in ("records", "accounts"):
+        ids_file(ds, table)
     marker = {
         "loader": version,
         "people": ds["n"],
@@ -298,7 +322,9 @@ def wrk(args, port, op, mode, marg, key, pid=None):
     url = f"http://127.0.0.1:{port}{PREFIX}{op}"
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
            "--timeout", "5s", "-s", WRK_LUA, url, "--", mode]
-    if marg is not None:
+    if isinstance(marg, (list, tuple)):
+        cmd.extend(str(m) for m in marg)
+    elif marg is not None:
         cmd.append(str(marg))
     env = base_env()
     env["BENCH_KEY"] = key
@@ -364,14 +390,14 @@ def pgbench(args, pg_url, db, rundir):
             "errors": int(failed.group(1)) if failed else 0}
 
 
-def same_answers(port, key, ids, respdir, list_limit):
+def same_answers(port, key, ids, respdir, list_limit, ds):
     """The limit server answers each operation with okra-server's bytes."""
     for name, method, op, body in [
         ("customers-getById", "POST", "customers/getById", {"id": ids[-1]}),
         ("customers-list-page-1", "POST", "customers/list", {"page": 1, "limit": list_limit}),
         ("customers-list-page-1000", "POST", "customers/list", {"page": 1000, "limit": list_limit}),
         ("banks-list", "GET", "banks/list", None),
-    ]:
+    ] + by_id_answers(ds):
         status, data = http(port, method, op, key, body)
         with open(os.path.join(respdir, name + ".json"), "rb") as f:
             if status != 200 or data != f.read():
@@ -382,15 +408,27 @@ def same_answers(port, key, ids, respdir, list_limit):
 
 
 OPERATIONS = [
-    # (label, method, op, wrk mode, wrk arg (None: from the dataset), body for the captured answer)
-    ("customers/getById", "POST", "customers/getById", "getById", None, None),
+    # (label, method, op, wrk mode, wrk arg: for getById (ids of, body field), else the page)
+    ("customers/getById", "POST", "customers/getById", "getById", ("customers", "id"), None),
     ("customers/list page 1", "POST", "customers/list", "list", 1, None),
     ("customers/list page 1,000", "POST", "customers/list", "list", 1000, None),
+    ("records/getById", "POST", "records/getById", "getById", ("records", "id"), None),
+    ("accounts/getById", "POST", "accounts/getById", "getById", ("accounts", "id"), None),
+    ("accounts/getByCustomer", "POST", "accounts/getByCustomer", "getById", ("customers", "customer"), None),
     ("banks/list", "GET", "banks/list", "get", None, None),
 ]
 
 
-def capture(port, key, ids, respdir, list_limit):
+def by_id_answers(ds):
+    """(name, method, op, body) of the by-id operations, called with the first id of each file."""
+    return [
+        ("records-getById", "POST", "records/getById", {"id": first_id(ds, "records")}),
+        ("accounts-getById", "POST", "accounts/getById", {"id": first_id(ds, "accounts")}),
+        ("accounts-getByCustomer", "POST", "accounts/getByCustomer", {"customer": first_id(ds, "customers")}),
+    ]
+
+
+def capture(port, key, ids, respdir, list_limit, ds):
     """Real okra-server answers, saved as the limit server's fixed bytes (and a check that each is 200)."""
     os.makedirs(respdir, exist_ok=True)
     wanted = {
@@ -399,6 +437,8 @@ def capture(port, key, ids, respdir, list_limit):
         "customers-list-page-1000": ("POST", "customers/list", {"page": 1000, "limit": list_limit}),
         "banks-list": ("GET", "banks/list", None),
     }
+    for name, method, op, body in by_id_answers(ds):
+        wanted[name] = (method, op, body)
     sizes = {}
     for name, (method, op, body) in wanted.items():
         status, data = http(port, method, op, key, body)
@@ -413,8 +453,7 @@ def capture(port, key, ids, respdir, list_limit):
 def measure(args, ds, marker, rundir):
     rows = []
     key = open(os.path.join(ds["dir"], "bench-key")).read().strip()
-    ids_file = os.path.join(ds["dir"], "ids.txt")
-    ids = [l for l in open(ids_file).read().splitlines() if l]
+    ids = [l for l in open(ids_file(ds, "customers")).read().splitlines() if l]
     okra_port, limit_port = free_port(), free_port()
     env = okra_env(ds)
     env["OKRA_RATE_LIMIT_PER_MINUTE"] = "0"
@@ -429,19 +468,21 @@ def measure(args, ds, marker, rundir):
         idle_kb = rss_kb(okra.pid)
         idle_anon_kb = rss_kb(okra.pid, "RssAnon") or 0
         respdir = os.path.join(rundir, f"responses-{ds['name']}")
-        capture(okra_port, key, ids, respdir, args.list_limit)
+        capture(okra_port, key, ids, respdir, args.list_limit, ds)
         key_hash = hashlib.sha256(key.encode()).hexdigest()
         limit = start([args.limit, "--listen", f"127.0.0.1:{limit_port}", "--key-hash", key_hash,
                        "--responses", respdir], env=base_env(), stdout=subprocess.DEVNULL,
                       stderr=open(os.path.join(rundir, f"limit-{ds['name']}.log"), "w"))
         wait_up(limit_port, limit, key)
-        same_answers(limit_port, key, ids, respdir, args.list_limit)
+        same_answers(limit_port, key, ids, respdir, args.list_limit, ds)
         pgb = prepare_pgbench(ds["pg_url"], ds["n"]) if ds["backend"] == "postgres" else None
         peak_kb = 0
         peak_anon_kb = 0
+        pgbench_runs = None  # pgbench -S is measured once per round and shared by the by-id rows
         for label, _method, op, mode, marg, _ in OPERATIONS:
             if mode == "getById":
-                marg = ids_file
+                table, field = marg
+                marg = [ids_file(ds, table), field]
             runs = {"okra": [], "limit": [], "pgbench": []}
             for rnd in range(args.rounds):
                 log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: okra-server")
@@ -463,11 +504,15 @@ def measure(args, ds, marker, rundir):
                     r = wrk(args, limit_port, op, mode, marg, key)
                 runs["limit"].append(r)
                 log(f"  {r['rps']:.0f} req/s p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
-                if pgb and mode == "getById":
+                if pgb and mode == "getById" and pgbench_runs is None:
                     log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: pgbench -S")
                     r = pgbench(args, ds["pg_url"], pgb[0], rundir)
                     runs["pgbench"].append(r)
                     log(f"  {r['rps']:.0f} TPS p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
+            if pgb and mode == "getById":
+                if pgbench_runs is None:
+                    pgbench_runs = runs["pgbench"]
+                runs["pgbench"] = pgbench_runs
             rows.append(summarise(label, ds, runs))
         if okra.poll() is not None:
             raise SystemExit(f"bench: okra-server exited with {okra.returncode} during the run")
@@ -485,6 +530,30 @@ def measure(args, ds, marker, rundir):
         stop(okra)
         okra_log.close()
     return rows
+
+
+def webhooks(args, backend):
+    """Signed webhook deliveries per second (bench/webhooks): a fresh database, a receiver that
+    fails the first attempt of every message, `--webhook-messages` messages."""
+    cmd = [args.webhooks, "--messages", str(args.webhook_messages), "--workers", str(args.webhook_workers)]
+    if backend == "postgres":
+        db = "okra_bench_webhooks"
+        psql(args.pg_url.rstrip("/"), f'DROP DATABASE IF EXISTS "{db}"')
+        cmd += ["--database-url", f"{args.pg_url.rstrip('/')}/{db}"]
+    log(f"{backend}: {args.webhook_messages:,} signed webhooks, the receiver failing half the attempts")
+    code, out, err = run(cmd, env=base_env(), timeout=1200)
+    m = re.search(r"^BENCH_WEBHOOKS (.*)$", out, re.M)
+    if not m:
+        raise SystemExit(f"bench: okra-bench-webhooks failed ({code}): {err.strip()[-2000:]}")
+    r = json.loads(m.group(1))
+    log(f"  {r['delivered_per_s']:.0f} deliveries/s ({r['attempts_per_s']:.0f} attempts/s), lost {r['lost']}")
+    ds = {"backend": backend, "n": r["messages"]}
+    return value_row(
+        f"signed webhook deliveries (`bench/webhooks`: {r['workers']} delivery loops, receiver failing "
+        f"the first attempt of each message)", ds,
+        f"{r['delivered_per_s']:,.0f} delivered/s ({r['attempts_per_s']:,.0f} attempts/s; "
+        f"{r['delivered']:,} of {r['messages']:,} delivered, {r['lost']} lost, "
+        f"{r['bad_signatures']} bad signatures)")
 
 
 def wrk_list(args, port, key, page, pid):
@@ -609,7 +678,7 @@ def user_args():
     for a in sys.argv[1:]:
         if skip:
             skip = False
-        elif a in ("--okra", "--limit", "--began"):
+        elif a in ("--okra", "--limit", "--webhooks", "--began"):
             skip = True
         else:
             out.append(a)
@@ -620,6 +689,10 @@ def main():
     ap = argparse.ArgumentParser(description="okra-server benchmark (bench/README.md)")
     ap.add_argument("--okra", required=True)
     ap.add_argument("--limit", required=True)
+    ap.add_argument("--webhooks", required=True, help="the okra-bench-webhooks binary")
+    ap.add_argument("--webhook-messages", type=int, default=20000,
+                    help="messages of the webhook delivery run (0: skip it)")
+    ap.add_argument("--webhook-workers", type=int, default=16)
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--duration", type=int, default=20, help="seconds per wrk/pgbench run (≥ 20 for real figures)")
@@ -665,6 +738,8 @@ def main():
                 ds["url"] = f"{ds['pg_url']}/{ds['db']}"
                 marker = prepare(ds, args.okra, version, args.reuse)
                 rows.extend(measure(args, ds, marker, rundir))
+            if args.webhook_messages > 0:
+                rows.append(webhooks(args, backend))
         md = table(rows)
         print(md)
         if not args.no_write:

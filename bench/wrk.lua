@@ -1,11 +1,12 @@
 -- wrk script of bench/run. Arguments after `--`: MODE [ARG]
---   getById IDS_FILE   POST {"id": <random id from IDS_FILE, one per line>}
+--   getById IDS_FILE [FIELD]   POST {"<FIELD, default id>": <random id from IDS_FILE, one per line>}
 --   list PAGE:LIMIT    POST {"page": PAGE, "limit": LIMIT}
 --   get                GET (banks/list)
 -- The bearer key comes from the environment (BENCH_KEY), never from the command line.
 -- done() prints one JSON line starting with "BENCH_RESULT " for bench/run to parse.
 
 local mode, arg1
+local field = "id"
 local ids = {}
 local key = os.getenv("BENCH_KEY") or ""
 local counter = 0
@@ -19,6 +20,7 @@ end
 function init(args)
   mode = args[1] or "get"
   arg1 = args[2]
+  field = args[3] or "id"
   math.randomseed(os.time() * 1000 + (thread_n or 0) * 7919)
   wrk.headers["Authorization"] = "Bearer " .. key
   if mode == "getById" then
@@ -42,7 +44,7 @@ local fixed
 function request()
   if mode == "getById" then
     local id = ids[math.random(#ids)]
-    return wrk.format(nil, nil, nil, '{"id": "' .. id .. '"}')
+    return wrk.format(nil, nil, nil, '{"' .. field .. '": "' .. id .. '"}')
   end
   fixed = fixed or wrk.format()
   return fixed

@@ -95,6 +95,17 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
+        "records-getById" | "accounts-getById" => {
+            body.req_id(&["id"])
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
+        "accounts-getByCustomer" => {
+            body.req_id(&["customer", "customer_id"])
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
         _ => Ok(String::new()),
     }
 }

@@ -126,11 +126,15 @@ pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
         Backend::Sqlite => "",
     };
     let now = now_sql(db.backend());
+    // Two index searches, each stopping at its first row: a job whose lease ran out (the
+    // `jobs_lease` index), else the queued job due first (`jobs_ready`, ordered as the ORDER BY).
+    // One search with OR collected every due job and sorted them for each claim: a backlog of
+    // n jobs cost n rows a claim.
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = {now} + $1, lease_token = $2, updated_at = {now} \
-         WHERE id = (SELECT id FROM jobs \
-                     WHERE (status = 'queued' AND run_at <= {now}) OR (status = 'running' AND lease_until < {now}) \
-                     ORDER BY run_at, id LIMIT 1 {lock}) \
+         WHERE id = COALESCE( \
+             (SELECT id FROM jobs WHERE status = 'running' AND lease_until < {now} ORDER BY lease_until LIMIT 1 {lock}), \
+             (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= {now} ORDER BY run_at, id LIMIT 1 {lock})) \
          RETURNING id, kind, payload, owner_id, env, attempts, max_attempts"
     );
     let _w = db.write_guard().await?;
@@ -179,6 +183,54 @@ pub async fn complete(db: &Db, job: &ClaimedJob) -> Result<bool> {
     .bind(&job.id)
     .bind(&job.lease_token)
     .execute(db.pool())
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// How a handler settles its job inside its own transaction ([`settle_on`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settle<'a> {
+    /// Done.
+    Done,
+    /// Run again after `ms` milliseconds (or `failed` when its attempts are used up), recording
+    /// `error`.
+    RetryIn {
+        /// Delay.
+        ms: i64,
+        /// Why this attempt failed.
+        error: &'a str,
+    },
+}
+
+/// Settles a job on `conn`, in the transaction that wrote the job's outcome, so the outcome and
+/// the job's state commit together (one write transaction instead of two, and no window where
+/// the outcome is stored but the job would run again). False when the caller no longer held the
+/// lease.
+pub async fn settle_on(
+    conn: &mut AnyConnection,
+    job: &ClaimedJob,
+    how: Settle<'_>,
+) -> Result<bool> {
+    let now = now_sql(crate::db::backend_of(conn));
+    let (status, delay, error) = match how {
+        Settle::Done => ("done", 0, None),
+        Settle::RetryIn { ms, error } if job.attempt < job.max_attempts => (
+            "queued",
+            ms.max(0),
+            Some(error.chars().take(2000).collect::<String>()),
+        ),
+        Settle::RetryIn { error, .. } => ("failed", 0, Some(error.chars().take(2000).collect())),
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE jobs SET status = $1, run_at = {now} + $2, last_error = $3, lease_until = NULL, lease_token = NULL, updated_at = {now} \
+         WHERE id = $4 AND lease_token = $5 AND status = 'running'"
+    ))
+    .bind(status)
+    .bind(delay)
+    .bind(error)
+    .bind(&job.id)
+    .bind(&job.lease_token)
+    .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
 }

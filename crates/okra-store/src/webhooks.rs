@@ -8,7 +8,6 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::counters::Counted;
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
@@ -18,7 +17,7 @@ use crate::Tenant;
 pub const BODY_CONTEXT: &str = "webhook_messages.body";
 /// Associated-data context of the sealed bearer token.
 pub const TOKEN_CONTEXT: &str = "webhook_settings.token";
-/// The counter of delivery attempts (`webhooks/deliveries` totals).
+/// The spread counter of delivery attempts (`webhooks/deliveries` totals).
 pub const ATTEMPTS: &str = "webhook_attempts";
 
 /// A message to write.
@@ -193,9 +192,13 @@ pub struct AttemptOutcome<'a> {
     pub at: i64,
 }
 
-/// Records an attempt and the message's new state, in one transaction.
-pub async fn record_attempt(db: &Db, tenant: &Tenant, a: &AttemptOutcome<'_>) -> Result<()> {
-    let mut tx = db.begin().await?;
+/// Records an attempt and the message's new state on `conn` (the caller settles the delivery job
+/// in the same transaction).
+pub async fn record_attempt(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    a: &AttemptOutcome<'_>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO webhook_attempts (id, message_id, owner_id, env, attempt, url, status_code, error, duration_ms, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -210,7 +213,7 @@ pub async fn record_attempt(db: &Db, tenant: &Tenant, a: &AttemptOutcome<'_>) ->
     .bind(a.error.as_deref())
     .bind(a.duration_ms)
     .bind(a.at)
-    .execute(tx.conn())
+    .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE webhook_messages SET status = $1, attempts = $2, last_status_code = $3, next_attempt_at = $4, last_updated = $5 \
@@ -224,19 +227,9 @@ pub async fn record_attempt(db: &Db, tenant: &Tenant, a: &AttemptOutcome<'_>) ->
     .bind(a.message_id)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .execute(tx.conn())
+    .execute(&mut *conn)
     .await?;
-    crate::counters::add(
-        tx.conn(),
-        tenant,
-        [Counted {
-            collection: ATTEMPTS,
-            customer: None,
-            created_at: a.at,
-        }],
-    )
-    .await?;
-    tx.commit().await
+    crate::counters::add_spread(conn, tenant, ATTEMPTS, a.message_id, 1).await
 }
 
 /// Makes a message due again (`callback/trigger`): pending, to `url` when given.
@@ -325,7 +318,7 @@ pub async fn page_attempts(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let total = crate::counters::total(db, tenant, ATTEMPTS).await?;
+    let total = crate::counters::total_spread(db, tenant, ATTEMPTS).await?;
     Ok((deliveries, total))
 }
 

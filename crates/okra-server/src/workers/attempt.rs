@@ -59,7 +59,8 @@ async fn attempt(state: &AppState, registry: &Registry, job: ClaimedJob, lease_m
         }
     };
     let recorded = match &result {
-        Ok(()) => jobs::complete(&state.db, &job).await,
+        Ok(super::Outcome::Settled) => Ok(true),
+        Ok(super::Outcome::Complete) => jobs::complete(&state.db, &job).await,
         Err(e) => {
             let delay = e.retry.then(|| {
                 e.retry_in_ms.unwrap_or_else(|| {
@@ -74,7 +75,7 @@ async fn attempt(state: &AppState, registry: &Registry, job: ClaimedJob, lease_m
         }
     };
     match (result, recorded) {
-        (Ok(()), Ok(true)) => tracing::debug!("job done"),
+        (Ok(_), Ok(true)) => tracing::debug!("job done"),
         (Err(e), Ok(true)) => tracing::warn!(error = %e.message, retry = e.retry, "job failed"),
         (_, Ok(false)) => tracing::warn!("job lease was lost before the outcome was recorded"),
         (_, Err(e)) => tracing::error!(error = %e, "recording the job outcome failed"),

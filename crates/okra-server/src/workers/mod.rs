@@ -55,9 +55,26 @@ impl JobError {
     }
 }
 
+/// What a successful handler leaves to the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Mark the job done (what `Ok(())` means).
+    Complete,
+    /// The handler settled the job itself, in the transaction of its outcome
+    /// (`okra_store::jobs::settle_on`): nothing left to record.
+    Settled,
+}
+
+impl From<()> for Outcome {
+    fn from(_: ()) -> Self {
+        Outcome::Complete
+    }
+}
+
 /// A job handler.
-pub type Handler =
-    Arc<dyn Fn(AppState, ClaimedJob) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+pub type Handler = Arc<
+    dyn Fn(AppState, ClaimedJob) -> BoxFuture<'static, Result<Outcome, JobError>> + Send + Sync,
+>;
 
 /// Job kinds and their handlers.
 #[derive(Clone, Default)]
@@ -66,15 +83,21 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers `handler` for jobs of `kind`.
-    pub fn register<F, Fut>(&mut self, kind: &str, handler: F)
+    /// Registers `handler` for jobs of `kind`. It returns `Ok(())` (the worker marks the job
+    /// done) or an [`Outcome`].
+    pub fn register<F, Fut, R>(&mut self, kind: &str, handler: F)
     where
         F: Fn(AppState, ClaimedJob) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<(), JobError>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<R, JobError>> + Send + 'static,
+        R: Into<Outcome> + 'static,
     {
+        let handler = Arc::new(handler);
         self.handlers.insert(
             kind.to_string(),
-            Arc::new(move |s, j| Box::pin(handler(s, j))),
+            Arc::new(move |s, j| {
+                let handler = handler.clone();
+                Box::pin(async move { handler(s, j).await.map(Into::into) })
+            }),
         );
     }
 

@@ -10,14 +10,14 @@ use okra_core::id::new_id;
 use okra_core::webhook_delivery::{self, Answer, Next, RetrySchedule};
 use okra_core::webhook_signature;
 use okra_core::Environment;
-use okra_store::jobs::ClaimedJob;
+use okra_store::jobs::{self, ClaimedJob, Settle};
 use okra_store::webhooks::{self, AttemptOutcome, MessageStatus};
 use okra_store::Tenant;
 
 use crate::app::AppState;
 use crate::config::Config;
 use crate::outbound::{self, OutboundPolicy};
-use crate::workers::JobError;
+use crate::workers::{JobError, Outcome};
 
 /// What delivering needs, built once per process: the schedule and one HTTP client per
 /// environment (clients pool connections, so receivers see kept-alive connections).
@@ -26,7 +26,20 @@ pub struct WebhookDelivery {
     pub schedule: RetrySchedule,
     sandbox: reqwest::Client,
     production: reqwest::Client,
+    /// Signing key and bearer token per tenant, read from the database at most once a second
+    /// (a changed token or rotated secret applies within a second, as API keys do).
+    signing: std::sync::Mutex<std::collections::HashMap<Tenant, (Instant, Signing)>>,
 }
+
+/// What a tenant's deliveries are signed and authorised with.
+#[derive(Clone)]
+struct Signing {
+    key: Vec<u8>,
+    token: Option<String>,
+}
+
+/// How long [`Signing`] is reused before it is read again.
+const SIGNING_TTL: Duration = Duration::from_secs(1);
 
 impl WebhookDelivery {
     /// From the configuration (validated at load, so the schedule parses).
@@ -38,7 +51,45 @@ impl WebhookDelivery {
             schedule,
             sandbox: outbound::client(&policy(config, Environment::Sandbox), timeout),
             production: outbound::client(&policy(config, Environment::Production), timeout),
+            signing: std::sync::Mutex::default(),
         })
+    }
+
+    /// The tenant's signing key and token: from the cache, or read (and cached) when older
+    /// than a second.
+    async fn signing(&self, state: &AppState, tenant: &Tenant) -> Result<Signing, JobError> {
+        if let Some((at, s)) = self.cached(tenant) {
+            if at.elapsed() < SIGNING_TTL {
+                return Ok(s);
+            }
+        }
+        let keyring = state.keyring();
+        let store = |e: okra_store::StoreError| JobError::retry(format!("database: {e}"));
+        let secret = okra_store::owners::webhook_secret_enc(&state.db, &tenant.owner_id)
+            .await
+            .map_err(store)?
+            .ok_or_else(|| JobError::permanent("the owner has no webhook secret"))?;
+        let secret = keyring
+            .open_str(okra_store::owners::WEBHOOK_SECRET_CONTEXT, &secret)
+            .map_err(|e| JobError::permanent(format!("opening the webhook secret: {e}")))?;
+        let key = webhook_signature::decode_secret(&secret)
+            .map_err(|e| JobError::permanent(format!("webhook secret: {e}")))?;
+        let token = webhooks::settings(&state.db, &keyring, tenant)
+            .await
+            .map_err(store)?
+            .token;
+        let signing = Signing { key, token };
+        if let Ok(mut cache) = self.signing.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(tenant.clone(), (Instant::now(), signing.clone()));
+        }
+        Ok(signing)
+    }
+
+    fn cached(&self, tenant: &Tenant) -> Option<(Instant, Signing)> {
+        self.signing.lock().ok()?.get(tenant).cloned()
     }
 
     fn client(&self, env: Environment) -> &reqwest::Client {
@@ -67,7 +118,7 @@ fn job_tenant(job: &ClaimedJob) -> Result<Tenant, JobError> {
 }
 
 /// Delivers the message a `webhook.deliver` job names (one attempt).
-pub async fn run(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
+pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> {
     let tenant = job_tenant(&job)?;
     let message_id = job.payload["message_id"]
         .as_str()
@@ -84,23 +135,17 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
     if message.status != MessageStatus::Pending.as_str() {
         // Delivered (or given up) by an earlier run of this job whose outcome was recorded
         // before its worker died: at least once, and no more than needed.
-        return Ok(());
+        return Ok(Outcome::Complete);
     }
-    let secret = okra_store::owners::webhook_secret_enc(&state.db, &tenant.owner_id)
-        .await
-        .map_err(store)?
-        .ok_or_else(|| JobError::permanent("the owner has no webhook secret"))?;
-    let secret = keyring
-        .open_str(okra_store::owners::WEBHOOK_SECRET_CONTEXT, &secret)
-        .map_err(|e| JobError::permanent(format!("opening the webhook secret: {e}")))?;
-    let key = webhook_signature::decode_secret(&secret)
-        .map_err(|e| JobError::permanent(format!("webhook secret: {e}")))?;
-    let settings = webhooks::settings(&state.db, &keyring, &tenant)
-        .await
-        .map_err(store)?;
+    let signing = state.webhook_delivery.signing(&state, &tenant).await?;
 
     let timestamp = okra_core::time::now_ms() / 1000;
-    let signature = webhook_signature::sign(&key, &message.id, timestamp, message.body.as_bytes());
+    let signature = webhook_signature::sign(
+        &signing.key,
+        &message.id,
+        timestamp,
+        message.body.as_bytes(),
+    );
     let mut request = state
         .webhook_delivery
         .client(tenant.env)
@@ -110,7 +155,7 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signature)
         .body(message.body.clone());
-    if let Some(token) = &settings.token {
+    if let Some(token) = &signing.token {
         request = request.bearer_auth(token);
     }
     let started = Instant::now();
@@ -143,8 +188,17 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
         (Answer::Failed { .. }, Some(code)) => Some(format!("the receiver answered {code}")),
         _ => None,
     });
+    let settle = match &next {
+        Next::RetryIn(wait) => Settle::RetryIn {
+            ms: wait.as_millis() as i64,
+            error: error.as_deref().unwrap_or("delivery failed"),
+        },
+        Next::Done | Next::Disable | Next::GiveUp => Settle::Done,
+    };
+    // The attempt, the message's state and the job's, in one transaction.
+    let mut tx = state.db.begin().await.map_err(store)?;
     webhooks::record_attempt(
-        &state.db,
+        tx.conn(),
         &tenant,
         &AttemptOutcome {
             id: new_id(),
@@ -161,13 +215,13 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
     )
     .await
     .map_err(store)?;
-    match next {
-        Next::RetryIn(wait) => Err(JobError::retry_in(
-            error.unwrap_or_else(|| "delivery failed".into()),
-            wait.as_millis() as i64,
-        )),
-        Next::Done | Next::Disable | Next::GiveUp => Ok(()),
-    }
+    // A lost lease (the job was claimed again meanwhile) leaves the job to its new holder; the
+    // attempt still happened and stays recorded.
+    jobs::settle_on(tx.conn(), &job, settle)
+        .await
+        .map_err(store)?;
+    tx.commit().await.map_err(store)?;
+    Ok(Outcome::Settled)
 }
 
 /// A failed request in words fit for `webhooks/deliveries` (no URL, no body).
