@@ -172,8 +172,11 @@ async fn main() -> anyhow::Result<()> {
         let rows = okra_store::webhooks::page_attempts(&db, &tenant, 1, 0).await?;
         rows.1 as i64
     };
-    let seen = seen.lock().unwrap();
-    let lost = messages - seen.delivered.min(messages);
+    let (delivered, requests, bad_signatures) = {
+        let seen = seen.lock().unwrap();
+        (seen.delivered, seen.requests, seen.bad_signatures)
+    };
+    let lost = messages - delivered.min(messages);
     println!(
         "BENCH_WEBHOOKS {}",
         json!({
@@ -182,21 +185,18 @@ async fn main() -> anyhow::Result<()> {
             "backend": if database_url.is_some() { "postgres" } else { "sqlite" },
             "write_s": (write_s * 100.0).round() / 100.0,
             "seconds": (secs * 100.0).round() / 100.0,
-            "delivered": seen.delivered,
-            "delivered_per_s": (seen.delivered as f64 / secs).round(),
-            "attempts": seen.requests,
-            "attempts_per_s": (seen.requests as f64 / secs).round(),
+            "delivered": delivered,
+            "delivered_per_s": (delivered as f64 / secs).round(),
+            "attempts": requests,
+            "attempts_per_s": (requests as f64 / secs).round(),
             "attempts_recorded": recorded,
-            "bad_signatures": seen.bad_signatures,
+            "bad_signatures": bad_signatures,
             "lost": lost,
         })
     );
     db.close().await;
-    if lost > 0 || seen.bad_signatures > 0 {
-        anyhow::bail!(
-            "{lost} messages lost, {} bad signatures",
-            seen.bad_signatures
-        );
+    if lost > 0 || bad_signatures > 0 {
+        anyhow::bail!("{lost} messages lost, {bad_signatures} bad signatures");
     }
     Ok(())
 }

@@ -232,6 +232,39 @@ pub async fn record_attempt(
     crate::counters::add_spread(conn, tenant, ATTEMPTS, a.message_id, 1).await
 }
 
+/// Disables `url` for the tenant after a `410 Gone` (on `conn`): every pending message to it stops
+/// (`disabled`; their delivery jobs find them settled), and it stops being the tenant's default
+/// URL. Returns how many other pending messages were stopped.
+pub async fn disable_url(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    url: &str,
+    at: i64,
+) -> Result<u64> {
+    let stopped = sqlx::query(
+        "UPDATE webhook_messages SET status = 'disabled', next_attempt_at = NULL, last_updated = $1 \
+         WHERE owner_id = $2 AND env = $3 AND url = $4 AND status = 'pending'",
+    )
+    .bind(at)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(url)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "UPDATE webhook_settings SET url = NULL, updated_at = $1 WHERE id = $2 AND owner_id = $3 AND env = $4 AND url = $5",
+    )
+    .bind(at)
+    .bind(settings_id(tenant))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(url)
+    .execute(&mut *conn)
+    .await?;
+    Ok(stopped)
+}
+
 /// Makes a message due again (`callback/trigger`): pending, to `url` when given.
 pub async fn reopen(
     conn: &mut AnyConnection,

@@ -178,7 +178,7 @@ async fn failures_retry_with_backoff_then_give_up(b: Backend) {
         }
     });
     registry.register("test.broken", |_s, _j| async {
-        Err(JobError::permanent("bad input"))
+        Err::<(), _>(JobError::permanent("bad input"))
     });
     let flaky = enqueue(&s, "test.flaky", json!({})).await;
     let broken = enqueue(&s, "test.broken", json!({})).await;

@@ -507,6 +507,12 @@ async fn failing_and_gone_receivers_stop_on_schedule(b: Backend) {
     let down = Receiver::start(Answer::Always(500)).await;
     let gone = Receiver::start(Answer::Always(410)).await;
     let (creds, _, bank) = person_with(&s, 1);
+    // The gone URL is also the tenant's default: a 410 removes it.
+    let tenant = s.tenant(Environment::Sandbox);
+    let admin = okra_server::services::webhooks::admin::set_url;
+    admin(&s.db, &s.config, &tenant, Some(&gone.url))
+        .await
+        .unwrap();
     for url in [&down.url, &gone.url] {
         let r = connect(
             &s,
@@ -551,6 +557,11 @@ async fn failing_and_gone_receivers_stop_on_schedule(b: Backend) {
     };
     assert_eq!(status_of(&down.url), ["failed", "failed", "failed"]);
     assert_eq!(status_of(&gone.url), ["disabled"]);
+    let settings =
+        okra_server::services::webhooks::admin::settings(&s.db, &s.state().keyring(), &tenant)
+            .await
+            .unwrap();
+    assert_eq!(settings.url, None, "410 disabled the default URL");
 
     // callback/trigger sends the record's webhooks again, same id, to the URL given.
     let fine = Receiver::start(Answer::Ok).await;

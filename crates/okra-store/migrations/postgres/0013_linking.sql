@@ -45,6 +45,8 @@ CREATE TABLE webhook_messages (
 );
 CREATE INDEX webhook_messages_page ON webhook_messages (owner_id, env, created_at DESC, id DESC);
 CREATE INDEX webhook_messages_record ON webhook_messages (owner_id, env, record_id, created_at);
+-- The pending messages to one URL (a 410 Gone stops them all).
+CREATE INDEX webhook_messages_pending ON webhook_messages (owner_id, env, url) WHERE status = 'pending';
 
 -- One row per delivery attempt (`webhooks/deliveries` lists them, newest first).
 CREATE TABLE webhook_attempts (

@@ -215,6 +215,15 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> 
     )
     .await
     .map_err(store)?;
+    if next == Next::Disable {
+        let stopped = webhooks::disable_url(tx.conn(), &tenant, &message.url, now)
+            .await
+            .map_err(store)?;
+        tracing::warn!(
+            stopped,
+            "a webhook receiver answered 410 Gone: its URL is disabled"
+        );
+    }
     // A lost lease (the job was claimed again meanwhile) leaves the job to its new holder; the
     // attempt still happened and stays recorded.
     jobs::settle_on(tx.conn(), &job, settle)
