@@ -339,6 +339,19 @@ pub async fn get_many(
     Ok(found)
 }
 
+/// Ids of the accounts whose latest record is `record_id` (the `accounts_record` index): what a
+/// record written before records kept their accounts (migration 0013) connected.
+pub async fn ids_of_record(db: &Db, tenant: &Tenant, record_id: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE owner_id = $1 AND env = $2 AND record_id = $3 ORDER BY created_at, id",
+    )
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(record_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// One page of a customer's accounts, newest first, and the customer's account count (the
 /// counter kept with the rows, never a scan): one statement, and a second (the counter alone)
 /// only for a page past the end.

@@ -79,6 +79,11 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("accounts", "nuban_enc", accounts::NUBAN_CONTEXT),
     ("accounts", "account_ref_enc", accounts::ACCOUNT_REF_CONTEXT),
     ("identities", "pii_enc", identities::PII_CONTEXT),
+    (
+        "link_sessions",
+        "options_enc",
+        link_sessions::OPTIONS_CONTEXT,
+    ),
     ("webhook_messages", "body_enc", webhooks::BODY_CONTEXT),
     ("webhook_settings", "token_enc", webhooks::TOKEN_CONTEXT),
 ];

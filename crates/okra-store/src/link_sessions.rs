@@ -1,12 +1,17 @@
 //! Link sessions: the buildWithOptions options of one linking attempt, stored by `links/new` and
-//! completed once by the connection they lead to.
+//! completed once by the connection they lead to. The options are sealed: they may carry a
+//! customer's BVN (`customer.bvn`) and okra-js' `token`.
 
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
 use crate::Tenant;
+
+/// Associated-data context of the sealed options.
+pub const OPTIONS_CONTEXT: &str = "link_sessions.options";
 
 /// A stored link session.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +33,7 @@ pub struct LinkSession {
 /// Writes a new open session.
 pub async fn insert(
     db: &Db,
+    keyring: &Keyring,
     tenant: &Tenant,
     id: &str,
     options: &Value,
@@ -36,13 +42,13 @@ pub async fn insert(
 ) -> Result<()> {
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO link_sessions (id, owner_id, env, options, status, expires_at, created_at) \
+        "INSERT INTO link_sessions (id, owner_id, env, options_enc, status, expires_at, created_at) \
          VALUES ($1, $2, $3, $4, 'open', $5, $6)",
     )
     .bind(id)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .bind(options.to_string())
+    .bind(keyring.seal_str(OPTIONS_CONTEXT, &options.to_string()))
     .bind(expires_at)
     .bind(created_at)
     .execute(tx.conn())
@@ -51,9 +57,14 @@ pub async fn insert(
 }
 
 /// One session by id, within the tenant.
-pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<LinkSession>> {
+pub async fn get(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<LinkSession>> {
     let row = sqlx::query(
-        "SELECT id, options, status, record_id, expires_at, created_at FROM link_sessions \
+        "SELECT id, options_enc, status, record_id, expires_at, created_at FROM link_sessions \
          WHERE id = $1 AND owner_id = $2 AND env = $3",
     )
     .bind(id)
@@ -62,7 +73,8 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<LinkSessio
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let options: String = r.try_get("options")?;
+    let sealed: Vec<u8> = r.try_get("options_enc")?;
+    let options = keyring.open_str(OPTIONS_CONTEXT, &sealed)?;
     Ok(Some(LinkSession {
         id: r.try_get("id")?,
         options: serde_json::from_str(&options)?,

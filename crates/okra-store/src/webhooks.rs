@@ -193,7 +193,8 @@ pub struct AttemptOutcome<'a> {
 }
 
 /// Records an attempt and the message's new state on `conn` (the caller settles the delivery job
-/// in the same transaction).
+/// in the same transaction). A message no longer pending (a 410 from a parallel attempt disabled
+/// it) keeps its state; the attempt is recorded all the same.
 pub async fn record_attempt(
     conn: &mut AnyConnection,
     tenant: &Tenant,
@@ -217,7 +218,7 @@ pub async fn record_attempt(
     .await?;
     sqlx::query(
         "UPDATE webhook_messages SET status = $1, attempts = $2, last_status_code = $3, next_attempt_at = $4, last_updated = $5 \
-         WHERE id = $6 AND owner_id = $7 AND env = $8",
+         WHERE id = $6 AND owner_id = $7 AND env = $8 AND status = 'pending'",
     )
     .bind(a.status.as_str())
     .bind(a.attempt)
@@ -265,24 +266,59 @@ pub async fn disable_url(
     Ok(stopped)
 }
 
-/// Makes a message due again (`callback/trigger`): pending, to `url` when given.
+/// Makes a finished message (delivered, failed or disabled) due again, to `url` (`callback/trigger`).
+/// False when it is pending already: its own delivery job will send it, so the caller must not
+/// queue a second one (two jobs would send it twice at once). A pending message only takes the
+/// new URL.
 pub async fn reopen(
     conn: &mut AnyConnection,
     tenant: &Tenant,
     id: &str,
     url: &str,
     at: i64,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let reopened = sqlx::query(
         "UPDATE webhook_messages SET status = 'pending', url = $1, next_attempt_at = $2, last_updated = $2 \
-         WHERE id = $3 AND owner_id = $4 AND env = $5",
+         WHERE id = $3 AND owner_id = $4 AND env = $5 AND status <> 'pending'",
     )
     .bind(url)
     .bind(at)
     .bind(id)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .execute(conn)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !reopened {
+        sqlx::query(
+            "UPDATE webhook_messages SET url = $1, last_updated = $2 \
+             WHERE id = $3 AND owner_id = $4 AND env = $5 AND status = 'pending'",
+        )
+        .bind(url)
+        .bind(at)
+        .bind(id)
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(reopened)
+}
+
+/// Marks a pending message `failed` with no attempt (its delivery job gave up for a reason of its
+/// own: the owner's secret unreadable, the database failing on every attempt).
+pub async fn give_up(db: &Db, tenant: &Tenant, id: &str, at: i64) -> Result<()> {
+    let _w = db.write_guard().await?;
+    sqlx::query(
+        "UPDATE webhook_messages SET status = 'failed', next_attempt_at = NULL, last_updated = $1 \
+         WHERE id = $2 AND owner_id = $3 AND env = $4 AND status = 'pending'",
+    )
+    .bind(at)
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .execute(db.pool())
     .await?;
     Ok(())
 }

@@ -32,8 +32,13 @@ const TABLES: &[(&str, &[&str])] = &[
     ("jobs", &["jobs"]),
     ("key_fingerprints", &["key_fingerprints"]),
     ("keys", &["api_keys"]),
+    ("link_sessions", &["link_sessions"]),
     ("owners", &["owners", "wallets"]),
     ("records", &["records", "record_options"]),
+    (
+        "webhooks",
+        &["webhook_messages", "webhook_attempts", "webhook_settings"],
+    ),
 ];
 
 /// Tables owned by a helper: named counters and row counts are infrastructure, like the

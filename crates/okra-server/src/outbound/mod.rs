@@ -84,6 +84,17 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
     }
 }
 
+/// Whether `ip` is link-local (169.254.0.0/16, fe80::/10, or an IPv6 form embedding the former):
+/// where cloud metadata services answer. Refused even where private addresses are allowed
+/// (sandbox), unless the operator lists it: a sandbox key, or the publishable key a browser holds,
+/// must not make the server call its host's metadata service.
+pub fn is_link_local(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
 /// IPv4 special-purpose ranges (RFC 6890 and successors) that are not public unicast.
 const FORBIDDEN_V4: &[([u8; 4], u32)] = &[
     ([0, 0, 0, 0], 8),       // "this network", including the unspecified 0.0.0.0
@@ -165,12 +176,12 @@ impl Guard {
     }
 
     fn name_allowed(&self, host: &str) -> bool {
-        self.allow_private || self.names.contains(&normalise_name(host))
+        self.names.contains(&normalise_name(host))
     }
 
     fn ip_allowed(&self, ip: IpAddr) -> bool {
         let canonical = ip.to_canonical();
-        self.allow_private
+        (self.allow_private && !is_link_local(ip))
             || !is_forbidden(ip)
             || self
                 .nets

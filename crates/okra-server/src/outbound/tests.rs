@@ -184,7 +184,13 @@ async fn ip_literals() {
             Err(OutboundError::Forbidden),
             "{url}"
         );
-        assert!(check_url(&sandbox(), url).await.is_ok(), "{url}");
+        // Sandbox reaches private and loopback targets, never link-local ones (cloud metadata).
+        let link_local = url.contains("169.254.") || url.contains("fe80:");
+        assert_eq!(
+            check_url(&sandbox(), url).await.is_ok(),
+            !link_local,
+            "{url}"
+        );
     }
     // The url crate normalises the odd IPv4 spellings to dotted decimal; all are refused.
     for url in [
@@ -384,4 +390,26 @@ async fn redirects_are_not_followed() {
     let requests = server.requests.lock().unwrap();
     assert_eq!(requests.len(), 1);
     assert!(requests[0].starts_with("POST /hook "), "{}", requests[0]);
+}
+
+#[tokio::test]
+async fn sandbox_allows_private_and_loopback_but_not_link_local() {
+    let p = sandbox();
+    assert!(check_url(&p, "http://127.0.0.1:9/").await.is_ok());
+    assert!(check_url(&p, "http://10.1.2.3/").await.is_ok());
+    assert!(check_url(&p, "http://localhost/").await.is_ok());
+    for metadata in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/",
+        "http://[::ffff:169.254.169.254]/",
+    ] {
+        assert_eq!(
+            check_url(&p, metadata).await.unwrap_err(),
+            OutboundError::Forbidden,
+            "{metadata}"
+        );
+    }
+    // Unless the operator lists it.
+    let listed = OutboundPolicy::for_environment(true, &["169.254.169.254".to_string()]);
+    assert!(check_url(&listed, "http://169.254.169.254/").await.is_ok());
 }

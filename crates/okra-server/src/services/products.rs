@@ -58,7 +58,7 @@ struct Work {
     record: Record,
     customer: Customer,
     bank: &'static BankInfo,
-    /// The accounts the user connected in this record.
+    /// The accounts the user connected in this record (its `accounts`).
     accounts: Vec<Account>,
 }
 
@@ -87,13 +87,13 @@ async fn load(state: &AppState, job: &ClaimedJob) -> Result<Work, JobError> {
         .ok_or_else(|| JobError::permanent("the record's customer is missing"))?;
     let bank = okra_core::banks::find(&record.bank_id)
         .ok_or_else(|| JobError::permanent("the record's bank is not in the catalogue"))?;
-    let ids = record.accounts.clone().unwrap_or_default();
+    let ids = super::records::account_ids(state, &tenant, &record)
+        .await
+        .map_err(|e| JobError::retry(format!("{e}")))?;
+    // The accounts connected in this record, whatever a later connection chose since.
     let accounts = okra_store::accounts::get_many(&state.db, &keyring, &tenant, &ids)
         .await
-        .map_err(store_error)?
-        .into_iter()
-        .filter(|a| a.connected)
-        .collect();
+        .map_err(store_error)?;
     Ok(Work {
         tenant,
         record,
@@ -277,23 +277,53 @@ async fn finish(
     Ok(())
 }
 
+/// Ends the product as failed when its job ends without a result of its own (the database or
+/// the profile failing on the last attempt, a permanent error): the record must not stay
+/// `running` nor its callback `processing` for ever. The job's error is kept.
+async fn settle_failure(
+    state: &AppState,
+    job: &ClaimedJob,
+    work: &Work,
+    product: &str,
+    result: Result<(), JobError>,
+) -> Result<(), JobError> {
+    match result {
+        Err(e) if !e.retry || job.attempt >= job.max_attempts => {
+            let message = match product {
+                "identity" => "Identity could not be retrieved",
+                _ => "Balance could not be retrieved",
+            };
+            if let Err(again) = finish(state, work, product, Outcome::Failed(message)).await {
+                tracing::error!(error = %again.message, "recording a failed product failed");
+            }
+            Err(e)
+        }
+        other => other,
+    }
+}
+
 /// The `record.identity` job: the identity of the holder of the record's first connected account,
 /// from the registry (the bank session of the connection is gone by now).
 pub async fn run_identity(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
     let work = load(&state, &job).await?;
+    let result = identity(&state, &job, &work).await;
+    settle_failure(&state, &job, &work, "identity", result).await
+}
+
+async fn identity(state: &AppState, job: &ClaimedJob, work: &Work) -> Result<(), JobError> {
     if work.record.product_state("identity").is_some() {
         return Ok(());
     }
     let Some(account) = work.accounts.first() else {
         return finish(
-            &state,
-            &work,
+            state,
+            work,
             "identity",
             Outcome::Failed("No connected account"),
         )
         .await;
     };
-    let source = TenantSource::new(&state, &work.tenant)
+    let source = TenantSource::new(state, &work.tenant)
         .await
         .map_err(store_error)?;
     match source.resolve_nuban(&account.bank_id, &account.nuban).await {
@@ -301,14 +331,14 @@ pub async fn run_identity(state: AppState, job: ClaimedJob) -> Result<(), JobErr
             let profile = identity_profile::profile(&identity, &state.public_url)
                 .map_err(|e| JobError::permanent(format!("identity profile: {e}")))?;
             finish(
-                &state,
-                &work,
+                state,
+                work,
                 "identity",
                 Outcome::Identity(Box::new(profile)),
             )
             .await
         }
-        Err(e) => failed(&state, &job, &work, "identity", e).await,
+        Err(e) => failed(state, job, work, "identity", e).await,
     }
 }
 
@@ -316,10 +346,15 @@ pub async fn run_identity(state: AppState, job: ClaimedJob) -> Result<(), JobErr
 /// (a failure of one account fails the product, and nothing is stored).
 pub async fn run_balance(state: AppState, job: ClaimedJob) -> Result<(), JobError> {
     let work = load(&state, &job).await?;
+    let result = balance(&state, &job, &work).await;
+    settle_failure(&state, &job, &work, "balance", result).await
+}
+
+async fn balance(state: &AppState, job: &ClaimedJob, work: &Work) -> Result<(), JobError> {
     if work.record.product_state("balance").is_some() {
         return Ok(());
     }
-    let source = TenantSource::new(&state, &work.tenant)
+    let source = TenantSource::new(state, &work.tenant)
         .await
         .map_err(store_error)?;
     let mut fetched = Vec::with_capacity(work.accounts.len());
@@ -327,8 +362,8 @@ pub async fn run_balance(state: AppState, job: ClaimedJob) -> Result<(), JobErro
         let reference = account.account_ref.as_deref().unwrap_or(&account.nuban);
         match source.balance(&account.bank_id, reference).await {
             Ok(b) => fetched.push((account.clone(), b)),
-            Err(e) => return failed(&state, &job, &work, "balance", e).await,
+            Err(e) => return failed(state, job, work, "balance", e).await,
         }
     }
-    finish(&state, &work, "balance", Outcome::Balances(fetched)).await
+    finish(state, work, "balance", Outcome::Balances(fetched)).await
 }

@@ -10,12 +10,25 @@ use super::identity_profile;
 use super::views;
 use crate::app::AppState;
 
+/// Ids of the accounts connected in `record`: as the record keeps them, or, for a record written
+/// before records kept them, the accounts it was the latest connection of.
+pub async fn account_ids(
+    state: &AppState,
+    tenant: &Tenant,
+    record: &okra_store::records::Record,
+) -> Result<Vec<String>> {
+    match &record.accounts {
+        Some(ids) => Ok(ids.clone()),
+        None => Ok(okra_store::accounts::ids_of_record(&state.db, tenant, &record.id).await?),
+    }
+}
+
 /// The Record object.
 pub async fn get(state: &AppState, tenant: &Tenant, id: &str) -> Result<Value> {
     let record = okra_store::records::get(&state.db, tenant, id)
         .await?
         .ok_or(Error::NotFound("Record"))?;
-    let accounts = record.accounts.clone().unwrap_or_default();
+    let accounts = account_ids(state, tenant, &record).await?;
     Ok(views::record_object(&record, &accounts, tenant.env))
 }
 
@@ -112,7 +125,7 @@ pub async fn callback(
         Some(_) => {}
     }
     let keyring = state.keyring();
-    let ids = record.accounts.clone().unwrap_or_default();
+    let ids = account_ids(state, tenant, &record).await?;
     let accounts = okra_store::accounts::get_many(&state.db, &keyring, tenant, &ids).await?;
     Ok(match method {
         Method::Auth => json!({

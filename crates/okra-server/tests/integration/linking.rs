@@ -456,6 +456,39 @@ async fn a_returning_customer_gets_a_new_record_and_the_same_accounts(b: Backend
         accounts.json()["data"]["pagination"]["totalDocs"],
         nubans.len()
     );
+
+    // A record from before records kept their accounts (migration 0013) shows the accounts it was
+    // the latest connection of.
+    sqlx::query("UPDATE records SET accounts = NULL WHERE id = $1")
+        .bind(b2["record_id"].as_str().unwrap())
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    let old = s
+        .post(
+            "/v2/sandbox/records/getById",
+            Some(&key),
+            json!({"id": b2["record_id"]}),
+        )
+        .await;
+    assert_eq!(
+        old.json()["data"]["accounts"].as_array().unwrap().len(),
+        nubans.len()
+    );
+
+    // A bearer token that cannot be a header value is refused when it is set.
+    let tenant = s.tenant(Environment::Sandbox);
+    let keyring = s.state().keyring();
+    let set = okra_server::services::webhooks::admin::set_token;
+    assert!(set(&s.db, &keyring, &tenant, Some("two words"))
+        .await
+        .is_err());
+    assert!(set(&s.db, &keyring, &tenant, Some("line\nbreak"))
+        .await
+        .is_err());
+    set(&s.db, &keyring, &tenant, Some("fine-token_1"))
+        .await
+        .unwrap();
     s.stop().await;
 }
 
@@ -566,21 +599,31 @@ async fn failing_and_gone_receivers_stop_on_schedule(b: Backend) {
     // callback/trigger sends the record's webhooks again, same id, to the URL given.
     let fine = Receiver::start(Answer::Ok).await;
     let record = list.iter().find(|d| d["url"] == down.url.as_str()).unwrap()["record"].clone();
-    let t = s
-        .post(
-            "/v2/sandbox/callback/trigger",
-            Some(&s.sandbox_key()),
-            json!({"recordIds": [record], "url": fine.url}),
-        )
-        .await;
-    assert_eq!(t.status.as_u16(), 200, "{}", t.text);
-    assert_eq!(t.json()["data"]["webhooks"], 1);
+    // The record named twice, and triggered twice: still one delivery of its one message.
+    for _ in 0..2 {
+        let t = s
+            .post(
+                "/v2/sandbox/callback/trigger",
+                Some(&s.sandbox_key()),
+                json!({"recordIds": [record, record], "url": fine.url}),
+            )
+            .await;
+        assert_eq!(t.status.as_u16(), 200, "{}", t.text);
+        assert_eq!(t.json()["data"]["webhooks"], 1);
+        assert_eq!(t.json()["data"]["recordIds"].as_array().unwrap().len(), 1);
+    }
     let again = fine
         .wait_until(Duration::from_secs(10), |g| !g.is_empty())
         .await;
     assert!(
         ids.contains(again[0].header("webhook-id")),
         "the same message"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        fine.received().len(),
+        1,
+        "sent once, however often it was triggered"
     );
     s.stop().await;
 }
@@ -1045,12 +1088,22 @@ async fn webhook_bodies_and_identities_are_sealed_at_rest(b: Backend) {
         count_codes(g, "IDENTITY_IS_READY") == 1 && count_codes(g, "BALANCE_SUCCESS") >= 1
     })
     .await;
+    // A link whose options name the customer's BVN and a token keeps them sealed too.
+    let link = s
+        .post(
+            "/v2/sandbox/links/new",
+            Some(&s.sandbox_key()),
+            json!({"customer": {"bvn": person.bvn}, "token": "tok-secret-123"}),
+        )
+        .await;
+    assert_eq!(link.status.as_u16(), 200, "{}", link.text);
     let bytes = crate::pii_at_rest::at_rest(&s).await;
     let text = String::from_utf8_lossy(&bytes);
     let mut secrets = vec![
         person.bvn.clone().unwrap(),
         person.phone.clone(),
         creds.password.clone(),
+        "tok-secret-123".to_string(),
     ];
     secrets.extend(nubans_at(&person, &bank));
     for secret in secrets {

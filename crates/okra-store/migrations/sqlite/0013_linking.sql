@@ -68,3 +68,18 @@ CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id, attempt);
 --    first entry of an index search (no sort of every due job at each claim).
 DROP INDEX jobs_ready;
 CREATE INDEX jobs_ready ON jobs (status, run_at, id);
+
+-- 6. Link sessions keep their buildWithOptions options sealed: they may carry a customer's BVN
+--    (`customer.bvn`) and okra-js' `token`. Nothing wrote the first schema's table.
+DROP TABLE link_sessions;
+CREATE TABLE link_sessions (
+    id          TEXT PRIMARY KEY,
+    owner_id    TEXT NOT NULL REFERENCES owners(id),
+    env         TEXT NOT NULL,
+    options_enc BLOB NOT NULL,         -- JSON buildWithOptions options, sealed
+    status      TEXT NOT NULL,            -- 'open' | 'completed'
+    record_id   TEXT,
+    expires_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX link_sessions_page ON link_sessions (owner_id, env, created_at DESC, id DESC);

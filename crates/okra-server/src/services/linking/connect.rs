@@ -18,8 +18,8 @@ use crate::services::products;
 use crate::services::sources::TenantSource;
 use crate::services::webhooks::{outbox, payload};
 
-/// What `link/connect` is given.
-#[derive(Clone, Debug)]
+/// What `link/connect` is given. Its `Debug` leaves the password out.
+#[derive(Clone)]
 pub struct ConnectRequest {
     /// Bank id or slug.
     pub bank: String,
@@ -35,13 +35,23 @@ pub struct ConnectRequest {
     pub options: LinkOptions,
 }
 
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectRequest")
+            .field("bank", &self.bank)
+            .field("accounts", &self.accounts.as_ref().map(Vec::len))
+            .field("link_id", &self.link_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Runs a connection and returns the onSuccess payload.
 pub async fn connect(state: &AppState, tenant: &Tenant, req: ConnectRequest) -> Result<Value> {
     let now = okra_core::time::now_ms();
     let options = match &req.link_id {
         None => req.options.clone(),
         Some(id) => {
-            let session = okra_store::link_sessions::get(&state.db, tenant, id)
+            let session = okra_store::link_sessions::get(&state.db, &state.keyring(), tenant, id)
                 .await?
                 .ok_or_else(|| Error::Refused("Link not found".into()))?;
             if session.status != "open" {
@@ -192,17 +202,20 @@ async fn write(
         Some(bvn) => customers::find_id_by_bvn_on(conn, &keyring, tenant, bvn).await?,
         None => None,
     };
-    let customer_id =
-        match by_bvn.or_else(|| existing.iter().flatten().map(|(_, c)| c.clone()).next()) {
-            Some(id) => id,
-            None => {
-                let new = NewCustomer {
-                    created_at: Some(now),
-                    ..NewCustomer::from_identity(holder)
-                };
-                customers::insert(conn, &keyring, tenant, &new).await?
-            }
-        };
+    // An account the tenant already holds ties the login to its customer first (the record and
+    // its accounts must name the same customer, and `relink` keeps an account's customer); else
+    // the BVN; else a new customer.
+    let by_account = existing.iter().flatten().map(|(_, c)| c.clone()).next();
+    let customer_id = match by_account.or(by_bvn) {
+        Some(id) => id,
+        None => {
+            let new = NewCustomer {
+                created_at: Some(now),
+                ..NewCustomer::from_identity(holder)
+            };
+            customers::insert(conn, &keyring, tenant, &new).await?
+        }
+    };
 
     let record_id = okra_core::id::new_id();
     let account_ids: Vec<String> = (existing.iter())

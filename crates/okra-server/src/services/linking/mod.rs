@@ -72,7 +72,16 @@ pub async fn create_link(
     let now = okra_core::time::now_ms();
     let expires_at = now.saturating_add((state.config.link_ttl_secs as i64).saturating_mul(1000));
     let stored = serde_json::Value::Object(options.stored.clone());
-    okra_store::link_sessions::insert(&state.db, tenant, &id, &stored, now, expires_at).await?;
+    okra_store::link_sessions::insert(
+        &state.db,
+        &state.keyring(),
+        tenant,
+        &id,
+        &stored,
+        now,
+        expires_at,
+    )
+    .await?;
     Ok(NewLink {
         url: format!("{}/link/{id}", state.public_url),
         link_id: id,

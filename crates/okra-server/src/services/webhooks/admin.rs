@@ -57,7 +57,11 @@ pub async fn trigger(
     if let Some(url) = url {
         check_webhook_url(&state.config, tenant.env, "url", url).await?;
     }
-    for id in record_ids {
+    // Each record once: a repeated id must not queue its messages twice.
+    let mut record_ids = record_ids.to_vec();
+    record_ids.sort();
+    record_ids.dedup();
+    for id in &record_ids {
         if okra_store::records::get(&state.db, tenant, id)
             .await?
             .is_none()
@@ -66,18 +70,21 @@ pub async fn trigger(
         }
     }
     let keyring = state.keyring();
-    let messages = webhooks::messages_of_records(&state.db, &keyring, tenant, record_ids).await?;
+    let messages = webhooks::messages_of_records(&state.db, &keyring, tenant, &record_ids).await?;
     let now = okra_core::time::now_ms();
     let mut tx = state.db.begin().await?;
     for m in &messages {
         let to = url.unwrap_or(&m.url);
-        webhooks::reopen(tx.conn(), tenant, &m.id, to, now).await?;
-        outbox::enqueue_delivery(tx.conn(), state, tenant, &m.id).await?;
+        // A message still pending has its job: one job per message, so it is never sent twice
+        // at once.
+        if webhooks::reopen(tx.conn(), tenant, &m.id, to, now).await? {
+            outbox::enqueue_delivery(tx.conn(), state, tenant, &m.id).await?;
+        }
     }
     tx.commit().await?;
     state.jobs_ready.notify_waiters();
     Ok(Triggered {
-        record_ids: record_ids.to_vec(),
+        record_ids,
         messages: messages.len(),
     })
 }
@@ -100,6 +107,15 @@ pub async fn set_token(
     tenant: &Tenant,
     token: Option<&str>,
 ) -> Result<()> {
+    if let Some(t) = token {
+        // It goes into an `Authorization` header: visible ASCII only (no spaces, no control
+        // characters), or every delivery would fail before it is sent.
+        if t.is_empty() || t.len() > 1024 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::Invalid(
+                "the token must be 1–1024 visible ASCII characters (no spaces)".into(),
+            ));
+        }
+    }
     webhooks::set_token(db, keyring, tenant, token, okra_core::time::now_ms()).await?;
     Ok(())
 }

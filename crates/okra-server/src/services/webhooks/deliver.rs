@@ -124,9 +124,31 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> 
         .as_str()
         .ok_or_else(|| JobError::permanent("webhook job without a message id"))?
         .to_string();
+    let result = deliver(&state, &job, &tenant, &message_id).await;
+    if let Err(e) = &result {
+        if !e.retry || job.attempt >= job.max_attempts {
+            // The job ends here without an answer to record (the database failed on every
+            // attempt, the owner's secret cannot be read): the message must not stay pending.
+            let now = okra_core::time::now_ms();
+            if let Err(again) = webhooks::give_up(&state.db, &tenant, &message_id, now).await {
+                tracing::error!(error = %again, "marking an undeliverable webhook failed");
+            }
+        }
+    }
+    result
+}
+
+/// One attempt at message `message_id`.
+async fn deliver(
+    state: &AppState,
+    job: &ClaimedJob,
+    tenant: &Tenant,
+    message_id: &str,
+) -> Result<Outcome, JobError> {
+    let tenant = tenant.clone();
     let keyring = state.keyring();
     let store = |e: okra_store::StoreError| JobError::retry(format!("database: {e}"));
-    let Some(message) = webhooks::get_message(&state.db, &keyring, &tenant, &message_id)
+    let Some(message) = webhooks::get_message(&state.db, &keyring, &tenant, message_id)
         .await
         .map_err(store)?
     else {
@@ -137,7 +159,7 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> 
         // before its worker died: at least once, and no more than needed.
         return Ok(Outcome::Complete);
     }
-    let signing = state.webhook_delivery.signing(&state, &tenant).await?;
+    let signing = state.webhook_delivery.signing(state, &tenant).await?;
 
     let timestamp = okra_core::time::now_ms() / 1000;
     let signature = webhook_signature::sign(
@@ -171,12 +193,17 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> 
     let duration_ms = started.elapsed().as_millis() as i64;
     let answer = webhook_delivery::classify(status, retry_after.as_deref(), SystemTime::now());
     let attempt = u32::try_from(job.attempt.max(1)).unwrap_or(u32::MAX);
-    let next = webhook_delivery::next(
-        &state.webhook_delivery.schedule,
-        attempt,
-        &answer,
-        rand::random::<f64>(),
-    );
+    let next = match answer {
+        // The job's attempts were fixed when it was queued: a schedule made longer since then
+        // must not promise a retry the queue will not run.
+        Answer::Failed { .. } if job.attempt >= job.max_attempts => Next::GiveUp,
+        _ => webhook_delivery::next(
+            &state.webhook_delivery.schedule,
+            attempt,
+            &answer,
+            rand::random::<f64>(),
+        ),
+    };
     let now = okra_core::time::now_ms();
     let (new_status, next_at) = match &next {
         Next::Done => (MessageStatus::Delivered, None),
@@ -215,21 +242,31 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> 
     )
     .await
     .map_err(store)?;
-    if next == Next::Disable {
-        let stopped = webhooks::disable_url(tx.conn(), &tenant, &message.url, now)
-            .await
-            .map_err(store)?;
-        tracing::warn!(
-            stopped,
-            "a webhook receiver answered 410 Gone: its URL is disabled"
-        );
-    }
     // A lost lease (the job was claimed again meanwhile) leaves the job to its new holder; the
     // attempt still happened and stays recorded.
-    jobs::settle_on(tx.conn(), &job, settle)
+    jobs::settle_on(tx.conn(), job, settle)
         .await
         .map_err(store)?;
     tx.commit().await.map_err(store)?;
+    if next == Next::Disable {
+        // In a transaction of its own, after this one: it locks the URL's other pending
+        // messages, which a parallel attempt may hold (two locks taken in opposite orders
+        // would deadlock). The job is settled; a failure here only leaves those messages to be
+        // tried (and disabled) one by one.
+        let disabled = async {
+            let mut tx = state.db.begin().await?;
+            let stopped = webhooks::disable_url(tx.conn(), &tenant, &message.url, now).await?;
+            tx.commit().await?;
+            Ok::<u64, okra_store::StoreError>(stopped)
+        };
+        match disabled.await {
+            Ok(stopped) => tracing::warn!(
+                stopped,
+                "a webhook receiver answered 410 Gone: its URL is disabled"
+            ),
+            Err(e) => tracing::warn!(error = %e, "disabling a gone webhook URL failed"),
+        }
+    }
     Ok(Outcome::Settled)
 }
 
