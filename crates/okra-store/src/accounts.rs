@@ -7,9 +7,10 @@ use sqlx::{AnyConnection, Row};
 
 use crate::crypto::Keyring;
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::loader::Probe;
 use crate::multirow::{self, Counted, InsertRow, SqlValue};
+use crate::read::{Columns, Param};
 use crate::Tenant;
 
 pub use crate::blind::nuban_index;
@@ -207,23 +208,71 @@ pub const BY_CUSTOMER_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_i
      FROM accounts WHERE customer_id = $3 \
      ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5";
 
-/// One account by id, within the tenant (another tenant's account is `None`, like a missing one).
+/// One account by id, within the tenant (another tenant's account is `None`, like a missing one):
+/// one statement in one trip ([`Db::query_one`]).
 pub async fn get(db: &Db, keyring: &Keyring, tenant: &Tenant, id: &str) -> Result<Option<Account>> {
-    let row = sqlx::query(GET_SQL)
-        .bind(id)
-        .fetch_optional(db.pool())
+    let row = db
+        .query_one(GET_SQL, vec![Param::from(id)], |c| {
+            SealedAccount::read(c, false)
+        })
         .await?;
     match row {
-        Some(r) if of_tenant(&r, tenant)? => account_from(keyring, &r).map(Some),
+        Some(r) if r.of(tenant) => r.open(keyring).map(Some),
         _ => Ok(None),
     }
 }
 
-/// Whether a row read without tenant predicates belongs to `tenant`.
-fn of_tenant(r: &sqlx::any::AnyRow, tenant: &Tenant) -> Result<bool> {
-    let owner: &str = r.try_get("owner_id")?;
-    let env: &str = r.try_get("env")?;
-    Ok(owner == tenant.owner_id && env == tenant.env.as_str())
+/// An account as read, before its sealed columns are opened (outside the read's thread).
+struct SealedAccount {
+    owner_id: String,
+    env: String,
+    account: Account,
+    nuban_enc: Vec<u8>,
+    account_ref_enc: Option<Vec<u8>>,
+    /// The customer's account count ([`BY_CUSTOMER_SQL`] only).
+    total: Option<i64>,
+}
+
+impl SealedAccount {
+    /// The columns of [`GET_SQL`] (and, `with_total`, [`BY_CUSTOMER_SQL`]), by position.
+    fn read(c: &dyn Columns, with_total: bool) -> Result<SealedAccount> {
+        Ok(SealedAccount {
+            owner_id: c.text(1)?,
+            env: c.text(2)?,
+            account: Account {
+                id: c.text(0)?,
+                customer_id: c.text(3)?,
+                bank_id: c.text(4)?,
+                record_id: c.text(5)?,
+                name: c.text(6)?,
+                nuban: String::new(),
+                account_type: c.text(8)?,
+                currency: c.text(9)?,
+                connected: c.int(10)? != 0,
+                account_ref: None,
+                created_at: c.int(12)?,
+                last_updated: c.int(13)?,
+            },
+            nuban_enc: c
+                .opt_blob(7)?
+                .ok_or_else(|| StoreError::Corrupt("an account without its NUBAN".into()))?,
+            account_ref_enc: c.opt_blob(11)?,
+            total: if with_total { c.opt_int(14)? } else { None },
+        })
+    }
+
+    fn of(&self, tenant: &Tenant) -> bool {
+        self.owner_id == tenant.owner_id && self.env == tenant.env.as_str()
+    }
+
+    fn open(self, keyring: &Keyring) -> Result<Account> {
+        let mut account = self.account;
+        account.nuban = keyring.open_str(NUBAN_CONTEXT, &self.nuban_enc)?;
+        account.account_ref = (self.account_ref_enc.as_deref())
+            .map(|sealed| keyring.open_str(ACCOUNT_REF_CONTEXT, sealed))
+            .transpose()?;
+        Ok(account)
+    }
 }
 
 /// The account with this NUBAN at this bank, within the tenant.
@@ -363,25 +412,28 @@ pub async fn page_by_customer(
     limit: u32,
     offset: i64,
 ) -> Result<(Vec<Account>, u64)> {
-    let rows = sqlx::query(BY_CUSTOMER_SQL)
-        .bind(&tenant.owner_id)
-        .bind(tenant.env.as_str())
-        .bind(customer_id)
-        .bind(i64::from(limit))
-        .bind(offset)
-        .fetch_all(db.pool())
+    let params = vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::from(customer_id),
+        Param::Int(i64::from(limit)),
+        Param::Int(offset),
+    ];
+    let rows = db
+        .query(BY_CUSTOMER_SQL, params, |c| SealedAccount::read(c, true))
         .await?;
+    // The counter kept with the rows; a second statement only for a page past the end.
     let total = match rows.first() {
-        Some(r) => r.try_get::<Option<i64>, _>("total")?.unwrap_or(0).max(0) as u64,
+        Some(r) => r.total.unwrap_or(0).max(0) as u64,
         None => {
             crate::counters::for_customer(db, tenant, crate::counters::ACCOUNTS, customer_id)
                 .await?
         }
     };
     let mut accounts = Vec::with_capacity(rows.len());
-    for r in &rows {
-        if of_tenant(r, tenant)? {
-            accounts.push(account_from(keyring, r)?);
+    for r in rows {
+        if r.of(tenant) {
+            accounts.push(r.open(keyring)?);
         }
     }
     Ok((accounts, total))

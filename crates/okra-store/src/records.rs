@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::loader::Batch;
 use crate::multirow::{self, Counted, SqlValue};
+use crate::read::{Columns, Param};
 use crate::Tenant;
 
 /// A record to create.
@@ -266,23 +267,38 @@ fn record_from(r: &sqlx::any::AnyRow) -> Result<Record> {
 pub const GET_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated \
      FROM records WHERE id = $1";
 
-/// One record by id, within the tenant (another tenant's record is `None`, like a missing one).
+/// One record by id, within the tenant (another tenant's record is `None`, like a missing one):
+/// one statement in one trip ([`Db::query_one`]).
 pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
-    let row = sqlx::query(GET_SQL)
-        .bind(id)
-        .fetch_optional(db.pool())
+    let row = db
+        .query_one(GET_SQL, vec![Param::from(id)], |c| {
+            Ok((c.text(1)?, c.text(2)?, record_from_columns(c)?))
+        })
         .await?;
-    match row {
-        Some(r) if of_tenant(&r, tenant)? => record_from(&r).map(Some),
-        _ => Ok(None),
-    }
+    Ok(row
+        .filter(|(owner, env, _)| *owner == tenant.owner_id && env == tenant.env.as_str())
+        .map(|(_, _, record)| record))
 }
 
-/// Whether a row read by id alone belongs to `tenant`.
-fn of_tenant(r: &sqlx::any::AnyRow, tenant: &Tenant) -> Result<bool> {
-    let owner: &str = r.try_get("owner_id")?;
-    let env: &str = r.try_get("env")?;
-    Ok(owner == tenant.owner_id && env == tenant.env.as_str())
+/// A record from the columns of [`GET_SQL`], by position.
+fn record_from_columns(c: &dyn Columns) -> Result<Record> {
+    let accounts = c.opt_text(13)?;
+    Ok(Record {
+        id: c.text(0)?,
+        customer_id: c.text(3)?,
+        bank_id: c.text(4)?,
+        link_id: c.opt_text(5)?,
+        products: serde_json::from_str(&c.text(6)?)?,
+        options: object(&c.text(7)?)?,
+        meta: object(&c.text(8)?)?,
+        running: c.int(9)? != 0,
+        completed: c.int(10)? != 0,
+        product_status: serde_json::from_str(&c.text(11)?)?,
+        callback_url: c.opt_text(12)?,
+        accounts: accounts.map(|a| serde_json::from_str(&a)).transpose()?,
+        created_at: c.int(14)?,
+        last_updated: c.int(15)?,
+    })
 }
 
 /// One record by id on `conn`, locked for the rest of the caller's transaction (`FOR UPDATE` on
