@@ -200,6 +200,11 @@ pub enum Settle<'a> {
         /// Why this attempt failed.
         error: &'a str,
     },
+    /// Failed for good, recording `error`.
+    Fail {
+        /// Why.
+        error: &'a str,
+    },
 }
 
 /// Settles a job on `conn`, in the transaction that wrote the job's outcome, so the outcome and
@@ -219,7 +224,9 @@ pub async fn settle_on(
             ms.max(0),
             Some(error.chars().take(2000).collect::<String>()),
         ),
-        Settle::RetryIn { error, .. } => ("failed", 0, Some(error.chars().take(2000).collect())),
+        Settle::RetryIn { error, .. } | Settle::Fail { error } => {
+            ("failed", 0, Some(error.chars().take(2000).collect()))
+        }
     };
     let r = sqlx::query(&format!(
         "UPDATE jobs SET status = $1, run_at = {now} + $2, last_error = $3, lease_until = NULL, lease_token = NULL, updated_at = {now} \
@@ -251,26 +258,13 @@ pub async fn fail(
     error: &str,
     retry_in_ms: Option<i64>,
 ) -> Result<bool> {
-    let retry = retry_in_ms.filter(|_| job.attempt < job.max_attempts);
-    let (status, delay) = match retry {
-        Some(ms) => ("queued", ms.max(0)),
-        None => ("failed", 0),
+    let how = match retry_in_ms {
+        Some(ms) => Settle::RetryIn { ms, error },
+        None => Settle::Fail { error },
     };
-    let error: String = error.chars().take(2000).collect();
-    let now = now_sql(db.backend());
     let _w = db.write_guard().await?;
-    let r = sqlx::query(&format!(
-        "UPDATE jobs SET status = $1, run_at = {now} + $2, last_error = $3, lease_until = NULL, lease_token = NULL, updated_at = {now} \
-         WHERE id = $4 AND lease_token = $5 AND status = 'running'"
-    ))
-    .bind(status)
-    .bind(delay)
-    .bind(error)
-    .bind(&job.id)
-    .bind(&job.lease_token)
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let mut conn = db.pool().acquire().await?;
+    settle_on(&mut conn, job, how).await
 }
 
 /// Deletes up to `batch` finished jobs (`done`, or `failed` for good) whose last change is older

@@ -8,6 +8,8 @@
 
 use sqlx::{AnyConnection, Row};
 
+use crate::multirow::{self, SqlValue};
+
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
@@ -428,19 +430,7 @@ pub async fn settings(db: &Db, keyring: &Keyring, tenant: &Tenant) -> Result<Set
 
 /// Sets the default URL (`None` clears it), keeping the token.
 pub async fn set_url(db: &Db, tenant: &Tenant, url: Option<&str>, at: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO webhook_settings (id, owner_id, env, url, updated_at) VALUES ($5, $1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
-    )
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(url)
-    .bind(at)
-    .bind(settings_id(tenant))
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await
+    upsert_setting(db, tenant, "url", at, SqlValue::from(url)).await
 }
 
 /// Sets the bearer token (`None` clears it), keeping the URL.
@@ -452,17 +442,34 @@ pub async fn set_token(
     at: i64,
 ) -> Result<()> {
     let sealed = token.map(|t| keyring.seal_str(TOKEN_CONTEXT, t));
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO webhook_settings (id, owner_id, env, token_enc, updated_at) VALUES ($5, $1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET token_enc = excluded.token_enc, updated_at = excluded.updated_at",
+    upsert_setting(
+        db,
+        tenant,
+        "token_enc",
+        at,
+        SqlValue::from(sealed.as_deref()),
     )
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(sealed)
-    .bind(at)
-    .bind(settings_id(tenant))
-    .execute(tx.conn())
-    .await?;
+    .await
+}
+
+/// Writes one column of the tenant's settings row (created when missing), the value bound last.
+async fn upsert_setting(
+    db: &Db,
+    tenant: &Tenant,
+    column: &'static str,
+    at: i64,
+    value: SqlValue<'_>,
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO webhook_settings (id, owner_id, env, updated_at, {column}) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at"
+    );
+    let q = sqlx::query(&sql)
+        .bind(settings_id(tenant))
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str())
+        .bind(at);
+    let mut tx = db.begin().await?;
+    multirow::bind_value(q, value).execute(tx.conn()).await?;
     tx.commit().await
 }
