@@ -126,15 +126,19 @@ pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
         Backend::Sqlite => "",
     };
     let now = now_sql(db.backend());
-    // Two index searches, each stopping at its first row: a job whose lease ran out (the
-    // `jobs_lease` index), else the queued job due first (`jobs_ready`, ordered as the ORDER BY).
-    // One search with OR collected every due job and sorted them for each claim: a backlog of
-    // n jobs cost n rows a claim.
+    // Two index searches, each stopping at its first row: the queued job due first
+    // (`jobs_ready`, ordered as the ORDER BY), else a job whose lease ran out (`jobs_lease`). One
+    // search with OR collected every due job and sorted them at each claim (a backlog of n jobs
+    // cost n rows a claim). Queued jobs come first because the lease search walks the index
+    // entries of every job that ever ran and is not yet vacuumed (PostgreSQL keeps the dead
+    // `running` versions until then): searched at every claim under a backlog, it grew with the
+    // backlog. Leases that ran out while jobs stay queued are put back in the queue by
+    // [`requeue_expired`], which workers run every few seconds.
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = {now} + $1, lease_token = $2, updated_at = {now} \
          WHERE id = COALESCE( \
-             (SELECT id FROM jobs WHERE status = 'running' AND lease_until < {now} ORDER BY lease_until LIMIT 1 {lock}), \
-             (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= {now} ORDER BY run_at, id LIMIT 1 {lock})) \
+             (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= {now} ORDER BY run_at, id LIMIT 1 {lock}), \
+             (SELECT id FROM jobs WHERE status = 'running' AND lease_until < {now} ORDER BY lease_until LIMIT 1 {lock})) \
          RETURNING id, kind, payload, owner_id, env, attempts, max_attempts"
     );
     let _w = db.write_guard().await?;
@@ -155,6 +159,26 @@ pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
         max_attempts: row.try_get("max_attempts")?,
         lease_token: token,
     }))
+}
+
+/// Puts up to `batch` running jobs whose lease ran out (their worker died or hung) back in the
+/// queue, due now; returns how many. A claim takes such jobs itself when no queued job is due;
+/// this keeps them from waiting behind a queue that never empties.
+pub async fn requeue_expired(db: &Db, batch: i64) -> Result<u64> {
+    let now = now_sql(db.backend());
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let _w = db.write_guard().await?;
+    let r = sqlx::query(&format!(
+        "UPDATE jobs SET status = 'queued', run_at = {now}, lease_until = NULL, lease_token = NULL, updated_at = {now} \
+         WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_until < {now} ORDER BY lease_until LIMIT $1 {lock})"
+    ))
+    .bind(batch)
+    .execute(db.pool())
+    .await?;
+    Ok(r.rows_affected())
 }
 
 /// Extends the lease of a running job to `lease_ms` from now. False when the lease was lost.

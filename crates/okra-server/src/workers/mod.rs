@@ -132,6 +132,7 @@ pub async fn run(
         );
     }
     loops.spawn(prune::prune_loop(state.clone(), shutdown.clone()));
+    loops.spawn(prune::requeue_loop(state.clone(), shutdown.clone()));
     while loops.join_next().await.is_some() {}
     tracing::info!("workers stopped");
 }

@@ -1,6 +1,7 @@
 //! Deleting finished jobs past `job_retention_hours`, so the queue table holds recent history
-//! rather than every job ever run. Every worker process prunes; deletes are idempotent, so
-//! several doing it at once only repeat each other's (cheap, indexed) query.
+//! rather than every job ever run, and putting jobs whose lease ran out back in the queue. Every
+//! worker process does both; the statements are idempotent, so several doing it at once only
+//! repeat each other's (cheap, indexed) query.
 
 use std::time::Duration;
 
@@ -55,5 +56,25 @@ async fn prune_round(state: &AppState, retention_ms: i64, shutdown: &Cancellatio
     }
     if deleted > 0 {
         tracing::info!(deleted, "pruned finished jobs");
+    }
+}
+
+/// Puts jobs whose lease ran out back in the queue every half lease (at least every second), so
+/// they do not wait behind a backlog: a claim prefers queued jobs.
+pub(super) async fn requeue_loop(state: AppState, shutdown: CancellationToken) {
+    let every = Duration::from_millis((state.config.job_lease_secs * 500).max(1000));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        match jobs::requeue_expired(&state.db, BATCH).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(requeued = n, "jobs whose lease ran out were queued again");
+                state.jobs_ready.notify_waiters();
+            }
+            Err(e) => tracing::warn!(error = %e, "requeueing jobs whose lease ran out failed"),
+        }
     }
 }

@@ -159,6 +159,31 @@ async fn a_job_whose_worker_died_is_taken_over_after_its_lease(b: Backend) {
     s.stop().await;
 }
 
+async fn a_job_whose_lease_ran_out_is_queued_again_behind_no_backlog(b: Backend) {
+    let s = server_without_workers(b).await;
+    let id = enqueue(&s, "test.ok", json!({})).await;
+    let dead = jobs::claim(&s.db, 200).await.unwrap().unwrap();
+    assert_eq!(dead.id, id);
+    // A backlog of queued jobs: a claim prefers them, so the expired one is requeued instead.
+    for _ in 0..3 {
+        enqueue(&s, "test.ok", json!({})).await;
+    }
+    assert_eq!(
+        jobs::requeue_expired(&s.db, 100).await.unwrap(),
+        0,
+        "lease still running"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(jobs::requeue_expired(&s.db, 100).await.unwrap(), 1);
+    let st = jobs::state(&s.db, &id).await.unwrap().unwrap();
+    assert_eq!((st.status.as_str(), st.attempts), ("queued", 1));
+    assert!(
+        !jobs::complete(&s.db, &dead).await.unwrap(),
+        "the dead worker's lease is gone"
+    );
+    s.stop().await;
+}
+
 async fn failures_retry_with_backoff_then_give_up(b: Backend) {
     let s = TestServer::start_with(
         b,
@@ -397,6 +422,7 @@ backend_tests!(
     pruning_removes_only_old_finished_jobs,
     two_workers_never_run_the_same_job_at_once,
     a_job_whose_worker_died_is_taken_over_after_its_lease,
+    a_job_whose_lease_ran_out_is_queued_again_behind_no_backlog,
     failures_retry_with_backoff_then_give_up,
     shutdown_finishes_the_job_in_flight,
 );
