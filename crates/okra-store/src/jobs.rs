@@ -71,6 +71,8 @@ pub struct ClaimedJob {
     pub max_attempts: i64,
     /// Proof of holding the lease.
     pub lease_token: String,
+    /// When it was due (ms, the database's clock).
+    pub run_at: i64,
 }
 
 /// The state of a job, for tests and operators.
@@ -120,6 +122,16 @@ pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob) -> Result<String> {
 
 /// Claims one due job (queued and due, or running with an expired lease) for `lease_ms`.
 pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
+    claim_from(db, lease_ms, i64::MIN).await
+}
+
+/// [`claim`] looking only at queued jobs due at or after `from_run_at` (ms, the database's clock)
+/// — and at expired leases as usual. A worker that just claimed a job due at `t` passes a little
+/// less than `t`: on PostgreSQL the index entries before it are mostly dead versions of jobs
+/// already claimed (every claim leaves one until VACUUM), which a search from the start of the
+/// queue would step over at every claim. Workers search from the start again whenever this
+/// finds nothing, so no due job is left behind.
+pub async fn claim_from(db: &Db, lease_ms: i64, from_run_at: i64) -> Result<Option<ClaimedJob>> {
     let token = new_id();
     let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -137,14 +149,15 @@ pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = {now} + $1, lease_token = $2, updated_at = {now} \
          WHERE id = COALESCE( \
-             (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= {now} ORDER BY run_at, id LIMIT 1 {lock}), \
+             (SELECT id FROM jobs WHERE status = 'queued' AND run_at >= $3 AND run_at <= {now} ORDER BY run_at, id LIMIT 1 {lock}), \
              (SELECT id FROM jobs WHERE status = 'running' AND lease_until < {now} ORDER BY lease_until LIMIT 1 {lock})) \
-         RETURNING id, kind, payload, owner_id, env, attempts, max_attempts"
+         RETURNING id, kind, payload, owner_id, env, attempts, max_attempts, run_at"
     );
     let _w = db.write_guard().await?;
     let row = sqlx::query(&sql)
         .bind(lease_ms)
         .bind(&token)
+        .bind(from_run_at)
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
@@ -158,6 +171,7 @@ pub async fn claim(db: &Db, lease_ms: i64) -> Result<Option<ClaimedJob>> {
         attempt: row.try_get("attempts")?,
         max_attempts: row.try_get("max_attempts")?,
         lease_token: token,
+        run_at: row.try_get("run_at")?,
     }))
 }
 

@@ -137,12 +137,33 @@ pub async fn run(
     tracing::info!("workers stopped");
 }
 
+/// How far before the last claimed job's due time a worker's next search starts, and how often
+/// it searches the whole queue again regardless (see `jobs::claim_from`).
+const CURSOR_MARGIN_MS: i64 = 5_000;
+const CURSOR_RESET: Duration = Duration::from_secs(1);
+
 async fn worker_loop(state: AppState, registry: Arc<Registry>, shutdown: CancellationToken) {
     let poll = Duration::from_millis(state.config.job_poll_ms);
     let lease_ms = (state.config.job_lease_secs * 1000) as i64;
+    // Where this worker's next search of the queue starts: a little before the last job it
+    // claimed, so a backlog's already-claimed head is not stepped over at every claim; the whole
+    // queue is searched again when that finds nothing, and at least every second.
+    let mut cursor = i64::MIN;
+    let mut cursor_set = tokio::time::Instant::now();
     while !shutdown.is_cancelled() {
-        match jobs::claim(&state.db, lease_ms).await {
-            Ok(Some(job)) => attempt::run_one(&state, &registry, job, lease_ms).await,
+        if cursor_set.elapsed() >= CURSOR_RESET {
+            cursor = i64::MIN;
+            cursor_set = tokio::time::Instant::now();
+        }
+        match jobs::claim_from(&state.db, lease_ms, cursor).await {
+            Ok(Some(job)) => {
+                if cursor == i64::MIN {
+                    cursor_set = tokio::time::Instant::now();
+                }
+                cursor = job.run_at.saturating_sub(CURSOR_MARGIN_MS);
+                attempt::run_one(&state, &registry, job, lease_ms).await
+            }
+            Ok(None) if cursor != i64::MIN => cursor = i64::MIN,
             Ok(None) => {
                 tokio::select! {
                     _ = tokio::time::sleep(poll) => {}
