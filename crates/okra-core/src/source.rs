@@ -215,6 +215,36 @@ pub struct SourceIdentity {
     pub is_company: bool,
 }
 
+impl SourceIdentity {
+    /// Completeness of the identity, 0–100 (the Identity object's `score`): the rounded share of
+    /// its applicable *optional* data points that are present — e-mail, address, aliases, next of
+    /// kin, mother's maiden name and marital status, and for individuals also NIN, photo and
+    /// enrolment branch (6 points for companies, 9 for individuals). Name, date of birth, gender,
+    /// phone, places and (individuals) BVN are always known for an account holder, so counting
+    /// them would only put a floor under every score. The one score of the server: identities a
+    /// connection, a KYC verify or `sandbox load` stores, and the simulated network's own
+    /// `identity` completeness, all use it.
+    pub fn completeness(&self) -> u8 {
+        let mut points = vec![
+            !self.emails.is_empty(),
+            !self.addresses.is_empty(),
+            !self.aliases.is_empty(),
+            !self.next_of_kins.is_empty(),
+            self.mothers_maiden.is_some(),
+            self.marital_status.is_some(),
+        ];
+        if !self.is_company {
+            points.extend([
+                self.nin.is_some(),
+                self.photo.is_some(),
+                self.enrollment_branch.is_some(),
+            ]);
+        }
+        let present = points.iter().filter(|p| **p).count();
+        ((present * 100 + points.len() / 2) / points.len()) as u8
+    }
+}
+
 /// The answer of a NIP name enquiry: who holds an account, without the full identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameEnquiry {
@@ -297,6 +327,54 @@ mod tests {
     }
 
     fn assert_send<T: Send>(_: &T) {}
+
+    fn bare(is_company: bool) -> SourceIdentity {
+        SourceIdentity {
+            firstname: "Ada".into(),
+            middlename: None,
+            lastname: "Obi".into(),
+            fullname: "Ada Obi".into(),
+            dob: "1990-01-01".into(),
+            gender: "Female".into(),
+            bvn: Some("22212345678".into()),
+            nin: None,
+            phones: vec!["08031234567".into()],
+            emails: vec![],
+            addresses: vec![],
+            nationality: "Nigeria".into(),
+            state_of_origin: "Lagos State".into(),
+            lga_of_origin: "Ikeja".into(),
+            state_of_residence: "Lagos State".into(),
+            lga_of_residence: "Ikeja".into(),
+            marital_status: None,
+            mothers_maiden: None,
+            aliases: vec![],
+            next_of_kins: vec![],
+            photo: None,
+            enrollment_bank: None,
+            enrollment_branch: None,
+            registration_date: None,
+            watch_listed: false,
+            rc_number: None,
+            is_company,
+        }
+    }
+
+    #[test]
+    fn completeness_counts_only_optional_points() {
+        // Always-known fields give no floor.
+        assert_eq!(bare(false).completeness(), 0);
+        let mut p = bare(false);
+        p.emails.push("a@b.ng".into());
+        p.nin = Some("12345678901".into());
+        p.marital_status = Some("Single".into());
+        assert_eq!(p.completeness(), 33, "3 of 9");
+        // Companies have 6 points: NIN, photo and branch do not apply.
+        let mut c = bare(true);
+        c.emails.push("a@b.ng".into());
+        c.nin = Some("12345678901".into());
+        assert_eq!(c.completeness(), 17, "1 of 6");
+    }
 
     #[test]
     fn traits_are_object_safe_and_futures_send() {

@@ -15,27 +15,12 @@ use crate::names::{self, Tradition};
 use crate::person::{Person, REFERENCE_YEAR};
 use crate::rng::Draw;
 
-/// Completeness of an identity, 0–100: the rounded share of its applicable optional data points
-/// that are present (6 for companies, 9 for individuals; see the module docs). A custom person made
-/// with `identity: n` scores within 6 (individuals) or 9 (companies) of `n`.
+/// Completeness of an identity, 0–100 ([`SourceIdentity::completeness`], the server's one score):
+/// the rounded share of its applicable optional data points that are present (6 for companies, 9
+/// for individuals; see the module docs). A custom person made with `identity: n` scores within 6
+/// (individuals) or 9 (companies) of `n`.
 pub fn identity_score(identity: &SourceIdentity) -> u8 {
-    let mut points = vec![
-        !identity.emails.is_empty(),
-        !identity.addresses.is_empty(),
-        !identity.aliases.is_empty(),
-        !identity.next_of_kins.is_empty(),
-        identity.mothers_maiden.is_some(),
-        identity.marital_status.is_some(),
-    ];
-    if !identity.is_company {
-        points.extend([
-            identity.nin.is_some(),
-            identity.photo.is_some(),
-            identity.enrollment_branch.is_some(),
-        ]);
-    }
-    let present = points.iter().filter(|p| **p).count();
-    ((present * 100 + points.len() / 2) / points.len()) as u8
+    identity.completeness()
 }
 
 /// One optional data point of a profile.

@@ -57,24 +57,10 @@ pub fn profile(s: &SourceIdentity, photo_base: &str) -> anyhow::Result<IdentityP
     })
 }
 
-/// Completeness of an identity, 0–100: the share of the data points lenders look at that the
-/// bank reported.
+/// Completeness of an identity, 0–100: [`SourceIdentity::completeness`], the one score every
+/// stored identity gets (connections, verifies and `sandbox load` alike).
 pub fn identity_score(s: &SourceIdentity) -> i64 {
-    let points = [
-        !s.fullname.is_empty(),
-        !s.dob.is_empty(),
-        !s.gender.is_empty(),
-        s.bvn.is_some(),
-        s.nin.is_some(),
-        !s.phones.is_empty(),
-        !s.emails.is_empty(),
-        !s.addresses.is_empty(),
-        !s.state_of_residence.is_empty(),
-        !s.lga_of_residence.is_empty(),
-        s.marital_status.is_some(),
-        s.photo.is_some(),
-    ];
-    (points.iter().filter(|p| **p).count() * 100 / points.len()) as i64
+    i64::from(s.completeness())
 }
 
 /// The `env` value of data of `env` (Okra's widget and payloads say `production-sandbox`).

@@ -243,6 +243,12 @@ async fn connect_links_and_delivers_signed_webhooks(b: Backend) {
         match w["code"].as_str().unwrap() {
             "IDENTITY_IS_READY" => {
                 assert_eq!(w["method"], "IDENTITY");
+                // One score: the network's own completeness of this person.
+                let network =
+                    okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
+                let expected =
+                    okra_sandbox::identity_score(&network.person(person.index).unwrap().identity());
+                assert_eq!(w["identity"]["score"], i64::from(expected));
                 assert_eq!(w["identity"]["bvn"], person.bvn.clone().unwrap().as_str());
                 assert!(okra_core::ObjectId::is_valid(
                     w["identity"]["id"].as_str().unwrap()

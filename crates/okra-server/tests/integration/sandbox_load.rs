@@ -131,8 +131,13 @@ async fn load_links_people_readable_by_repositories_and_api(b: Backend) {
     );
     assert_eq!(identity.profile.pii.dob, Some(person.dob.to_string()));
     assert_eq!(identity.profile.pii.addresses, person.addresses);
+    // One score: what the network says of its own person.
     let score = identity.profile.score.unwrap();
-    assert!((50..=100).contains(&score), "score {score}");
+    assert_eq!(
+        score,
+        i64::from(okra_sandbox::identity_score(&person.identity())),
+        "score {score}"
+    );
 
     let v = s.sandbox_customers_page().await;
     assert_eq!(v["data"]["pagination"]["totalDocs"], PEOPLE, "{v}");
