@@ -84,14 +84,21 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
     }
 }
 
-/// Whether `ip` is link-local (169.254.0.0/16, fe80::/10, or an IPv6 form embedding the former):
-/// where cloud metadata services answer. Refused even where private addresses are allowed
-/// (sandbox), unless the operator lists it: a sandbox key, or the publishable key a browser holds,
-/// must not make the server call its host's metadata service.
+/// Whether `ip` is where cloud metadata services answer: link-local (169.254.0.0/16, fe80::/10,
+/// or an IPv6 form embedding the former: IPv4-mapped, NAT64) or AWS's IPv6 metadata range
+/// fd00:ec2::/32. Refused even where private addresses are allowed (sandbox), unless the operator
+/// lists it: a sandbox key, or the publishable key a browser holds, must not make the server call
+/// its host's metadata service.
 pub fn is_link_local(ip: IpAddr) -> bool {
     match ip.to_canonical() {
         IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            (v6.segments()[0] & 0xffc0) == 0xfe80
+                || in_v6(bits, [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0], 32)
+                || (in_v6(bits, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96)
+                    && Ipv4Addr::from(bits as u32).is_link_local())
+        }
     }
 }
 

@@ -397,11 +397,17 @@ async fn sandbox_allows_private_and_loopback_but_not_link_local() {
     let p = sandbox();
     assert!(check_url(&p, "http://127.0.0.1:9/").await.is_ok());
     assert!(check_url(&p, "http://10.1.2.3/").await.is_ok());
+    assert!(
+        check_url(&p, "http://[fd12::1]/").await.is_ok(),
+        "other unique-local addresses"
+    );
     assert!(check_url(&p, "http://localhost/").await.is_ok());
     for metadata in [
         "http://169.254.169.254/latest/meta-data/",
         "http://[fe80::1]/",
         "http://[::ffff:169.254.169.254]/",
+        "http://[fd00:ec2::254]/",
+        "http://[64:ff9b::a9fe:a9fe]/",
     ] {
         assert_eq!(
             check_url(&p, metadata).await.unwrap_err(),

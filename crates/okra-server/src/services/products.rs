@@ -302,6 +302,29 @@ async fn settle_failure(
     }
 }
 
+/// The abandon hook of product jobs: the product is marked failed on its record (and its
+/// `_FAILED` webhook queued) unless it finished.
+pub async fn abandon(state: AppState, job: ClaimedJob, reason: String) {
+    let product = match job.kind.as_str() {
+        IDENTITY_JOB => "identity",
+        BALANCE_JOB => "balance",
+        _ => return,
+    };
+    let Ok(work) = load(&state, &job).await else {
+        return;
+    };
+    if work.record.product_state(product).is_some() {
+        return;
+    }
+    let message = match product {
+        "identity" => "Identity could not be retrieved",
+        _ => "Balance could not be retrieved",
+    };
+    if let Err(e) = finish(&state, &work, product, Outcome::Failed(message)).await {
+        tracing::error!(error = %e.message, %reason, "marking an abandoned product failed");
+    }
+}
+
 /// The `record.identity` job: the identity of the holder of the record's first connected account,
 /// from the registry (the bank session of the connection is gone by now).
 pub async fn run_identity(state: AppState, job: ClaimedJob) -> Result<(), JobError> {

@@ -11,6 +11,13 @@ use tracing::Instrument;
 use super::{JobError, Registry};
 use crate::app::AppState;
 
+/// Runs the job kind's abandon hook, if it has one.
+async fn abandon(state: &AppState, registry: &Registry, job: ClaimedJob, reason: &str) {
+    if let Some(hook) = registry.abandoned(&job.kind) {
+        hook(state.clone(), job, reason.to_string()).await;
+    }
+}
+
 /// Runs one attempt of `job` inside a `job` span (attached to the futures, not entered across
 /// awaits, so the span follows the work across threads and never leaks onto other tasks).
 pub(super) async fn run_one(state: &AppState, registry: &Registry, job: ClaimedJob, lease_ms: i64) {
@@ -24,8 +31,10 @@ pub(super) async fn run_one(state: &AppState, registry: &Registry, job: ClaimedJ
 async fn attempt(state: &AppState, registry: &Registry, job: ClaimedJob, lease_ms: i64) {
     if job.attempt > job.max_attempts {
         // Its lease expired more often than it may be tried: a worker keeps dying on it.
-        let _ = jobs::fail(&state.db, &job, "lease expired on every attempt", None).await;
+        let reason = "lease expired on every attempt";
+        let _ = jobs::fail(&state.db, &job, reason, None).await;
         tracing::warn!("job abandoned after its lease expired on every attempt");
+        abandon(state, registry, job, reason).await;
         return;
     }
     let Some(handler) = registry.get(&job.kind) else {
@@ -74,6 +83,13 @@ async fn attempt(state: &AppState, registry: &Registry, job: ClaimedJob, lease_m
             jobs::fail(&state.db, &job, &e.message, delay).await
         }
     };
+    if let Err(e) = &result {
+        if !e.retry || job.attempt >= job.max_attempts {
+            // Failed for good: whatever the job stood for must not wait on it for ever (the
+            // handler may not have run its own failure handling: a timeout or a panic).
+            abandon(state, registry, job.clone(), &e.message).await;
+        }
+    }
     match (result, recorded) {
         (Ok(_), Ok(true)) => tracing::debug!("job done"),
         (Err(e), Ok(true)) => tracing::warn!(error = %e.message, retry = e.retry, "job failed"),

@@ -80,7 +80,14 @@ pub type Handler = Arc<
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Handler>,
+    abandoned: HashMap<String, AbandonHandler>,
 }
+
+/// What a job kind does when one of its jobs is failed for good without its handler having
+/// finished (its lease ran out on every attempt, its last attempt timed out or panicked): mark
+/// what the job stood for as failed, so nothing waits on it for ever. Given the job and the reason.
+pub type AbandonHandler =
+    Arc<dyn Fn(AppState, ClaimedJob, String) -> BoxFuture<'static, ()> + Send + Sync>;
 
 impl Registry {
     /// Registers `handler` for jobs of `kind`. It returns `Ok(())` (the worker marks the job
@@ -101,8 +108,25 @@ impl Registry {
         );
     }
 
+    /// Registers what to do when a job of `kind` is abandoned (see [`AbandonHandler`]). It may
+    /// run after the handler's own failure handling, so it must be idempotent.
+    pub fn on_abandon<F, Fut>(&mut self, kind: &str, abandon: F)
+    where
+        F: Fn(AppState, ClaimedJob, String) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.abandoned.insert(
+            kind.to_string(),
+            Arc::new(move |s, j, reason| Box::pin(abandon(s, j, reason))),
+        );
+    }
+
     pub(crate) fn get(&self, kind: &str) -> Option<Handler> {
         self.handlers.get(kind).cloned()
+    }
+
+    pub(crate) fn abandoned(&self, kind: &str) -> Option<AbandonHandler> {
+        self.abandoned.get(kind).cloned()
     }
 }
 
@@ -113,6 +137,9 @@ pub fn registry() -> Registry {
     r.register(webhooks::DELIVER_JOB, webhooks::deliver::run);
     r.register(products::IDENTITY_JOB, products::run_identity);
     r.register(products::BALANCE_JOB, products::run_balance);
+    r.on_abandon(webhooks::DELIVER_JOB, webhooks::deliver::abandon);
+    r.on_abandon(products::IDENTITY_JOB, products::abandon);
+    r.on_abandon(products::BALANCE_JOB, products::abandon);
     r
 }
 

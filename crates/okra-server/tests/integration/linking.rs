@@ -1272,7 +1272,86 @@ async fn concurrent_connections_of_one_person_from_two_processes_make_one_custom
     s.stop().await;
 }
 
+async fn jobs_abandoned_on_their_last_attempt_fail_what_they_stood_for(b: Backend) {
+    // No workers at first (the API role): the webhook and the balance job wait in the queue.
+    let s = TestServer::start_with(
+        b,
+        |c| c.role = okra_server::config::Role::Api,
+        okra_server::workers::Registry::default(),
+    )
+    .await;
+    let key = s.sandbox_key();
+    let (creds, _, bank) = person_with(&s, 1);
+    let r = connect(
+        &s,
+        with(
+            login(&creds, &bank),
+            json!({"products": ["auth", "balance"], "callback_url": "http://127.0.0.1:9/hook"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let record_id = r.json()["data"]["record_id"].as_str().unwrap().to_string();
+    // As if each job's lease had run out on every attempt (its workers kept dying): the next
+    // claim is past its last attempt, so the handler never runs again.
+    sqlx::query("UPDATE jobs SET attempts = max_attempts")
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let pool = tokio::spawn(okra_server::workers::run(
+        s.state().clone(),
+        std::sync::Arc::new(okra_server::workers::registry()),
+        2,
+        stop.clone(),
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM webhook_messages")
+            .fetch_all(s.db.pool())
+            .await
+            .unwrap();
+        let cb = s
+            .get(
+                &format!("/v2/sandbox/callback?record={record_id}&method=BALANCE"),
+                Some(&key),
+            )
+            .await;
+        let balance_failed = cb.json()["data"]["status"] == "failed";
+        // AUTH_SUCCESS abandoned → failed; BALANCE_FAILED queued by the abandoned product
+        // (its own job is new, so it is tried normally and fails to connect to port 9).
+        if balance_failed && statuses.iter().any(|st| st == "failed") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "abandoned jobs left {statuses:?}, balance callback {}",
+            cb.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let record = s
+        .post(
+            "/v2/sandbox/records/getById",
+            Some(&key),
+            json!({"id": record_id}),
+        )
+        .await;
+    assert_eq!(
+        record.json()["data"]["status"]["balance"]["status"],
+        "failed"
+    );
+    assert_eq!(
+        record.json()["data"]["status"]["process"]["completed"],
+        true
+    );
+    stop.cancel();
+    pool.await.unwrap();
+    s.stop().await;
+}
+
 backend_tests!(
+    jobs_abandoned_on_their_last_attempt_fail_what_they_stood_for,
     a_server_killed_right_after_a_connection_still_delivers_every_webhook,
     concurrent_connections_of_one_person_from_two_processes_make_one_customer,
     connect_links_and_delivers_signed_webhooks,

@@ -138,6 +138,19 @@ pub async fn run(state: AppState, job: ClaimedJob) -> Result<Outcome, JobError> 
     result
 }
 
+/// The abandon hook of `webhook.deliver` jobs: the message is marked `failed` (when still
+/// pending), so `callback/trigger` can send it again.
+pub async fn abandon(state: AppState, job: ClaimedJob, reason: String) {
+    let (Ok(tenant), Some(message_id)) = (job_tenant(&job), job.payload["message_id"].as_str())
+    else {
+        return;
+    };
+    let now = okra_core::time::now_ms();
+    if let Err(e) = webhooks::give_up(&state.db, &tenant, message_id, now).await {
+        tracing::error!(error = %e, %reason, "marking an abandoned webhook failed");
+    }
+}
+
 /// One attempt at message `message_id`.
 async fn deliver(
     state: &AppState,
