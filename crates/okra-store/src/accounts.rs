@@ -169,33 +169,15 @@ pub async fn existing_nuban_indexes(
     multirow::existing_values(conn, tenant, "accounts", "nuban_idx", nuban_idxs).await
 }
 
-const COLUMNS: &str = "id, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, account_ref_enc, created_at, last_updated";
-
-fn account_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Account> {
-    let nuban: Vec<u8> = r.try_get("nuban_enc")?;
-    Ok(Account {
-        id: r.try_get("id")?,
-        customer_id: r.try_get("customer_id")?,
-        bank_id: r.try_get("bank_id")?,
-        record_id: r.try_get("record_id")?,
-        name: r.try_get("name")?,
-        nuban: keyring.open_str(NUBAN_CONTEXT, &nuban)?,
-        account_type: r.try_get("type")?,
-        currency: r.try_get("currency")?,
-        connected: r.try_get::<i64, _>("connected")? != 0,
-        account_ref: (r.try_get::<Option<Vec<u8>>, _>("account_ref_enc")?)
-            .map(|sealed| keyring.open_str(ACCOUNT_REF_CONTEXT, &sealed))
-            .transpose()?,
-        created_at: r.try_get("created_at")?,
-        last_updated: r.try_get("last_updated")?,
-    })
-}
-
 /// `accounts/getById`: one account by primary key alone (`$1`), with its owner and environment,
 /// which the caller compares with the tenant (no planner can prefer a tenant index). Public for
 /// the plan tests.
 pub const GET_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, account_ref_enc, created_at, last_updated \
      FROM accounts WHERE id = $1";
+
+/// The columns of [`GET_SQL`], in its order: every read of whole accounts selects these and maps
+/// them with [`SealedAccount::read`].
+const COLUMNS: &str = "id, owner_id, env, customer_id, bank_id, record_id, name, nuban_enc, type, currency, connected, account_ref_enc, created_at, last_updated";
 
 /// `accounts/getByCustomer`: a page of a customer's accounts, newest first, each row carrying the
 /// tenant's account count of the customer from `row_counts` (`$1` owner, `$2` environment, `$3`
@@ -234,7 +216,8 @@ struct SealedAccount {
 }
 
 impl SealedAccount {
-    /// The columns of [`GET_SQL`] (and, `with_total`, [`BY_CUSTOMER_SQL`]), by position.
+    /// The columns of [`COLUMNS`] (and, `with_total`, the total of [`BY_CUSTOMER_SQL`]), by
+    /// position.
     fn read(c: &dyn Columns, with_total: bool) -> Result<SealedAccount> {
         Ok(SealedAccount {
             owner_id: c.text(1)?,
@@ -291,7 +274,9 @@ pub async fn find_by_nuban(
     .bind(nuban_index(keyring, bank_id, nuban))
     .fetch_optional(db.pool())
     .await?;
-    row.as_ref().map(|r| account_from(keyring, r)).transpose()
+    row.as_ref()
+        .map(|r| SealedAccount::read(r, false)?.open(keyring))
+        .transpose()
 }
 
 /// The account with this (bank, NUBAN) blind index, on `conn` (inside the caller's transaction):
@@ -382,7 +367,7 @@ pub async fn get_many(
     let rows = q.fetch_all(db.pool()).await?;
     let mut found: Vec<Account> = rows
         .iter()
-        .map(|r| account_from(keyring, r))
+        .map(|r| SealedAccount::read(r, false)?.open(keyring))
         .collect::<Result<_>>()?;
     found.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
     Ok(found)
@@ -442,6 +427,12 @@ pub async fn page_by_customer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reads_select_the_mapped_columns() {
+        assert!(GET_SQL.starts_with(&format!("SELECT {COLUMNS} ")));
+        assert!(BY_CUSTOMER_SQL.starts_with(&format!("SELECT {COLUMNS}, ")));
+    }
 
     #[test]
     fn values_have_their_postgres_types() {

@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 
 use okra_core::id::new_id;
 use serde_json::{Map, Value};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::db::Db;
 use crate::error::Result;
@@ -239,33 +239,15 @@ fn object(text: &str) -> Result<Map<String, Value>> {
     }
 }
 
-const COLUMNS: &str = "id, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated";
-
-fn record_from(r: &sqlx::any::AnyRow) -> Result<Record> {
-    let accounts: Option<String> = r.try_get("accounts")?;
-    Ok(Record {
-        id: r.try_get("id")?,
-        customer_id: r.try_get("customer_id")?,
-        bank_id: r.try_get("bank_id")?,
-        link_id: r.try_get("link_id")?,
-        products: serde_json::from_str(r.try_get("products")?)?,
-        options: object(r.try_get("options")?)?,
-        meta: object(r.try_get("meta")?)?,
-        running: r.try_get::<i64, _>("running")? != 0,
-        completed: r.try_get::<i64, _>("completed")? != 0,
-        product_status: serde_json::from_str(r.try_get("product_status")?)?,
-        callback_url: r.try_get("callback_url")?,
-        accounts: accounts.map(|a| serde_json::from_str(&a)).transpose()?,
-        created_at: r.try_get("created_at")?,
-        last_updated: r.try_get("last_updated")?,
-    })
-}
-
 /// `records/getById`: one record by primary key alone (`$1`), with its owner and environment,
 /// which the caller compares with the tenant: the id is the only predicate, so no planner, with
 /// any statistics, can prefer a tenant index. Public for the plan tests.
 pub const GET_SQL: &str = "SELECT id, owner_id, env, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated \
      FROM records WHERE id = $1";
+
+/// The columns of [`GET_SQL`], in its order: every read of a whole record selects these and maps
+/// them with [`record_from_columns`].
+const COLUMNS: &str = "id, owner_id, env, customer_id, bank_id, link_id, products, options, meta, running, completed, product_status, callback_url, accounts, created_at, last_updated";
 
 /// One record by id, within the tenant (another tenant's record is `None`, like a missing one):
 /// one statement in one trip ([`Db::query_one`]).
@@ -280,7 +262,7 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Record>> {
         .map(|(_, _, record)| record))
 }
 
-/// A record from the columns of [`GET_SQL`], by position.
+/// A record from the columns of [`COLUMNS`], by position.
 fn record_from_columns(c: &dyn Columns) -> Result<Record> {
     let accounts = c.opt_text(13)?;
     Ok(Record {
@@ -321,7 +303,9 @@ pub async fn get_for_update(
     .bind(tenant.env.as_str())
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(record_from).transpose()
+    row.as_ref()
+        .map(|r| record_from_columns(r as &dyn Columns))
+        .transpose()
 }
 
 /// The outcome of one product of a record.
@@ -387,6 +371,11 @@ pub async fn save_status(conn: &mut AnyConnection, tenant: &Tenant, record: &Rec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_get_statement_selects_the_mapped_columns() {
+        assert!(GET_SQL.starts_with(&format!("SELECT {COLUMNS} ")));
+    }
 
     #[test]
     fn values_and_option_values_have_their_postgres_types() {

@@ -109,8 +109,7 @@ pub struct ConnectBody {
     /// A link session from `links/new`.
     pub link_id: Option<String>,
     #[schema(ignore)]
-    #[allow(dead_code)]
-    request: Option<ConnectRequest>,
+    request: ConnectRequest,
 }
 
 impl Validate for ConnectBody {
@@ -139,7 +138,7 @@ impl Validate for ConnectBody {
             password,
             accounts,
             link_id,
-            request: Some(request),
+            request,
         })
     }
 }
@@ -158,11 +157,6 @@ pub async fn connect(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<ConnectBody>,
 ) -> ApiResult<Response> {
-    let Some(request) = body.request else {
-        return Err(crate::http::ApiError::Internal(
-            "connect request not read".into(),
-        ));
-    };
-    let payload = linking::connect(&state, &tenant, request).await?;
+    let payload = linking::connect(&state, &tenant, body.request).await?;
     Ok(success("Account connected successfully", payload).into_response())
 }

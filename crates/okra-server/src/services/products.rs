@@ -8,7 +8,6 @@
 
 use okra_core::banks::BankInfo;
 use okra_core::source::SourceError;
-use okra_core::Environment;
 use okra_store::accounts::Account;
 use okra_store::balances::{Balance, NewBalance};
 use okra_store::customers::Customer;
@@ -23,7 +22,7 @@ use super::sources::TenantSource;
 use super::views;
 use super::webhooks::{outbox, payload};
 use crate::app::AppState;
-use crate::workers::JobError;
+use crate::workers::{job_tenant, JobError};
 
 /// Fetches a record's identity.
 pub const IDENTITY_JOB: &str = "record.identity";
@@ -67,12 +66,7 @@ fn store_error(e: StoreError) -> JobError {
 }
 
 async fn load(state: &AppState, job: &ClaimedJob) -> Result<Work, JobError> {
-    let owner_id = (job.owner_id.clone())
-        .ok_or_else(|| JobError::permanent("product job without an owner"))?;
-    let env = (job.env.as_deref().unwrap_or(""))
-        .parse::<Environment>()
-        .map_err(|_| JobError::permanent("product job without a valid environment"))?;
-    let tenant = Tenant { owner_id, env };
+    let tenant = job_tenant(job)?;
     let record_id = job.payload["record_id"]
         .as_str()
         .ok_or_else(|| JobError::permanent("product job without a record id"))?;
@@ -122,11 +116,30 @@ async fn failed(
     if retryable(&e) && job.attempt < job.max_attempts {
         return Err(JobError::retry(format!("data source: {e}")));
     }
-    let message = match product {
+    finish(
+        state,
+        work,
+        product,
+        Outcome::Failed(failure_message(product)),
+    )
+    .await
+}
+
+/// What a product's `_FAILED` webhook says.
+fn failure_message(product: &str) -> &'static str {
+    match product {
         "identity" => "Identity could not be retrieved",
         _ => "Balance could not be retrieved",
-    };
-    finish(state, work, product, Outcome::Failed(message)).await
+    }
+}
+
+/// Marks `product` failed on the record (and queues its `_FAILED` webhook) unless it finished:
+/// best effort, for jobs ending without a result of their own (`reason` goes to the log).
+async fn fail_product(state: &AppState, work: &Work, product: &str, reason: &str) {
+    let failed = Outcome::Failed(failure_message(product));
+    if let Err(e) = finish(state, work, product, failed).await {
+        tracing::error!(error = %e.message, %reason, "recording a failed product failed");
+    }
 }
 
 /// What a product job stores.
@@ -289,13 +302,7 @@ async fn settle_failure(
 ) -> Result<(), JobError> {
     match result {
         Err(e) if !e.retry || job.attempt >= job.max_attempts => {
-            let message = match product {
-                "identity" => "Identity could not be retrieved",
-                _ => "Balance could not be retrieved",
-            };
-            if let Err(again) = finish(state, work, product, Outcome::Failed(message)).await {
-                tracing::error!(error = %again.message, "recording a failed product failed");
-            }
+            fail_product(state, work, product, &e.message).await;
             Err(e)
         }
         other => other,
@@ -310,18 +317,8 @@ pub async fn abandon(state: AppState, job: ClaimedJob, reason: String) {
         BALANCE_JOB => "balance",
         _ => return,
     };
-    let Ok(work) = load(&state, &job).await else {
-        return;
-    };
-    if work.record.product_state(product).is_some() {
-        return;
-    }
-    let message = match product {
-        "identity" => "Identity could not be retrieved",
-        _ => "Balance could not be retrieved",
-    };
-    if let Err(e) = finish(&state, &work, product, Outcome::Failed(message)).await {
-        tracing::error!(error = %e.message, %reason, "marking an abandoned product failed");
+    if let Ok(work) = load(&state, &job).await {
+        fail_product(&state, &work, product, &reason).await;
     }
 }
 

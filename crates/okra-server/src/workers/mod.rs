@@ -71,6 +71,17 @@ impl From<()> for Outcome {
     }
 }
 
+/// The tenant a job belongs to (`owner_id` and `env` written when it was enqueued); a job
+/// without a valid one fails for good.
+pub fn job_tenant(job: &ClaimedJob) -> Result<okra_store::Tenant, JobError> {
+    let owner_id =
+        (job.owner_id.clone()).ok_or_else(|| JobError::permanent("job without an owner"))?;
+    let env = (job.env.as_deref().unwrap_or(""))
+        .parse::<okra_core::Environment>()
+        .map_err(|_| JobError::permanent("job without a valid environment"))?;
+    Ok(okra_store::Tenant { owner_id, env })
+}
+
 /// A job handler.
 pub type Handler = Arc<
     dyn Fn(AppState, ClaimedJob) -> BoxFuture<'static, Result<Outcome, JobError>> + Send + Sync,

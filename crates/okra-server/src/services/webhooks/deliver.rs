@@ -17,7 +17,7 @@ use okra_store::Tenant;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::outbound::{self, OutboundPolicy};
-use crate::workers::{JobError, Outcome};
+use crate::workers::{job_tenant, JobError, Outcome};
 
 /// What delivering needs, built once per process: the schedule and one HTTP client per
 /// environment (clients pool connections, so receivers see kept-alive connections).
@@ -104,17 +104,6 @@ impl WebhookDelivery {
 /// production only public ones and `webhook_allowed_hosts`.
 pub fn policy(config: &Config, env: Environment) -> OutboundPolicy {
     OutboundPolicy::for_environment(env == Environment::Sandbox, &config.webhook_allowed_hosts)
-}
-
-fn job_tenant(job: &ClaimedJob) -> Result<Tenant, JobError> {
-    let owner_id = job
-        .owner_id
-        .clone()
-        .ok_or_else(|| JobError::permanent("webhook job without an owner"))?;
-    let env = (job.env.as_deref().unwrap_or(""))
-        .parse::<Environment>()
-        .map_err(|_| JobError::permanent("webhook job without a valid environment"))?;
-    Ok(Tenant { owner_id, env })
 }
 
 /// Delivers the message a `webhook.deliver` job names (one attempt).
