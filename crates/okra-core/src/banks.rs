@@ -376,6 +376,14 @@ pub const BANKS: &[BankInfo] = &[
     ),
 ];
 
+/// Looks a bank up by its CBN code (`044`), as identity registries name enrollment banks.
+pub fn find_by_code(code: &str) -> Option<&'static BankInfo> {
+    let key = code.trim();
+    BANKS
+        .iter()
+        .find(|b| !b.cbn_code.is_empty() && b.cbn_code == key)
+}
+
 /// Looks a bank up by id or slug (the forms clients send).
 pub fn find(id_or_slug: &str) -> Option<&'static BankInfo> {
     let key = id_or_slug.trim();

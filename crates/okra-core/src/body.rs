@@ -170,6 +170,54 @@ impl Body {
         }
     }
 
+    /// A required BVN: `` `bvn` is a required input``, `` `bvn` must be 11 digits``.
+    pub fn req_bvn(&self) -> Result<String, Invalid> {
+        let bvn = self.req_str(&["bvn"])?;
+        if crate::digits::is_bvn_shaped(&bvn) {
+            Ok(bvn.trim().to_string())
+        } else {
+            Err(Invalid("`bvn` must be 11 digits".into()))
+        }
+    }
+
+    /// A required NUBAN with its bank (id or slug, not resolved here): both missing is the
+    /// reference's `` `nuban` is a required input and bank is required``; a NUBAN that is not 10
+    /// digits is `` `nuban` must be a valid 10-digit NUBAN``.
+    pub fn req_nuban_and_bank(&self) -> Result<(String, String), Invalid> {
+        let nuban = self.opt_str(&["nuban"])?.filter(|n| !n.trim().is_empty());
+        let bank = self
+            .opt_str(&["bank", "bank_id"])?
+            .filter(|b| !b.trim().is_empty());
+        match (nuban, bank) {
+            (None, None) => Err(Invalid(
+                "`nuban` is a required input and bank is required".into(),
+            )),
+            (None, Some(_)) => Err(required("nuban")),
+            (Some(n), _) if !crate::digits::is_nuban_shaped(&n) => {
+                Err(Invalid("`nuban` must be a valid 10-digit NUBAN".into()))
+            }
+            (Some(_), None) => Err(required("bank")),
+            (Some(n), Some(b)) => Ok((n.trim().to_string(), b.trim().to_string())),
+        }
+    }
+
+    /// A required `YYYY-MM-DD` date: `` `from` must be a date in YYYY-MM-DD format``.
+    pub fn req_date(&self, name: &str) -> Result<time::Date, Invalid> {
+        let text = self.req_str(&[name])?;
+        crate::time::parse_date(text.trim())
+            .ok_or_else(|| Invalid(format!("`{name}` must be a date in YYYY-MM-DD format")))
+    }
+
+    /// `from` and `to`, whole days, `from` not after `to`.
+    pub fn date_range(&self) -> Result<(time::Date, time::Date), Invalid> {
+        let from = self.req_date("from")?;
+        let to = self.req_date("to")?;
+        if from > to {
+            return Err(Invalid("`to` must be a date on or after `from`".into()));
+        }
+        Ok((from, to))
+    }
+
     /// An optional JSON object field (`options`, `meta`).
     pub fn opt_object(&self, name: &str) -> Result<Option<&Map<String, Value>>, Invalid> {
         match self.raw(&[name]) {

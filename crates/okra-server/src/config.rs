@@ -150,6 +150,16 @@ pub struct Config {
     pub webhook_allowed_hosts: Vec<String>,
     /// How long a link session from `links/new` stays usable, in seconds.
     pub link_ttl_secs: u64,
+    /// Price of `products/kyc/customer-verify`, in credits (two decimals).
+    pub price_customer_verify: f64,
+    /// Price of `products/kyc/bvn-verify`, in credits.
+    pub price_bvn_verify: f64,
+    /// Price of `products/kyc/nuban-verify`, in credits.
+    pub price_nuban_verify: f64,
+    /// Price of `products/kyc/nuban-name-verify`, in credits.
+    pub price_nuban_name_verify: f64,
+    /// How long a paid call's `Idempotency-Key` replays its first answer, in hours.
+    pub idempotency_ttl_hours: u64,
 }
 
 impl Default for Config {
@@ -195,6 +205,11 @@ impl Default for Config {
             webhook_timeout_secs: 15,
             webhook_allowed_hosts: Vec::new(),
             link_ttl_secs: 3600,
+            price_customer_verify: 1.2,
+            price_bvn_verify: 1.2,
+            price_nuban_verify: 1.2,
+            price_nuban_name_verify: 0.7,
+            idempotency_ttl_hours: 24,
         }
     }
 }
@@ -265,6 +280,19 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("webhook_retry_schedule: {e}"))?;
         if self.webhook_timeout_secs == 0 || self.link_ttl_secs == 0 {
             anyhow::bail!("webhook_timeout_secs and link_ttl_secs must be positive");
+        }
+        for (name, price) in [
+            ("price_customer_verify", self.price_customer_verify),
+            ("price_bvn_verify", self.price_bvn_verify),
+            ("price_nuban_verify", self.price_nuban_verify),
+            ("price_nuban_name_verify", self.price_nuban_name_verify),
+        ] {
+            if !price.is_finite() || !(0.0..1e9).contains(&price) {
+                anyhow::bail!("{name} must be a number of credits from 0 to 1,000,000,000");
+            }
+        }
+        if self.idempotency_ttl_hours == 0 {
+            anyhow::bail!("idempotency_ttl_hours must be positive");
         }
         validate_log_level(&self.log_level)
     }

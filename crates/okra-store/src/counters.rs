@@ -31,6 +31,8 @@ pub const CUSTOMERS: &str = "customers";
 pub const ACCOUNTS: &str = "accounts";
 /// The tenant's records, also counted per customer.
 pub const RECORDS: &str = "records";
+/// The tenant's identities, also counted per customer.
+pub const IDENTITIES: &str = "identities";
 
 /// Milliseconds in a UTC day: `created_at / DAY_MS` is the day a row is counted under.
 const DAY_MS: i64 = 86_400_000;
@@ -53,7 +55,7 @@ fn day_of_ms(ms: i64) -> i64 {
 }
 
 /// The UTC day number of a date.
-fn day_of_date(date: Date) -> i64 {
+pub(crate) fn day_of_date(date: Date) -> i64 {
     day_of_ms(okra_core::time::day_start_ms(date))
 }
 

@@ -8,11 +8,21 @@ use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::blind::{bvn_index, nin_index};
+use crate::counters::IDENTITIES;
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
-use crate::multirow::{self, InsertRow, SqlValue};
+use crate::multirow::{self, Counted, InsertRow, SqlValue};
 use crate::Tenant;
+
+mod reads;
+mod writes;
+
+pub use reads::{
+    find_by_bvn, find_by_nuban, get_view, page, IdentityFilter, IdentityView, PageSql, BY_BVN_SQL,
+    BY_NUBAN_SQL, GET_SQL, MAX_OPTION_PAIRS,
+};
+pub use writes::{find_existing_on, refresh};
 
 /// Associated-data context of this sealed column (see `rekey`).
 pub const PII_CONTEXT: &str = "identities.pii";
@@ -146,6 +156,7 @@ pub struct IdentityRow {
     record_id: Option<String>,
     bvn_idx: Option<String>,
     nin_idx: Option<String>,
+    nuban_idx: Option<String>,
     profile: IdentityProfile,
     pii_enc: Vec<u8>,
     created_at: i64,
@@ -167,18 +178,26 @@ impl IdentityRow {
             record_id: record_id.map(str::to_string),
             bvn_idx: profile.pii.bvn.as_deref().map(|v| bvn_index(keyring, v)),
             nin_idx: profile.pii.nin.as_deref().map(|v| nin_index(keyring, v)),
+            nuban_idx: None,
             pii_enc: keyring.seal(PII_CONTEXT, &serde_json::to_vec(&profile.pii)?),
             profile,
             created_at: created_at.unwrap_or_else(okra_core::time::now_ms),
         })
     }
+
+    /// The identity was verified by this account ([`crate::blind::nuban_index`] of its bank and
+    /// NUBAN): `identity/getByNuban` finds it by that index.
+    pub fn with_nuban_idx(mut self, nuban_idx: Option<String>) -> Self {
+        self.nuban_idx = nuban_idx;
+        self
+    }
 }
 
 impl InsertRow for IdentityRow {
-    const INSERT: &'static str = "INSERT INTO identities (owner_id, env, id, customer_id, record_id, bvn_idx, nin_idx, firstname, middlename, lastname, fullname, gender, nationality, \
+    const INSERT: &'static str = "INSERT INTO identities (owner_id, env, id, customer_id, record_id, bvn_idx, nin_idx, nuban_idx, firstname, middlename, lastname, fullname, gender, nationality, \
      lga_of_origin, lga_of_residence, state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, \
      enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated)";
-    const COLUMNS: usize = 29;
+    const COLUMNS: usize = 30;
 
     fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
         let p = &self.profile;
@@ -188,6 +207,7 @@ impl InsertRow for IdentityRow {
             SqlValue::from(self.record_id.as_deref()),
             SqlValue::from(self.bvn_idx.as_deref()),
             SqlValue::from(self.nin_idx.as_deref()),
+            SqlValue::from(self.nuban_idx.as_deref()),
             SqlValue::from(p.firstname.as_deref()),
             SqlValue::from(p.middlename.as_deref()),
             SqlValue::from(p.lastname.as_deref()),
@@ -212,13 +232,21 @@ impl InsertRow for IdentityRow {
             SqlValue::from(self.created_at),
         ]);
     }
+
+    fn counted(&self) -> Option<Counted<'_>> {
+        Some(Counted {
+            collection: IDENTITIES,
+            customer: Some(&self.customer_id),
+            created_at: self.created_at,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, customer_id, record_id, firstname, middlename, lastname, fullname, gender, nationality, lga_of_origin, lga_of_residence, \
     state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, enrollment_bank, enrollment_branch, \
     enrollment_date, pii_enc, created_at, last_updated";
 
-fn identity_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Identity> {
+pub(crate) fn identity_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Identity> {
     let pii: Vec<u8> = r.try_get("pii_enc")?;
     Ok(Identity {
         id: r.try_get("id")?,
@@ -249,42 +277,6 @@ fn identity_from(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<Identity> {
         created_at: r.try_get("created_at")?,
         last_updated: r.try_get("last_updated")?,
     })
-}
-
-/// One identity by id, within the tenant.
-pub async fn get(
-    db: &Db,
-    keyring: &Keyring,
-    tenant: &Tenant,
-    id: &str,
-) -> Result<Option<Identity>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM identities WHERE id = $1 AND owner_id = $2 AND env = $3"
-    ))
-    .bind(id)
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(|r| identity_from(keyring, r)).transpose()
-}
-
-/// The newest identity with this BVN, within the tenant (blind-index lookup).
-pub async fn find_by_bvn(
-    db: &Db,
-    keyring: &Keyring,
-    tenant: &Tenant,
-    bvn: &str,
-) -> Result<Option<Identity>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM identities WHERE owner_id = $1 AND env = $2 AND bvn_idx = $3 ORDER BY created_at DESC, id DESC LIMIT 1"
-    ))
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(bvn_index(keyring, bvn))
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(|r| identity_from(keyring, r)).transpose()
 }
 
 /// The newest identity that record `record_id` fetched, within the tenant.

@@ -34,6 +34,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod error;
 pub mod faults;
+pub mod idempotency;
 pub mod identities;
 pub mod jobs;
 pub mod key_fingerprints;
@@ -43,6 +44,7 @@ pub mod loader;
 pub mod multirow;
 pub mod owners;
 pub mod read;
+pub mod receipts;
 pub mod records;
 pub mod rekey;
 pub mod sequences;
@@ -86,6 +88,11 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ),
     ("webhook_messages", "body_enc", webhooks::BODY_CONTEXT),
     ("webhook_settings", "token_enc", webhooks::TOKEN_CONTEXT),
+    (
+        "idempotency_keys",
+        "response_enc",
+        idempotency::RESPONSE_CONTEXT,
+    ),
 ];
 
 /// The former home of the row types and multi-row inserts, kept as re-exports so callers outside

@@ -144,3 +144,67 @@ pub async fn top_up(
     .fetch_optional(db.pool())
     .await?)
 }
+
+/// Takes `amount_minor` from a wallet on `conn` (the paid call's transaction) if it holds that
+/// much: one conditional UPDATE, so concurrent debits can never overdraw it. Returns the balance
+/// left, or `None` when the wallet cannot afford the charge.
+pub async fn debit_on(
+    conn: &mut AnyConnection,
+    owner_id: &str,
+    env: Environment,
+    amount_minor: i64,
+    at: i64,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE wallets SET balance_minor = balance_minor - $1, updated_at = $2 \
+         WHERE owner_id = $3 AND env = $4 AND balance_minor >= $1 RETURNING balance_minor",
+    )
+    .bind(amount_minor)
+    .bind(at)
+    .bind(owner_id)
+    .bind(env.as_str())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A wallet as `wallet/get` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wallet {
+    /// Balance, hundredths of a credit.
+    pub balance_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+/// The wallet of an owner in an environment.
+pub async fn wallet(db: &Db, owner_id: &str, env: Environment) -> Result<Option<Wallet>> {
+    let row: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT balance_minor, currency, updated_at FROM wallets WHERE owner_id = $1 AND env = $2",
+    )
+    .bind(owner_id)
+    .bind(env.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|(balance_minor, currency, updated_at)| Wallet {
+        balance_minor,
+        currency,
+        updated_at,
+    }))
+}
+
+/// The currency of a wallet, on `conn`.
+pub async fn wallet_currency_on(
+    conn: &mut AnyConnection,
+    owner_id: &str,
+    env: Environment,
+) -> Result<String> {
+    let c: Option<String> =
+        sqlx::query_scalar("SELECT currency FROM wallets WHERE owner_id = $1 AND env = $2")
+            .bind(owner_id)
+            .bind(env.as_str())
+            .fetch_optional(conn)
+            .await?;
+    Ok(c.unwrap_or_else(|| "Okra Credits".into()))
+}

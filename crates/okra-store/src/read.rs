@@ -62,6 +62,8 @@ pub trait Columns {
     fn opt_int(&self, i: usize) -> Result<Option<i64>>;
     /// A nullable blob column.
     fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>>;
+    /// A nullable floating-point column.
+    fn opt_real(&self, i: usize) -> Result<Option<f64>>;
 }
 
 fn decode_error(e: impl std::fmt::Display) -> StoreError {
@@ -84,6 +86,9 @@ impl Columns for rusqlite::Row<'_> {
     fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
         self.get(i).map_err(decode_error)
     }
+    fn opt_real(&self, i: usize) -> Result<Option<f64>> {
+        self.get(i).map_err(decode_error)
+    }
 }
 
 impl Columns for sqlx::any::AnyRow {
@@ -100,6 +105,9 @@ impl Columns for sqlx::any::AnyRow {
         Ok(self.try_get(i)?)
     }
     fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_real(&self, i: usize) -> Result<Option<f64>> {
         Ok(self.try_get(i)?)
     }
 }

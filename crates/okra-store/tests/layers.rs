@@ -29,11 +29,13 @@ const TABLES: &[(&str, &[&str])] = &[
     ("ephemeral", &["ephemeral"]),
     ("faults", &["sandbox_faults"]),
     ("identities", &["identities"]),
+    ("idempotency", &["idempotency_keys"]),
     ("jobs", &["jobs"]),
     ("key_fingerprints", &["key_fingerprints"]),
     ("keys", &["api_keys"]),
     ("link_sessions", &["link_sessions"]),
     ("owners", &["owners", "wallets"]),
+    ("receipts", &["receipts"]),
     ("records", &["records", "record_options"]),
     (
         "webhooks",

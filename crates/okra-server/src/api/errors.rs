@@ -25,6 +25,10 @@ impl From<Error> for ApiError {
             Error::Invalid(message) => ApiError::Validation(message),
             Error::Source(e) => e.into(),
             Error::Conflict => ApiError::Conflict,
+            Error::IdempotencyMismatch => ApiError::Validation(
+                "`Idempotency-Key` was already used with a different request".into(),
+            ),
+            Error::IdempotencyRunning => ApiError::InFlight,
             Error::Store(e) => e.into(),
             Error::Internal(detail) => ApiError::Internal(detail),
         }

@@ -13,6 +13,8 @@ pub mod docs;
 pub mod errors;
 pub mod faults;
 pub mod health;
+pub mod identity;
+pub mod kyc;
 pub mod linking;
 pub mod photos;
 pub mod records;
@@ -56,6 +58,27 @@ pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("callback", get(records::callback)),
         ("webhooks/deliveries", post(webhooks::deliveries)),
         ("callback/trigger", post(webhooks::trigger)),
+        ("identity/getById", post(identity::get_by_id)),
+        ("identity/getByBvn", post(identity::get_by_bvn)),
+        ("identity/getByNuban", post(identity::get_by_nuban)),
+        ("identity/getByCustomer", post(identity::get_by_customer)),
+        ("identity/getByDate", post(identity::get_by_date)),
+        (
+            "identity/getByCustomerDate",
+            post(identity::get_by_customer_date),
+        ),
+        ("identity/getByOptions", post(identity::get_by_options)),
+        ("identity/byOptions", post(identity::by_options)),
+        ("products/identities", post(identity::all)),
+        ("products/kyc/customer-verify", post(kyc::customer_verify)),
+        ("products/kyc/bvn-verify", post(kyc::bvn_verify)),
+        ("products/kyc/nuban-verify", post(kyc::nuban_verify)),
+        (
+            "products/kyc/nuban-name-verify",
+            post(kyc::nuban_name_verify),
+        ),
+        ("wallet/get", post(kyc::wallet)),
+        ("wallet/receipts", post(kyc::receipts)),
     ]
 }
 

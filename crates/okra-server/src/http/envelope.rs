@@ -23,6 +23,19 @@ pub fn success<T: Serialize>(message: &'static str, data: T) -> Success<T> {
     Success { message, data }
 }
 
+/// A stored JSON answer sent again with its status.
+pub fn replay(status: u16, body: Vec<u8>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    res
+}
+
 /// The success envelope as `/openapi.json` documents it (`SuccessBody<Bank>` and so on), so every
 /// operation's 200 shows `{status, message, data}` rather than `data` alone.
 #[derive(ToSchema)]

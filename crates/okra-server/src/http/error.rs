@@ -51,6 +51,9 @@ pub enum ApiError {
     /// A concurrent request wrote a row with the same unique key first.
     #[error("conflict")]
     Conflict,
+    /// The first call with this `Idempotency-Key` is still running.
+    #[error("idempotency key in flight")]
+    InFlight,
     /// Too many requests; retry after this many seconds.
     #[error("rate limited")]
     RateLimited(u64),
@@ -166,6 +169,12 @@ impl ApiError {
             ApiError::Conflict => (
                 StatusCode::CONFLICT,
                 envelope("The request conflicts with a concurrent change, please retry."),
+            ),
+            ApiError::InFlight => (
+                StatusCode::CONFLICT,
+                envelope(
+                    "A request with this Idempotency-Key is still being processed, please retry later.",
+                ),
             ),
             ApiError::RateLimited(secs) => (
                 StatusCode::TOO_MANY_REQUESTS,

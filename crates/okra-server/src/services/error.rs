@@ -33,6 +33,12 @@ pub enum Error {
     /// The bank or identity source refused or failed.
     #[error("data source: {0}")]
     Source(#[from] okra_core::source::SourceError),
+    /// An `Idempotency-Key` sent again with a different request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyMismatch,
+    /// An `Idempotency-Key` whose first call is still running.
+    #[error("idempotency key in flight")]
+    IdempotencyRunning,
     /// A unique key clashed where only a concurrent change (or a bug) could make it clash.
     #[error("conflicting concurrent change")]
     Conflict,

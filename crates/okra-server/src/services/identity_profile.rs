@@ -73,10 +73,14 @@ pub fn env_label(env: Environment) -> &'static str {
 
 /// The Identity object (the identity/* form of the contract) for a stored identity of the
 /// customer `customer_name`.
+///
+/// `score` is a string of the integer (`"66"`), as every example of the reference shows it.
+/// `last_updated` is present only once the identity was refreshed after it was created (the
+/// reference: "only returns this field when the data point already exists").
 pub fn identity_object(identity: &Identity, customer_name: &str, env: Environment) -> Value {
     let p = &identity.profile;
     let pii = &p.pii;
-    json!({
+    let mut v = json!({
         "id": identity.id,
         "_id": identity.id,
         "firstname": p.firstname,
@@ -103,7 +107,7 @@ pub fn identity_object(identity: &Identity, customer_name: &str, env: Environmen
         "marital_status": p.marital_status,
         "mothers_maiden": pii.mothers_maiden,
         "next_of_kins": pii.next_of_kins,
-        "score": p.score,
+        "score": p.score.map(|s| s.to_string()),
         "watch_listed": p.watch_listed,
         "dti": p.dti,
         "rc_number": p.rc_number,
@@ -114,6 +118,18 @@ pub fn identity_object(identity: &Identity, customer_name: &str, env: Environmen
             "registration_date": p.enrollment_date,
         },
         "created_at": okra_core::time::iso_ms(identity.created_at),
-        "last_updated": okra_core::time::iso_ms(identity.last_updated),
-    })
+    });
+    if identity.last_updated > identity.created_at {
+        v["last_updated"] = json!(okra_core::time::iso_ms(identity.last_updated));
+    }
+    v
+}
+
+/// The Identity object in the kyc form (`products/kyc/*`): `customer` is the customer's id and
+/// `record` the record of the verify.
+pub fn kyc_object(identity: &Identity, env: Environment) -> Value {
+    let mut v = identity_object(identity, "", env);
+    v["customer"] = json!(identity.customer_id);
+    v["record"] = json!(identity.record_id);
+    v
 }

@@ -7,7 +7,9 @@ pub mod banks;
 pub mod customers;
 pub mod error;
 pub mod faults;
+pub mod identity;
 pub mod identity_profile;
+pub mod kyc;
 pub mod linking;
 pub mod owners;
 pub mod products;
@@ -18,6 +20,7 @@ pub mod sandbox_load;
 pub mod sandbox_users;
 pub mod sources;
 pub mod views;
+pub mod wallet;
 pub mod webhooks;
 
 pub use error::Error;

@@ -271,7 +271,7 @@ async fn personal_data_is_encrypted_at_rest(b: Backend) {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(i.profile.pii.dob.as_deref(), Some(p.dob));
+        assert_eq!(i.identity.profile.pii.dob.as_deref(), Some(p.dob));
         let a = okra_store::accounts::find_by_nuban(&s.db, keyring, &tenant, bank, &p.nuban)
             .await
             .unwrap()

@@ -124,15 +124,18 @@ async fn load_links_people_readable_by_repositories_and_api(b: Backend) {
         .await
         .unwrap()
         .expect("identity by BVN");
-    assert_eq!(identity.customer_id, customer.id);
+    assert_eq!(identity.identity.customer_id, customer.id);
     assert_eq!(
-        identity.profile.firstname.as_deref(),
+        identity.identity.profile.firstname.as_deref(),
         Some(person.firstname.as_str())
     );
-    assert_eq!(identity.profile.pii.dob, Some(person.dob.to_string()));
-    assert_eq!(identity.profile.pii.addresses, person.addresses);
+    assert_eq!(
+        identity.identity.profile.pii.dob,
+        Some(person.dob.to_string())
+    );
+    assert_eq!(identity.identity.profile.pii.addresses, person.addresses);
     // One score: what the network says of its own person.
-    let score = identity.profile.score.unwrap();
+    let score = identity.identity.profile.score.unwrap();
     assert_eq!(
         score,
         i64::from(okra_sandbox::identity_score(&person.identity())),

@@ -96,6 +96,11 @@ struct Ids {
     fault: String,
     record: String,
     account: String,
+    /// An identity of owner A, verified by `bvn` and by `bank`/`nuban`.
+    identity: String,
+    bvn: String,
+    bank: String,
+    nuban: String,
     /// A network login owner B may connect with (link/connect writes B's own data).
     login: Value,
 }
@@ -148,6 +153,44 @@ fn matrix_request(path: &str, ids: &Ids) -> Option<Case> {
         "callback/trigger" => (
             Kind::Read,
             Some(("POST", json!({"recordIds": [ids.record]}))),
+        ),
+        "identity/getById" => (Kind::Read, Some(("POST", json!({"id": ids.identity})))),
+        "identity/getByBvn" => (Kind::Read, Some(("POST", json!({"bvn": ids.bvn})))),
+        "identity/getByNuban" => (
+            Kind::Read,
+            Some(("POST", json!({"bank": ids.bank, "nuban": ids.nuban}))),
+        ),
+        "identity/getByCustomer" => (
+            Kind::Read,
+            Some(("POST", json!({"customer": ids.customer}))),
+        ),
+        "identity/getByDate" => (
+            Kind::Read,
+            Some(("POST", json!({"from": "2000-01-01", "to": "2100-01-01"}))),
+        ),
+        "identity/getByCustomerDate" => (
+            Kind::Read,
+            Some((
+                "POST",
+                json!({"customer": ids.customer, "from": "2000-01-01", "to": "2100-01-01"}),
+            )),
+        ),
+        "identity/getByOptions" | "identity/byOptions" => (
+            Kind::Read,
+            Some(("POST", json!({"options": {"loan_id": "L-1"}}))),
+        ),
+        "products/identities" | "wallet/get" | "wallet/receipts" => {
+            (Kind::Read, Some(("POST", json!({}))))
+        }
+        "products/kyc/customer-verify" => (
+            Kind::Read,
+            Some(("POST", json!({"customer": ids.customer}))),
+        ),
+        // Owner B verifying the same person writes B's own data, paid from B's wallet.
+        "products/kyc/bvn-verify" => (Kind::Write, Some(("POST", json!({"bvn": ids.bvn})))),
+        "products/kyc/nuban-verify" | "products/kyc/nuban-name-verify" => (
+            Kind::Write,
+            Some(("POST", json!({"bank": ids.bank, "nuban": ids.nuban}))),
         ),
         "links/new" => (Kind::Write, Some(("POST", json!({"products": ["auth"]})))),
         "link/connect" => (Kind::Write, Some(("POST", ids.login.clone()))),
@@ -208,13 +251,22 @@ fn with_unknown_ids(
             .replace(&ids.customer, &okra_core::id::new_id())
             .replace(&ids.fault, &okra_core::id::new_id())
             .replace(&ids.record, &okra_core::id::new_id())
-            .replace(&ids.account, &okra_core::id::new_id());
+            .replace(&ids.account, &okra_core::id::new_id())
+            .replace(&ids.identity, &okra_core::id::new_id())
+            .replace(&ids.bvn, "22299999999")
+            .replace(&ids.nuban, &unknown_nuban(&ids.bank));
         (*m, serde_json::from_str(&text).unwrap())
     })
 }
 
+/// A valid NUBAN of `bank` nobody was verified by.
+fn unknown_nuban(bank: &str) -> String {
+    let code = okra_core::banks::find(bank).unwrap().cbn_code;
+    okra_core::nuban::make_nuban(code, "999999998").unwrap()
+}
+
 /// What owner A can see of its own data, to prove owner B's writes did not touch it.
-async fn a_view(s: &TestServer) -> (Value, Value) {
+async fn a_view(s: &TestServer) -> (Value, Value, Value) {
     let key = s.sandbox_key();
     let customers = s
         .post("/v2/sandbox/customers/list", Some(&key), json!({}))
@@ -226,12 +278,38 @@ async fn a_view(s: &TestServer) -> (Value, Value) {
         .await
         .json()["data"]
         .clone();
-    (customers, faults)
+    let identities = s
+        .post("/v2/sandbox/products/identities", Some(&key), json!({}))
+        .await
+        .json()["data"]
+        .clone();
+    (customers, faults, identities)
 }
 
 async fn tenant_isolation_over_every_route(b: Backend) {
     let s = TestServer::start(b).await;
     let customer = crate::pii_at_rest::write_people(&s).await.remove(0);
+    let (record, account): (String, String) = {
+        let row: (String, String) =
+            sqlx::query_as("SELECT record_id, id FROM accounts WHERE customer_id = $1")
+                .bind(&customer)
+                .fetch_one(s.db.pool())
+                .await
+                .unwrap();
+        row
+    };
+    let (creds, person, bank) = crate::linking::person_with(&s, 1);
+    let login = json!({"bank": bank, "username": creds.username, "password": creds.password});
+    // Owner A verifies a person of the network: an identity found by BVN and by account.
+    let held = person.accounts.iter().find(|a| a.bank == bank).unwrap();
+    let verified = s
+        .post(
+            "/v2/sandbox/products/kyc/nuban-verify",
+            Some(&s.sandbox_key()),
+            json!({"bank": bank, "nuban": held.nuban}),
+        )
+        .await;
+    assert_eq!(verified.status.as_u16(), 200, "{}", verified.text);
     let fault = s
         .post(
             "/v2/sandbox/faults/create",
@@ -243,22 +321,18 @@ async fn tenant_isolation_over_every_route(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let (record, account): (String, String) = {
-        let row: (String, String) =
-            sqlx::query_as("SELECT record_id, id FROM accounts WHERE customer_id = $1")
-                .bind(&customer)
-                .fetch_one(s.db.pool())
-                .await
-                .unwrap();
-        row
-    };
-    let (creds, _, bank) = crate::linking::person_with(&s, 1);
-    let login = json!({"bank": bank, "username": creds.username, "password": creds.password});
     let ids = Ids {
         customer,
         fault,
         record,
         account,
+        identity: verified.json()["data"]["identity"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        bvn: person.bvn.clone().unwrap(),
+        bank: bank.clone(),
+        nuban: held.nuban.clone(),
         login,
     };
     let other = okra_server::services::owners::create_owner(&s.db, &s.state().keyring(), "owner-b")

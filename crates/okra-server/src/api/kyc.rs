@@ -1,0 +1,307 @@
+//! The paid KYC verifies (`products/kyc/customer-verify`, `bvn-verify`, `nuban-verify`,
+//! `nuban-name-verify`) and the wallet that pays for them (`wallet/get`, `wallet/receipts`).
+//!
+//! Each verify may carry an `Idempotency-Key` header: the same key with the same body within
+//! `idempotency_ttl_hours` replays the first answer without a second charge.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use okra_core::body::{Body, Invalid};
+use okra_core::validate::{Paging, Rejection, Validate};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::http::body::ValidJson;
+use crate::http::envelope::{replay, JsonObject, SuccessBody};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{success, SecretAuth};
+use crate::services::kyc::{self, Answer, IdempotencyKey, Subject, Verify};
+use crate::services::wallet;
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_KEY_LEN: usize = 255;
+
+/// A verify's body, parsed, with the body itself for the idempotency hash.
+#[derive(Debug)]
+pub struct VerifyBody {
+    verify: Verify,
+    raw: Value,
+}
+
+/// Body of `products/kyc/customer-verify`.
+#[derive(Debug, ToSchema)]
+pub struct CustomerVerifyRequest {
+    /// Customer id; the customer's profile must hold a BVN.
+    pub customer: String,
+}
+
+/// Body of `products/kyc/bvn-verify`.
+#[derive(Debug, ToSchema)]
+pub struct BvnVerifyRequest {
+    /// BVN (11 digits).
+    #[schema(pattern = "^[0-9]{11}$")]
+    pub bvn: String,
+    /// Answer from the sandbox's sources, free of charge.
+    pub testing: Option<bool>,
+    /// With `testing` (or in the sandbox): `false` forces the failure answer.
+    pub success: Option<bool>,
+}
+
+/// Body of `products/kyc/nuban-verify`.
+#[derive(Debug, ToSchema)]
+pub struct NubanVerifyRequest {
+    /// Account number (10 digits).
+    #[schema(pattern = "^[0-9]{10}$")]
+    pub nuban: String,
+    /// Bank id or slug.
+    pub bank: String,
+    /// `false` returns a stored identity without asking the source.
+    pub refresh: Option<bool>,
+    /// Answer from the sandbox's sources, free of charge.
+    pub testing: Option<bool>,
+    /// With `testing` (or in the sandbox): `false` forces the failure answer.
+    pub success: Option<bool>,
+}
+
+/// Body of `products/kyc/nuban-name-verify`.
+#[derive(Debug, ToSchema)]
+pub struct NubanNameVerifyRequest {
+    /// Account number (10 digits).
+    #[schema(pattern = "^[0-9]{10}$")]
+    pub nuban: String,
+    /// Bank id or slug.
+    pub bank: String,
+    /// Sandbox: `false` forces the failure answer.
+    pub success: Option<bool>,
+    /// Sandbox: answer as if no BVN were linked to the account.
+    pub no_bvn: Option<bool>,
+    /// Answer from the sandbox's sources, free of charge.
+    pub testing: Option<bool>,
+}
+
+fn flags(body: &Body) -> Result<(bool, Option<bool>), Invalid> {
+    Ok((
+        body.opt_bool("testing")?.unwrap_or(false),
+        body.opt_bool("success")?,
+    ))
+}
+
+macro_rules! verify_body {
+    ($name:ident, |$body:ident| $subject:expr) => {
+        /// A verify body of one operation.
+        #[derive(Debug)]
+        pub struct $name(VerifyBody);
+        impl Validate for $name {
+            fn validate(value: Value) -> Result<Self, Rejection> {
+                let $body = Body::from_value(value.clone())?;
+                let subject: Subject = $subject;
+                let (testing, success) = flags(&$body)?;
+                Ok($name(VerifyBody {
+                    verify: Verify {
+                        subject,
+                        testing,
+                        success,
+                    },
+                    raw: value,
+                }))
+            }
+        }
+    };
+}
+
+verify_body!(CustomerVerify, |body| Subject::Customer(
+    body.req_id(&["customer", "customer_id"])?
+));
+verify_body!(BvnVerify, |body| Subject::Bvn(body.req_bvn()?));
+verify_body!(NubanVerify, |body| {
+    let (nuban, bank) = body.req_nuban_and_bank()?;
+    let refresh = body.opt_bool("refresh")?;
+    Subject::Nuban {
+        bank,
+        nuban,
+        refresh,
+    }
+});
+verify_body!(NubanNameVerify, |body| {
+    let (nuban, bank) = body.req_nuban_and_bank()?;
+    let no_bvn = body.opt_bool("no_bvn")?.unwrap_or(false);
+    Subject::NubanName {
+        bank,
+        nuban,
+        no_bvn,
+    }
+});
+
+/// The `Idempotency-Key` of a request, checked.
+fn idempotency_key(
+    headers: &HeaderMap,
+    operation: &str,
+    raw: &Value,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| {
+            !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .ok_or_else(|| {
+            ApiError::Validation(format!(
+                "`Idempotency-Key` must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+            ))
+        })?;
+    Ok(Some(IdempotencyKey {
+        key: key.to_string(),
+        hash: kyc::request_hash(operation, raw),
+    }))
+}
+
+async fn answer(
+    state: &AppState,
+    tenant: &okra_store::Tenant,
+    headers: &HeaderMap,
+    operation: &str,
+    body: VerifyBody,
+) -> ApiResult<Response> {
+    let key = idempotency_key(headers, operation, &body.raw)?;
+    match kyc::verify(state, tenant, body.verify, key).await? {
+        Answer::Fresh { message, data } => Ok(success(message, data).into_response()),
+        Answer::Replay { status, body } => Ok(replay(status, body)),
+    }
+}
+
+/// The identity of a customer, by the BVN on their profile (kyc form, with `record` and
+/// `receipt`). Paid.
+#[utoipa::path(post, path = "/v2/products/kyc/customer-verify", tag = "kyc",
+    request_body = CustomerVerifyRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    responses((status = 200, description = "Identity verified", body = SuccessBody<JsonObject>),
+              (status = 400, description = "No such customer, no BVN, no identity, or insufficient wallet balance"),
+              (status = 401, description = "Unauthorized"),
+              (status = 409, description = "The first call with this Idempotency-Key is still running"),
+              (status = 422, description = "Invalid body, or an Idempotency-Key reused with another body"),
+              (status = 503, description = "The data source timed out")),
+    security(("bearer" = [])))]
+pub async fn customer_verify(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ValidJson(CustomerVerify(body)): ValidJson<CustomerVerify>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, &headers, "customer-verify", body).await
+}
+
+/// The identity enrolled under a BVN (kyc form, with `record` and `receipt`). Paid.
+#[utoipa::path(post, path = "/v2/products/kyc/bvn-verify", tag = "kyc",
+    request_body = BvnVerifyRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    responses((status = 200, description = "Identity verified", body = SuccessBody<JsonObject>),
+              (status = 400, description = "No identity for this BVN, or insufficient wallet balance"),
+              (status = 401, description = "Unauthorized"),
+              (status = 409, description = "The first call with this Idempotency-Key is still running"),
+              (status = 422, description = "Invalid body, or an Idempotency-Key reused with another body"),
+              (status = 503, description = "The data source timed out")),
+    security(("bearer" = [])))]
+pub async fn bvn_verify(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ValidJson(BvnVerify(body)): ValidJson<BvnVerify>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, &headers, "bvn-verify", body).await
+}
+
+/// The identity of an account's holder: `{identity, account:null, bank:{_id,slug}, customer,
+/// receipt}`. Paid.
+#[utoipa::path(post, path = "/v2/products/kyc/nuban-verify", tag = "kyc",
+    request_body = NubanVerifyRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    responses((status = 200, description = "Identity verified", body = SuccessBody<JsonObject>),
+              (status = 400, description = "Unknown bank, no identity for the NUBAN, the same invalid bank or NUBAN within 15 minutes, or insufficient wallet balance"),
+              (status = 401, description = "Unauthorized"),
+              (status = 409, description = "The first call with this Idempotency-Key is still running"),
+              (status = 422, description = "Invalid body, or an Idempotency-Key reused with another body"),
+              (status = 503, description = "The data source timed out")),
+    security(("bearer" = [])))]
+pub async fn nuban_verify(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ValidJson(NubanVerify(body)): ValidJson<NubanVerify>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, &headers, "nuban-verify", body).await
+}
+
+/// The name on an account: `{identity:{bvn (masked), name, nuban (masked), isBvnVerified}, bank,
+/// customer, record:[id], receipt}`. Paid.
+#[utoipa::path(post, path = "/v2/products/kyc/nuban-name-verify", tag = "kyc",
+    request_body = NubanNameVerifyRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    responses((status = 200, description = "Account name retrieved", body = SuccessBody<JsonObject>),
+              (status = 400, description = "Unknown bank, no such account, the same invalid bank or NUBAN within 15 minutes, or insufficient wallet balance"),
+              (status = 401, description = "Unauthorized"),
+              (status = 409, description = "The first call with this Idempotency-Key is still running"),
+              (status = 422, description = "Invalid body, or an Idempotency-Key reused with another body"),
+              (status = 503, description = "The data source timed out")),
+    security(("bearer" = [])))]
+pub async fn nuban_name_verify(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ValidJson(NubanNameVerify(body)): ValidJson<NubanNameVerify>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, &headers, "nuban-name-verify", body).await
+}
+
+/// Body of `wallet/get`: nothing (any object is accepted and ignored).
+#[derive(Debug, ToSchema)]
+pub struct WalletRequest {}
+
+impl Validate for WalletRequest {
+    fn validate(value: Value) -> Result<Self, Rejection> {
+        Body::from_value(value)?;
+        Ok(WalletRequest {})
+    }
+}
+
+/// The wallet of this owner and environment: `{balance, currency, env, last_updated}`.
+#[utoipa::path(post, path = "/v2/wallet/get", tag = "kyc",
+    request_body = WalletRequest,
+    responses((status = 200, description = "Wallet retrieved", body = SuccessBody<JsonObject>),
+              (status = 401, description = "Unauthorized")),
+    security(("bearer" = [])))]
+pub async fn wallet(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(_request): ValidJson<WalletRequest>,
+) -> ApiResult<Response> {
+    let w = wallet::get(&state, &tenant).await?;
+    let data = json!({
+        "balance": kyc::credits(w.balance_minor),
+        "currency": w.currency,
+        "env": crate::services::identity_profile::env_label(tenant.env),
+        "last_updated": okra_core::time::iso_ms(w.updated_at),
+    });
+    Ok(success("Wallet retrieved successfully", data).into_response())
+}
+
+/// The receipts of paid calls, newest first: `{pagination, receipts:[receipt]}`.
+#[utoipa::path(post, path = "/v2/wallet/receipts", tag = "kyc",
+    request_body = Paging,
+    responses((status = 200, description = "Receipts retrieved", body = SuccessBody<JsonObject>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Invalid page or limit")),
+    security(("bearer" = [])))]
+pub async fn receipts(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(paging): ValidJson<Paging>,
+) -> ApiResult<Response> {
+    let (pagination, receipts) = wallet::receipts(&state, &tenant, paging.or_default()).await?;
+    let data = json!({"pagination": pagination, "receipts": receipts});
+    Ok(success("Receipts retrieved successfully", data).into_response())
+}

@@ -1,0 +1,145 @@
+//! Okra's own Node client, okra-node (from npm, pinned in tests/clients/package.json), runs its
+//! identity calls against a running server: `identity.verify` by BVN and by customer,
+//! `identity.get` by id and by customer (with its `nextPage()`), an unknown id and a wrong key.
+//!
+//! The client is installed by `npm ci` into tests/clients/node_modules on first use. Without Node
+//! and npm the test is skipped with a message, except under `CI=true`, where it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+
+use crate::backend_tests;
+use crate::common::Backend;
+use crate::linking::{connect, linking_server, person_with};
+
+/// Serialises the one-time install between the tests of this binary.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+/// The clients' folder with okra-node installed, or `None` (skip) when Node or npm is missing.
+pub(crate) fn clients_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let have = |cmd: &str| {
+        Command::new(cmd)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("node") || !have("npm") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: Node.js and npm are needed to run Okra's own clients"
+        );
+        eprintln!("skipping: Node.js and npm are needed to run okra-node");
+        return None;
+    }
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if !dir.join("node_modules/okra-node/package.json").exists() {
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm runs");
+        assert!(
+            out.status.success(),
+            "npm ci: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Some(dir)
+}
+
+async fn okra_node_runs_its_identity_calls(b: Backend) {
+    let Some(dir) = clients_dir() else { return };
+    let s = linking_server(b, |_| {}).await;
+    let key = s.sandbox_key();
+    // Two connections of one person: two identity snapshots of one customer.
+    let (creds, person, bank) = person_with(&s, 1);
+    let bvn = person.bvn.clone().unwrap();
+    let mut customer = String::new();
+    for _ in 0..2 {
+        let r = connect(
+            &s,
+            json!({"bank": bank, "username": creds.username, "password": creds.password,
+                   "products": ["auth", "identity"]}),
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        customer = r.json()["data"]["customer_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    let mut total = Value::Null;
+    for _ in 0..100 {
+        let r = s
+            .post(
+                "/v2/sandbox/identity/getByCustomer",
+                Some(&key),
+                json!({"customer": customer}),
+            )
+            .await;
+        total = r.json()["data"]["pagination"]["totalDocs"].clone();
+        if total == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(total, 2, "both identity jobs ran");
+
+    let base = format!("{}/v2/sandbox/", s.base);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("okra_node_identity.mjs")
+            .current_dir(&dir)
+            .env("OKRA_BASE", base)
+            .env("OKRA_KEY", key)
+            .env("OKRA_CUSTOMER", &customer)
+            .env("OKRA_BVN", &bvn)
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // okra-node resolves to the envelope's `data`.
+    let verified = &got["verifyByBvn"]["ok"];
+    assert_eq!(
+        verified["bvn"],
+        person.bvn.clone().unwrap().as_str(),
+        "{got:#}"
+    );
+    assert_eq!(verified["receipt"]["status"], true);
+    let id = verified["id"].as_str().unwrap();
+    let by_customer = &got["verifyByCustomer"]["ok"];
+    assert_eq!(by_customer["id"], id, "{got:#}");
+    assert!(
+        by_customer.get("last_updated").is_some(),
+        "refreshed: {got:#}"
+    );
+    let by_id = &got["getById"]["ok"];
+    assert_eq!(by_id["identity"][0]["id"], id, "{got:#}");
+    assert_eq!(by_id["pagination"]["totalDocs"], 1);
+    // Page 1 of 2 (okra-node's default limit is 1), then nextPage().
+    let page1 = &got["getByCustomer"]["ok"];
+    assert_eq!(page1["pagination"]["totalDocs"], 2, "{got:#}");
+    assert_eq!(page1["pagination"]["limit"], 1);
+    let page2 = &got["getByCustomerNext"]["ok"];
+    assert_eq!(page2["pagination"]["page"], 2, "{got:#}");
+    assert_ne!(page1["identity"][0]["id"], page2["identity"][0]["id"]);
+    assert_eq!(got["unknown"]["ok"]["identity"], json!([]), "{got:#}");
+    assert_eq!(got["unauthorized"]["error"], 401, "{got:#}");
+    s.stop().await;
+}
+
+backend_tests!(okra_node_runs_its_identity_calls);

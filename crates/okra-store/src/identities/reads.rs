@@ -1,0 +1,424 @@
+//! The identity reads (`identity/*`, `products/identities`), each one statement on the one-trip
+//! path ([`Db::query`]): the identity, its customer's name and, for a page, the page's total.
+//!
+//! A page names its rows by id from one index of `identities` (tenant, tenant and customer,
+//! tenant and day range, or the records whose options match), then fetches each row by primary
+//! key — the customers' layout (`customers::page_sql`): SQLite with `IN (ids)`, PostgreSQL with a
+//! LATERAL fetch that `OFFSET 0` keeps from becoming a hash join. `totalDocs` comes from the
+//! counter rows where one exists (tenant, customer, days) and otherwise from a count bounded by
+//! the filter's own index range (a customer's identities in a date range, the identities of the
+//! records with given options).
+
+use std::sync::LazyLock;
+
+use time::Date;
+
+use super::{Identity, IdentityProfile, PII_CONTEXT};
+use crate::blind::{bvn_index, nuban_index};
+use crate::counters::day_of_date;
+use crate::crypto::Keyring;
+use crate::db::{Backend, Db};
+use crate::error::Result;
+use crate::read::{Columns, Param};
+use crate::Tenant;
+use okra_core::pagination::PageRequest;
+
+/// The columns of an identity view, `i` the identity and `c` its customer.
+macro_rules! view_columns {
+    () => {
+        "i.id, i.owner_id, i.env, i.customer_id, i.record_id, i.firstname, i.middlename, \
+         i.lastname, i.fullname, i.gender, i.nationality, i.lga_of_origin, i.lga_of_residence, \
+         i.state_of_origin, i.state_of_residence, i.marital_status, i.verification_country, \
+         i.score, i.watch_listed, i.dti, i.rc_number, i.enrollment_bank, i.enrollment_branch, \
+         i.enrollment_date, i.pii_enc, i.created_at, i.last_updated, c.name"
+    };
+}
+
+/// The identity's customer, by primary key.
+macro_rules! customer_join {
+    () => {
+        " LEFT JOIN customers c ON c.id = i.customer_id"
+    };
+}
+
+/// `identity/getById`: one identity by primary key alone (the tenant is compared on the row, so
+/// no planner prefers a tenant-wide index).
+pub const GET_SQL: &str = concat!(
+    "SELECT ",
+    view_columns!(),
+    " FROM identities i",
+    customer_join!(),
+    " WHERE i.id = $1"
+);
+
+/// `identity/getByBvn`: the tenant's newest identity with the BVN's blind index (`$3`).
+pub const BY_BVN_SQL: &str = concat!(
+    "SELECT ",
+    view_columns!(),
+    " FROM identities i",
+    customer_join!(),
+    " WHERE i.owner_id = $1 AND i.env = $2 AND i.bvn_idx = $3 \
+     ORDER BY i.created_at DESC, i.id DESC LIMIT 1"
+);
+
+/// `identity/getByNuban`: the newest identity verified by this (bank, NUBAN) blind index (`$3`),
+/// else the newest identity of the customer who holds that account.
+pub const BY_NUBAN_SQL: &str = concat!(
+    "SELECT ",
+    view_columns!(),
+    " FROM identities i",
+    customer_join!(),
+    " WHERE i.id = COALESCE(\
+     (SELECT id FROM identities WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3 \
+      ORDER BY created_at DESC, id DESC LIMIT 1), \
+     (SELECT id FROM identities WHERE owner_id = $1 AND env = $2 AND customer_id = \
+      (SELECT customer_id FROM accounts WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3) \
+      ORDER BY created_at DESC, id DESC LIMIT 1))"
+);
+
+/// An identity with the name of its customer, as the identity operations show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentityView {
+    /// The identity.
+    pub identity: Identity,
+    /// Its customer's name (`None` only if the customer row is missing).
+    pub customer_name: Option<String>,
+}
+
+/// A row of a view statement before its sealed part is opened.
+struct SealedView {
+    owner_id: String,
+    env: String,
+    identity: Identity,
+    pii: Vec<u8>,
+    customer_name: Option<String>,
+    total: Option<i64>,
+}
+
+impl SealedView {
+    fn read(r: &dyn Columns) -> Result<Self> {
+        Ok(SealedView {
+            owner_id: r.text(1)?,
+            env: r.text(2)?,
+            identity: Identity {
+                id: r.text(0)?,
+                customer_id: r.text(3)?,
+                record_id: r.opt_text(4)?,
+                profile: IdentityProfile {
+                    firstname: r.opt_text(5)?,
+                    middlename: r.opt_text(6)?,
+                    lastname: r.opt_text(7)?,
+                    fullname: r.opt_text(8)?,
+                    gender: r.opt_text(9)?,
+                    nationality: r.opt_text(10)?,
+                    lga_of_origin: r.opt_text(11)?,
+                    lga_of_residence: r.opt_text(12)?,
+                    state_of_origin: r.opt_text(13)?,
+                    state_of_residence: r.opt_text(14)?,
+                    marital_status: r.opt_text(15)?,
+                    verification_country: r.text(16)?,
+                    score: r.opt_int(17)?,
+                    watch_listed: r.opt_int(18)?.map(|w| w != 0),
+                    dti: r.opt_real(19)?,
+                    rc_number: r.opt_text(20)?,
+                    enrollment_bank: r.opt_text(21)?,
+                    enrollment_branch: r.opt_text(22)?,
+                    enrollment_date: r.opt_text(23)?,
+                    pii: Default::default(),
+                },
+                created_at: r.int(25)?,
+                last_updated: r.int(26)?,
+            },
+            pii: r.opt_blob(24)?.unwrap_or_default(),
+            customer_name: r.opt_text(27)?,
+            total: None,
+        })
+    }
+
+    fn read_with_total(r: &dyn Columns) -> Result<Self> {
+        let mut row = SealedView::read(r)?;
+        row.total = r.opt_int(28)?;
+        Ok(row)
+    }
+
+    fn of(&self, tenant: &Tenant) -> bool {
+        self.owner_id == tenant.owner_id && self.env == tenant.env.as_str()
+    }
+
+    fn open(mut self, keyring: &Keyring) -> Result<IdentityView> {
+        self.identity.profile.pii = serde_json::from_slice(&keyring.open(PII_CONTEXT, &self.pii)?)?;
+        Ok(IdentityView {
+            identity: self.identity,
+            customer_name: self.customer_name,
+        })
+    }
+}
+
+/// Opens the first row when it is the tenant's.
+fn one(
+    keyring: &Keyring,
+    tenant: &Tenant,
+    row: Option<SealedView>,
+) -> Result<Option<IdentityView>> {
+    match row {
+        Some(r) if r.of(tenant) => r.open(keyring).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// One identity by id with its customer's name, within the tenant: one statement ([`GET_SQL`]).
+pub async fn get_view(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<IdentityView>> {
+    let row = db
+        .query_one(GET_SQL, vec![Param::from(id)], SealedView::read)
+        .await?;
+    one(keyring, tenant, row)
+}
+
+/// The tenant's newest identity with this BVN (blind index): one statement ([`BY_BVN_SQL`]).
+pub async fn find_by_bvn(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    bvn: &str,
+) -> Result<Option<IdentityView>> {
+    let params = vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::from(bvn_index(keyring, bvn)),
+    ];
+    let row = db.query_one(BY_BVN_SQL, params, SealedView::read).await?;
+    one(keyring, tenant, row)
+}
+
+/// The identity behind (bank, NUBAN), within the tenant: one statement ([`BY_NUBAN_SQL`]).
+pub async fn find_by_nuban(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    bank_id: &str,
+    nuban: &str,
+) -> Result<Option<IdentityView>> {
+    let params = vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::from(nuban_index(keyring, bank_id, nuban)),
+    ];
+    let row = db.query_one(BY_NUBAN_SQL, params, SealedView::read).await?;
+    one(keyring, tenant, row)
+}
+
+/// Which identities a page lists (newest first, ties by id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentityFilter {
+    /// Every identity of the tenant (`products/identities`).
+    All,
+    /// A customer's (`identity/getByCustomer`).
+    Customer(String),
+    /// Created on these whole UTC days, both included (`identity/getByDate`).
+    Dates {
+        /// First day.
+        from: Date,
+        /// Last day.
+        to: Date,
+    },
+    /// A customer's, created on these days (`identity/getByCustomerDate`).
+    CustomerDates {
+        /// Customer id.
+        customer: String,
+        /// First day.
+        from: Date,
+        /// Last day.
+        to: Date,
+    },
+    /// Fetched by records whose options hold every (key, JSON-encoded value) pair
+    /// (`identity/getByOptions`); at most [`MAX_OPTION_PAIRS`] pairs.
+    Options(Vec<(String, String)>),
+}
+
+/// The most option pairs one `getByOptions` request may match.
+pub const MAX_OPTION_PAIRS: usize = 10;
+
+/// The statements of one kind of page.
+#[derive(Debug)]
+pub struct PageSql {
+    /// The page on SQLite.
+    pub sqlite: String,
+    /// The page on PostgreSQL.
+    pub postgres: String,
+    /// The total alone (a page past the end has no row to carry it).
+    pub total: String,
+}
+
+impl PageSql {
+    fn new(filter: &str, total: &str) -> PageSql {
+        let ids = format!(
+            "SELECT id FROM identities WHERE owner_id = $1 AND env = $2{filter} \
+             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        );
+        let cols = view_columns!();
+        let join = customer_join!();
+        PageSql {
+            sqlite: format!("SELECT {cols}, {total} FROM identities i{join} WHERE i.id IN ({ids})"),
+            postgres: format!(
+                "SELECT {cols}, {total} FROM ({ids}) p CROSS JOIN LATERAL \
+                 (SELECT * FROM identities WHERE id = p.id OFFSET 0) i{join}"
+            ),
+            total: format!("SELECT {total}"),
+        }
+    }
+
+    /// The page statement on `backend`.
+    pub fn page(&self, backend: Backend) -> &str {
+        match backend {
+            Backend::Sqlite => &self.sqlite,
+            Backend::Postgres => &self.postgres,
+        }
+    }
+}
+
+/// A counter row of the tenant's identities (`$5` a customer, or the whole collection).
+fn counter(customer: &str) -> String {
+    format!(
+        "(SELECT n FROM row_counts WHERE owner_id = $1 AND env = $2 \
+         AND collection = 'identities' AND customer_id = {customer})"
+    )
+}
+
+/// The filter of `n` option pairs, keys and values from `$5` on.
+fn options_filter(n: usize) -> String {
+    let mut sql = String::from(" AND record_id IN (SELECT o1.record_id FROM record_options o1");
+    for k in 2..=n {
+        let (key, value) = (3 + 2 * k, 4 + 2 * k);
+        sql.push_str(&format!(
+            " JOIN record_options o{k} ON o{k}.record_id = o1.record_id AND o{k}.owner_id = $1 \
+             AND o{k}.env = $2 AND o{k}.key = ${key} AND o{k}.value = ${value}"
+        ));
+    }
+    sql.push_str(" WHERE o1.owner_id = $1 AND o1.env = $2 AND o1.key = $5 AND o1.value = $6)");
+    sql
+}
+
+fn count_where(filter: &str) -> String {
+    format!("(SELECT COUNT(*) FROM identities WHERE owner_id = $1 AND env = $2{filter})")
+}
+
+static ALL: LazyLock<PageSql> = LazyLock::new(|| PageSql::new("", &counter("''")));
+static CUSTOMER: LazyLock<PageSql> =
+    LazyLock::new(|| PageSql::new(" AND customer_id = $5", &counter("$5")));
+static DATES: LazyLock<PageSql> = LazyLock::new(|| {
+    PageSql::new(
+        " AND created_at >= $5 AND created_at <= $6",
+        "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_row_counts \
+         WHERE owner_id = $1 AND env = $2 AND collection = 'identities' AND day >= $7 AND day <= $8)",
+    )
+});
+static CUSTOMER_DATES: LazyLock<PageSql> = LazyLock::new(|| {
+    let filter = " AND customer_id = $5 AND created_at >= $6 AND created_at <= $7";
+    PageSql::new(filter, &count_where(filter))
+});
+static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
+    (1..=MAX_OPTION_PAIRS)
+        .map(|n| {
+            let filter = options_filter(n);
+            PageSql::new(&filter, &count_where(&filter))
+        })
+        .collect()
+});
+
+impl IdentityFilter {
+    /// The statements of this filter's pages.
+    pub fn sql(&self) -> &'static PageSql {
+        match self {
+            IdentityFilter::All => &ALL,
+            IdentityFilter::Customer(_) => &CUSTOMER,
+            IdentityFilter::Dates { .. } => &DATES,
+            IdentityFilter::CustomerDates { .. } => &CUSTOMER_DATES,
+            IdentityFilter::Options(pairs) => &OPTIONS[pairs.len().clamp(1, MAX_OPTION_PAIRS) - 1],
+        }
+    }
+
+    /// The parameters after owner, env, limit and offset (`$5` on).
+    fn params(&self) -> Vec<Param> {
+        let range = |from: &Date, to: &Date| okra_core::time::day_range_ms(*from, *to);
+        match self {
+            IdentityFilter::All => Vec::new(),
+            IdentityFilter::Customer(c) => vec![Param::from(c.as_str())],
+            IdentityFilter::Dates { from, to } => {
+                let (start, end) = range(from, to);
+                vec![
+                    Param::Int(start),
+                    Param::Int(end),
+                    Param::Int(day_of_date(*from)),
+                    Param::Int(day_of_date(*to)),
+                ]
+            }
+            IdentityFilter::CustomerDates { customer, from, to } => {
+                let (start, end) = range(from, to);
+                vec![
+                    Param::from(customer.as_str()),
+                    Param::Int(start),
+                    Param::Int(end),
+                ]
+            }
+            IdentityFilter::Options(pairs) => pairs
+                .iter()
+                .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
+                .collect(),
+        }
+    }
+}
+
+/// One page of the tenant's identities matching `filter`, newest first, and the total: one
+/// statement, and a second (the total alone) only for a page past the end.
+pub async fn page(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    filter: &IdentityFilter,
+    page: PageRequest,
+) -> Result<(Vec<IdentityView>, u64)> {
+    if let IdentityFilter::Options(pairs) = filter {
+        if pairs.is_empty() || pairs.len() > MAX_OPTION_PAIRS {
+            return Ok((Vec::new(), 0));
+        }
+    }
+    let sql = filter.sql();
+    let mut params = vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::Int(i64::from(page.limit)),
+        Param::Int(page.offset()),
+    ];
+    params.extend(filter.params());
+    let mut rows = db
+        .query_replanned(
+            sql.page(db.backend()),
+            params.clone(),
+            SealedView::read_with_total,
+        )
+        .await?;
+    rows.retain(|r| r.of(tenant));
+    rows.sort_by(|a, b| {
+        (b.identity.created_at, &b.identity.id).cmp(&(a.identity.created_at, &a.identity.id))
+    });
+    let total = match rows.first() {
+        Some(r) => r.total.unwrap_or(0),
+        None => db
+            .query_replanned(&sql.total, params, |r| r.opt_int(0))
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .unwrap_or(0),
+    };
+    let views = rows
+        .into_iter()
+        .map(|r| r.open(keyring))
+        .collect::<Result<_>>()?;
+    Ok((views, total.max(0) as u64))
+}
