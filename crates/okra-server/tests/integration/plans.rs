@@ -15,6 +15,7 @@ use crate::backend_tests;
 use crate::common::{drop_database, fresh_database, Backend};
 use okra_core::Environment;
 use okra_store::db::{sqlite_url, Backend as Engine, DbOptions};
+use okra_store::identities::{self, IdentityFilter};
 use okra_store::{customers, keys, Db, Tenant};
 
 /// One hot statement and the index each backend must search with.
@@ -29,6 +30,9 @@ struct Hot {
     postgres: &'static [&'static str],
     /// Planned for each call's values (`Db::query_replanned`): no generic plan to check.
     replanned: bool,
+    /// Sorts the rows it matched (few by construction, found through another index): a sort is
+    /// allowed, the rest of the plan is held as for every statement.
+    sorts: bool,
 }
 
 /// The hot statements for `owner_id`'s sandbox, with real values of that tenant.
@@ -61,6 +65,29 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             Arg::Int(offset),
         ]
     };
+    let identity_id: String =
+        sqlx::query_scalar("SELECT id FROM identities WHERE customer_id = $1")
+            .bind(&some_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let with_args = |mut base: Vec<Arg>, more: &[Arg]| {
+        base.extend(more.iter().cloned());
+        base
+    };
+    // 30 whole days in the middle of the load's 90 (which end at 1,780,000,000,000 ms).
+    let day = okra_core::time::parse_date("2026-03-01").unwrap();
+    let dates = IdentityFilter::Dates { from: day, to: day };
+    let start = (1_780_000_000_000i64 - 60 * 86_400_000) / 86_400_000 * 86_400_000;
+    let end = start + 30 * 86_400_000 - 1;
+    let date_args = vec![
+        Arg::Int(start),
+        Arg::Int(end),
+        Arg::Int(start / 86_400_000),
+        Arg::Int(end / 86_400_000),
+    ];
+    const ROW_COUNTS_SQLITE: &str =
+        "SEARCH row_counts USING PRIMARY KEY (owner_id=? AND env=? AND collection=? AND customer_id=?)";
     let hash: String = sqlx::query_scalar("SELECT key_hash FROM api_keys LIMIT 1")
         .fetch_one(db.pool())
         .await
@@ -97,6 +124,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             ],
             postgres: &["customers_pkey", "accounts_customer", "records_customer"],
             replanned: false,
+            sorts: false,
         },
         Hot {
             name: "customers/list page 1 (page, links, total)",
@@ -105,6 +133,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             sqlite: &PAGE_SQLITE,
             postgres: &PAGE_POSTGRES,
             replanned: true,
+            sorts: false,
         },
         Hot {
             name: "customers/list page 1000 (page, links, total)",
@@ -113,6 +142,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             sqlite: &PAGE_SQLITE,
             postgres: &PAGE_POSTGRES,
             replanned: true,
+            sorts: false,
         },
         Hot {
             name: "records/getById",
@@ -121,6 +151,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             sqlite: &["USING INDEX sqlite_autoindex_records_1 (id=?)"],
             postgres: &["records_pkey"],
             replanned: false,
+            sorts: false,
         },
         Hot {
             name: "accounts/getById",
@@ -129,6 +160,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             sqlite: &["USING INDEX sqlite_autoindex_accounts_1 (id=?)"],
             postgres: &["accounts_pkey"],
             replanned: false,
+            sorts: false,
         },
         Hot {
             name: "accounts/getByCustomer (page and total)",
@@ -140,6 +172,128 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             ],
             postgres: &["accounts_customer", "row_counts_pkey"],
             replanned: false,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getById",
+            sql: identities::GET_SQL.into(),
+            args: vec![text(&identity_id)],
+            sqlite: &[
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+            ],
+            postgres: &["identities_pkey", "customers_pkey"],
+            replanned: false,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getByBvn",
+            sql: identities::BY_BVN_SQL.into(),
+            args: vec![text(owner_id), text("sandbox"), text(&format!("b{identity_id}"))],
+            sqlite: &[
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "identities_bvn (owner_id=? AND env=? AND bvn_idx=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+            ],
+            postgres: &["identities_pkey", "identities_bvn", "customers_pkey"],
+            replanned: false,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getByNuban (an account's holder)",
+            sql: identities::BY_NUBAN_SQL.into(),
+            args: vec![text(owner_id), text("sandbox"), text(&account_id)],
+            sqlite: &[
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "identities_nuban (owner_id=? AND env=? AND nuban_idx=?)",
+                "accounts_nuban (nuban_idx=?)",
+                "identities_customer (customer_id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+            ],
+            postgres: &[
+                "identities_pkey",
+                "identities_nuban",
+                "accounts_nuban",
+                "identities_customer",
+                "customers_pkey",
+            ],
+            replanned: false,
+            sorts: false,
+        },
+        Hot {
+            name: "products/identities page 1000 (page, customer, total)",
+            sql: IdentityFilter::All.sql().page(db.backend()).into(),
+            args: page_args(999 * 20),
+            sqlite: &[
+                "COVERING INDEX identities_page (owner_id=? AND env=?)",
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+                ROW_COUNTS_SQLITE,
+            ],
+            postgres: &["identities_page", "identities_pkey", "customers_pkey", "row_counts_pkey"],
+            replanned: true,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getByCustomer",
+            sql: IdentityFilter::Customer(String::new()).sql().page(db.backend()).into(),
+            args: with_args(page_args(0), &[text(&some_id)]),
+            sqlite: &[
+                "identities_customer (customer_id=?)",
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+                ROW_COUNTS_SQLITE,
+            ],
+            postgres: &["identities_customer", "identities_pkey", "customers_pkey", "row_counts_pkey"],
+            replanned: true,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getByDate (30 days)",
+            sql: dates.sql().page(db.backend()).into(),
+            args: with_args(page_args(0), &date_args),
+            sqlite: &[
+                "identities_page (owner_id=? AND env=? AND created_at>? AND created_at<?)",
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+                "daily_row_counts USING PRIMARY KEY (owner_id=? AND env=? AND collection=? AND day>? AND day<?)",
+            ],
+            postgres: &["identities_page", "identities_pkey", "customers_pkey", "daily_row_counts_pkey"],
+            replanned: true,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getByCustomerDate",
+            sql: IdentityFilter::CustomerDates { customer: String::new(), from: day, to: day }
+                .sql()
+                .page(db.backend())
+                .into(),
+            args: with_args(page_args(0), &[text(&some_id), date_args[0].clone(), date_args[1].clone()]),
+            sqlite: &[
+                "identities_customer (customer_id=? AND created_at>? AND created_at<?)",
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+            ],
+            postgres: &["identities_customer", "identities_pkey", "customers_pkey"],
+            replanned: true,
+            sorts: false,
+        },
+        Hot {
+            name: "identity/getByOptions (one pair)",
+            sql: IdentityFilter::Options(vec![(String::new(), String::new())])
+                .sql()
+                .page(db.backend())
+                .into(),
+            args: with_args(page_args(0), &[text("loan_id"), text("\"L-7\"")]),
+            sqlite: &[
+                "record_options_lookup (owner_id=? AND env=? AND key=? AND value=?)",
+                "identities_record (owner_id=? AND env=? AND record_id=?)",
+                "USING INDEX sqlite_autoindex_identities_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+            ],
+            postgres: &["record_options_lookup", "identities_record", "identities_pkey", "customers_pkey"],
+            replanned: true,
+            sorts: true,
         },
         Hot {
             name: "api key by hash",
@@ -148,6 +302,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             sqlite: &["(key_hash=?)"],
             postgres: &["api_keys_key_hash_key"],
             replanned: false,
+            sorts: false,
         },
     ]
 }
@@ -161,7 +316,7 @@ async fn check(db: &Db, url: &str, owner_id: &str, phase: &str) -> Vec<String> {
                 Engine::Sqlite => h.sqlite,
                 Engine::Postgres => h.postgres,
             };
-            let problem = problem(db.backend(), &lines, expected);
+            let problem = problem(db.backend(), &lines, expected, h.sorts);
             if let Some(problem) = problem {
                 failures.push(format!(
                     "[{phase}] {}: {problem}\n    {}",
@@ -176,7 +331,7 @@ async fn check(db: &Db, url: &str, owner_id: &str, phase: &str) -> Vec<String> {
 
 /// What is wrong with a plan: a full scan, a sort, a search on an index not in `expected`, or an
 /// expected index not searched (SQLite: texts of `SEARCH` details; PostgreSQL: index names).
-fn problem(engine: Engine, lines: &[String], expected: &[&str]) -> Option<String> {
+fn problem(engine: Engine, lines: &[String], expected: &[&str], sorts: bool) -> Option<String> {
     let (full_scan, sort, search) = match engine {
         Engine::Sqlite => ("SCAN ", "TEMP B-TREE", "SEARCH "),
         Engine::Postgres => ("Seq Scan", "Sort", "Index "),
@@ -184,7 +339,7 @@ fn problem(engine: Engine, lines: &[String], expected: &[&str]) -> Option<String
     if lines.iter().any(|l| l.starts_with(full_scan)) {
         return Some("a full scan".into());
     }
-    if lines.iter().any(|l| l.contains(sort)) {
+    if !sorts && lines.iter().any(|l| l.contains(sort)) {
         return Some("a sort".into());
     }
     let searches: Vec<&String> = lines.iter().filter(|l| l.contains(search)).collect();

@@ -51,18 +51,22 @@ pub const GET_SQL: &str = concat!(
     " WHERE i.id = $1"
 );
 
-/// `identity/getByBvn`: the tenant's newest identity with the BVN's blind index (`$3`).
+/// `identity/getByBvn`: the tenant's newest identity with the BVN's blind index (`$3`), found in
+/// the `identities_bvn` index (which holds the whole order) and fetched by primary key.
 pub const BY_BVN_SQL: &str = concat!(
     "SELECT ",
     view_columns!(),
     " FROM identities i",
     customer_join!(),
-    " WHERE i.owner_id = $1 AND i.env = $2 AND i.bvn_idx = $3 \
-     ORDER BY i.created_at DESC, i.id DESC LIMIT 1"
+    " WHERE i.id = (SELECT id FROM identities WHERE owner_id = $1 AND env = $2 AND bvn_idx = $3 \
+     ORDER BY created_at DESC, id DESC LIMIT 1)"
 );
 
 /// `identity/getByNuban`: the newest identity verified by this (bank, NUBAN) blind index (`$3`),
-/// else the newest identity of the customer who holds that account.
+/// else the newest identity of the customer who holds that account. The account is found by its
+/// index alone (`accounts_nuban` leads with it) with the tenant tested inside the aggregate, and
+/// the customer's identities by customer id alone (the customer is the tenant's): no tenant
+/// predicate a planner could take for an index search over the whole tenant.
 pub const BY_NUBAN_SQL: &str = concat!(
     "SELECT ",
     view_columns!(),
@@ -71,8 +75,9 @@ pub const BY_NUBAN_SQL: &str = concat!(
     " WHERE i.id = COALESCE(\
      (SELECT id FROM identities WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3 \
       ORDER BY created_at DESC, id DESC LIMIT 1), \
-     (SELECT id FROM identities WHERE owner_id = $1 AND env = $2 AND customer_id = \
-      (SELECT customer_id FROM accounts WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3) \
+     (SELECT id FROM identities WHERE customer_id = \
+      (SELECT MAX(CASE WHEN owner_id = $1 AND env = $2 THEN customer_id END) FROM accounts \
+       WHERE nuban_idx = $3) \
       ORDER BY created_at DESC, id DESC LIMIT 1))"
 );
 
@@ -254,12 +259,26 @@ pub struct PageSql {
     pub total: String,
 }
 
+/// The order of a page: newest first, ties by id.
+const NEWEST_FIRST: &str = "created_at DESC, id DESC";
+/// The same order written so that no index can serve it: for filters whose matches are few and
+/// come from another index (options), so that no planner walks the tenant's identities in order
+/// instead of sorting the matches.
+const NEWEST_FIRST_SORTED: &str = "created_at + 0 DESC, id DESC";
+
 impl PageSql {
     fn new(filter: &str, total: &str) -> PageSql {
-        let ids = format!(
-            "SELECT id FROM identities WHERE owner_id = $1 AND env = $2{filter} \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
-        );
+        PageSql::ordered(
+            &format!("owner_id = $1 AND env = $2{filter}"),
+            total,
+            NEWEST_FIRST,
+        )
+    }
+
+    /// `scope`: the WHERE clause of the page's ids.
+    fn ordered(scope: &str, total: &str, order: &str) -> PageSql {
+        let ids =
+            format!("SELECT id FROM identities WHERE {scope} ORDER BY {order} LIMIT $3 OFFSET $4");
         let cols = view_columns!();
         let join = customer_join!();
         PageSql {
@@ -308,8 +327,10 @@ fn count_where(filter: &str) -> String {
 }
 
 static ALL: LazyLock<PageSql> = LazyLock::new(|| PageSql::new("", &counter("''")));
+/// A customer's identities are named by customer id alone (`identities_customer` leads with it):
+/// customer ids are unique across tenants, and each row's tenant is checked when it is read.
 static CUSTOMER: LazyLock<PageSql> =
-    LazyLock::new(|| PageSql::new(" AND customer_id = $5", &counter("$5")));
+    LazyLock::new(|| PageSql::ordered("customer_id = $5", &counter("$5"), NEWEST_FIRST));
 static DATES: LazyLock<PageSql> = LazyLock::new(|| {
     PageSql::new(
         " AND created_at >= $5 AND created_at <= $6",
@@ -318,14 +339,19 @@ static DATES: LazyLock<PageSql> = LazyLock::new(|| {
     )
 });
 static CUSTOMER_DATES: LazyLock<PageSql> = LazyLock::new(|| {
-    let filter = " AND customer_id = $5 AND created_at >= $6 AND created_at <= $7";
-    PageSql::new(filter, &count_where(filter))
+    let scope = "customer_id = $5 AND created_at >= $6 AND created_at <= $7";
+    // The tenant is tested inside the count, not in WHERE (see [`CUSTOMER`]).
+    let total = format!(
+        "(SELECT COUNT(CASE WHEN owner_id = $1 AND env = $2 THEN 1 END) FROM identities WHERE {scope})"
+    );
+    PageSql::ordered(scope, &total, NEWEST_FIRST)
 });
 static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
     (1..=MAX_OPTION_PAIRS)
         .map(|n| {
             let filter = options_filter(n);
-            PageSql::new(&filter, &count_where(&filter))
+            let scope = format!("owner_id = $1 AND env = $2{filter}");
+            PageSql::ordered(&scope, &count_where(&filter), NEWEST_FIRST_SORTED)
         })
         .collect()
 });

@@ -72,6 +72,20 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
              'Person ' || n, {blob}, {account}, 'savings', 'NGN', 1, {at} + 60000, {at} + 60000 {from}"
         ));
     }
+    // An identity per customer, fetched by its record, found by BVN (every customer) and by
+    // account (every other customer); and one option per record (getByOptions).
+    let identity = id_expr(flavour, &format!("{at} + 60000"), 6, salt);
+    statements.push(format!(
+        "{with}INSERT INTO identities (id, owner_id, env, customer_id, record_id, bvn_idx, nuban_idx, \
+         firstname, lastname, fullname, verification_country, score, pii_enc, created_at, last_updated) \
+         SELECT {identity}, '{owner_id}', 'sandbox', {customer}, {record}, 'b' || {identity}, \
+         CASE WHEN n % 2 = 0 THEN 'n' || {identity} END, 'Person', 'P' || n, 'Person ' || n, 'NG', 50, \
+         {blob}, {at} + 60000, {at} + 60000 {from}"
+    ));
+    statements.push(format!(
+        "{with}INSERT INTO record_options (record_id, owner_id, env, key, value) \
+         SELECT {record}, '{owner_id}', 'sandbox', 'loan_id', '\"L-' || n || '\"' {from}"
+    ));
     // Other owners' keys, so that a key lookup is not judged on a two-row table.
     let hash = match flavour {
         "sqlite" => "printf('%064x', {salt} * 1000000 + n)",
@@ -89,12 +103,29 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
         "INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
          VALUES ('{owner_id}', 'sandbox', 'customers', '', {CUSTOMERS})"
     ));
-    for (collection, n) in [("accounts", 2), ("records", 1)] {
+    statements.push(format!(
+        "INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
+         VALUES ('{owner_id}', 'sandbox', 'identities', '', {CUSTOMERS})"
+    ));
+    for (collection, n) in [("accounts", 2), ("records", 1), ("identities", 1)] {
         statements.push(format!(
             "{with}INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
              SELECT '{owner_id}', 'sandbox', '{collection}', {customer}, {n} {from}"
         ));
     }
+    // Rows per day, as inserts keep them: the tenant's 90 days of each collection, among the days
+    // of a thousand other tenants (what a shared server's counter table looks like).
+    for collection in ["customers", "accounts", "records", "identities"] {
+        statements.push(format!(
+            "{with}INSERT INTO daily_row_counts (owner_id, env, collection, day, n) \
+             SELECT '{owner_id}', 'sandbox', '{collection}', ({at}) / 86400000, COUNT(*) {from} \
+             GROUP BY ({at}) / 86400000"
+        ));
+    }
+    statements.push(format!(
+        "{with}INSERT INTO daily_row_counts (owner_id, env, collection, day, n) \
+         SELECT 'other-{salt}-' || (n / 90), 'sandbox', 'identities', 20000 + n % 90, 1 {from}"
+    ));
     for sql in statements {
         sqlx::query(&sql).execute(db.pool()).await.unwrap();
     }
