@@ -21,8 +21,9 @@ pub const RESPONSE_CONTEXT: &str = "idempotency_keys.response";
 /// What a claim found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is this call's: go on, then [`complete_on`] or [`release`].
-    Fresh,
+    /// The key is this call's, under this token: go on, then [`complete_on`] or [`release`]
+    /// with it (a call whose claim was taken over can neither complete nor release it).
+    Fresh(String),
     /// The key answered before: its status and body (opened).
     Replay {
         /// HTTP status of the first answer.
@@ -62,9 +63,10 @@ pub async fn claim(
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
     };
+    let token = new_id();
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (id, owner_id, env, key, request_hash, status, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) ON CONFLICT (owner_id, env, key) DO NOTHING",
+        "INSERT INTO idempotency_keys (id, owner_id, env, key, request_hash, claim, status, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $8, 'running', $6, $7) ON CONFLICT (owner_id, env, key) DO NOTHING",
     )
     .bind(new_id())
     .bind(&tenant.owner_id)
@@ -73,12 +75,13 @@ pub async fn claim(
     .bind(request_hash)
     .bind(t.now)
     .bind(t.now + t.ttl_ms)
+    .bind(&token)
     .execute(&mut *conn)
     .await?
     .rows_affected();
     if inserted == 1 {
         tx.commit().await?;
-        return Ok(Claim::Fresh);
+        return Ok(Claim::Fresh(token));
     }
     type Row = (
         String,
@@ -106,15 +109,16 @@ pub async fn claim(
     let claim = if stale {
         sqlx::query(
             "UPDATE idempotency_keys SET request_hash = $1, status = 'running', response_status = NULL, \
-             response_enc = NULL, created_at = $2, expires_at = $3 WHERE id = $4",
+             response_enc = NULL, created_at = $2, expires_at = $3, claim = $5 WHERE id = $4",
         )
         .bind(request_hash)
         .bind(t.now)
         .bind(t.now + t.ttl_ms)
         .bind(&id)
+        .bind(&token)
         .execute(&mut *conn)
         .await?;
-        Claim::Fresh
+        Claim::Fresh(token)
     } else if hash != request_hash {
         Claim::Mismatch
     } else if status == "done" {
@@ -133,39 +137,46 @@ pub async fn claim(
     Ok(claim)
 }
 
-/// Stores the answer of the call that holds `key`, on the call's transaction.
+/// Stores the answer of the call that holds `key` under `token`, on the call's transaction.
+/// Returns false when the claim is no longer this call's (taken over after its lease): the
+/// caller must then roll back, or two calls would have charged for one key.
 pub async fn complete_on(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     tenant: &Tenant,
     key: &str,
+    token: &str,
     status: u16,
     body: &[u8],
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let updated = sqlx::query(
         "UPDATE idempotency_keys SET status = 'done', response_status = $1, response_enc = $2 \
-         WHERE owner_id = $3 AND env = $4 AND key = $5",
+         WHERE owner_id = $3 AND env = $4 AND key = $5 AND claim = $6 AND status = 'running'",
     )
     .bind(i64::from(status))
     .bind(keyring.seal(RESPONSE_CONTEXT, body))
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
     .bind(key)
+    .bind(token)
     .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
 }
 
-/// Gives up the claim on `key` after a call that failed (nothing was charged): the same key may
-/// be sent again.
-pub async fn release(db: &Db, tenant: &Tenant, key: &str) -> Result<()> {
+/// Gives up the claim on `key` held under `token` after a call that failed (nothing was
+/// charged): the same key may be sent again.
+pub async fn release(db: &Db, tenant: &Tenant, key: &str, token: &str) -> Result<()> {
     let _w = db.write_guard().await?;
     sqlx::query(
-        "DELETE FROM idempotency_keys WHERE owner_id = $1 AND env = $2 AND key = $3 AND status = 'running'",
+        "DELETE FROM idempotency_keys WHERE owner_id = $1 AND env = $2 AND key = $3 AND claim = $4 \
+         AND status = 'running'",
     )
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
     .bind(key)
+    .bind(token)
     .execute(db.pool())
     .await?;
     Ok(())

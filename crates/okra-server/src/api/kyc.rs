@@ -137,7 +137,7 @@ verify_body!(NubanNameVerify, |body| {
 /// The `Idempotency-Key` of a request, checked.
 fn idempotency_key(
     headers: &HeaderMap,
-    operation: &str,
+    operation: &'static str,
     raw: &Value,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
@@ -156,7 +156,8 @@ fn idempotency_key(
         })?;
     Ok(Some(IdempotencyKey {
         key: key.to_string(),
-        hash: kyc::request_hash(operation, raw),
+        operation,
+        body: raw.clone(),
     }))
 }
 
@@ -164,7 +165,7 @@ async fn answer(
     state: &AppState,
     tenant: &okra_store::Tenant,
     headers: &HeaderMap,
-    operation: &str,
+    operation: &'static str,
     body: VerifyBody,
 ) -> ApiResult<Response> {
     let key = idempotency_key(headers, operation, &body.raw)?;

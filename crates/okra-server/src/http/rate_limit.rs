@@ -138,6 +138,8 @@ impl RateLimiter {
             ticks += 1;
             if ticks.is_multiple_of(60) {
                 let _ = okra_store::ephemeral::purge_expired(&db).await;
+                let now = okra_core::time::now_ms();
+                let _ = okra_store::idempotency::purge_expired(&db, now).await;
             }
         }
     }

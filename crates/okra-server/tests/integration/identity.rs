@@ -827,6 +827,7 @@ async fn refresh_testing_success_and_no_bvn_behave_as_the_reference_says(b: Back
     );
     // Production with testing:true asks the sandbox's network, free.
     let live = s.key("production", "secret");
+    let live_balance = wallet(&s, "production", &live).await;
     let r = s
         .post(
             "/v2/products/kyc/nuban-verify",
@@ -835,8 +836,66 @@ async fn refresh_testing_success_and_no_bvn_behave_as_the_reference_says(b: Back
         )
         .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-    assert_eq!(r.json()["data"]["identity"]["env"], "production");
+    assert_eq!(r.json()["data"]["identity"]["env"], "production-sandbox");
+    assert_eq!(wallet(&s, "production", &live).await, live_balance);
+    for path in ["/v2/products/identities", "/v2/wallet/receipts"] {
+        let r = s.post(path, Some(&live), json!({})).await;
+        assert_eq!(r.json()["data"]["pagination"]["totalDocs"], 0, "{path}");
+    }
+    // A name enquiry of an account without a BVN that nobody linked makes no customer, however
+    // often it is asked.
+    let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
+    let lone = network
+        .sample_users(None, 5000)
+        .into_iter()
+        .find(|(_, p)| p.bvn.is_none() && !p.is_company && !p.accounts.is_empty())
+        .map(|(_, p)| p.accounts[0].clone())
+        .expect("a person without a BVN");
+    let customers_before = customers_count(&s).await;
+    for _ in 0..2 {
+        let r = s
+            .post(
+                NAME_VERIFY,
+                Some(&k),
+                json!({"nuban": lone.nuban, "bank": lone.bank}),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        let d = r.json()["data"].clone();
+        assert_eq!(d["identity"]["isBvnVerified"], false, "{d}");
+        assert_eq!(d["customer"], Value::Null);
+        assert_eq!(d["record"], json!([]));
+        assert_eq!(
+            d["receipt"]["data"]["receipt"]["billable_service"],
+            "nuban-name-verify"
+        );
+    }
+    assert_eq!(customers_count(&s).await, customers_before);
+    // nuban-verify of that account refuses without remembering it: the name can still be asked.
+    let r = s
+        .post(
+            NUBAN_VERIFY,
+            Some(&k),
+            json!({"nuban": lone.nuban, "bank": lone.bank}),
+        )
+        .await;
+    assert_error(&r, 400, kyc_messages::NUBAN_NO_IDENTITY);
+    let r = s
+        .post(
+            NAME_VERIFY,
+            Some(&k),
+            json!({"nuban": lone.nuban, "bank": lone.bank}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
     s.stop().await;
+}
+
+async fn customers_count(s: &TestServer) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+        .fetch_one(s.db.pool())
+        .await
+        .unwrap()
 }
 
 /// Sets the production wallet of the test owner to `credits`.
@@ -917,6 +976,45 @@ async fn concurrent_verifies_charge_exactly_what_the_wallet_affords(b: Backend) 
         .await;
     assert_error(&r, 400, "Insufficient wallet balance");
     assert_eq!(row_counts(&s).await, after);
+    // One person verified 8 times at once over two processes: one customer, one identity,
+    // eight charges.
+    set_production_wallet(&s, price * 8.0).await;
+    let before = row_counts(&s).await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let url = if i % 2 == 0 {
+            s.base.clone()
+        } else {
+            second.base.clone()
+        };
+        let live = live.clone();
+        let bvn = bvns[49].clone();
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/v2/products/kyc/bvn-verify"))
+                .bearer_auth(&live)
+                .json(&json!({"bvn": bvn}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let after = row_counts(&s).await;
+    let grew = |t: &str| {
+        after.iter().find(|(n, _)| *n == t).unwrap().1
+            - before.iter().find(|(n, _)| *n == t).unwrap().1
+    };
+    // Whether the 50 earlier calls happened to verify this person is up to the race.
+    let had: i64 = grew("identities");
+    assert!(had <= 1, "one identity at most: {had}");
+    assert_eq!(grew("customers"), had);
+    assert_eq!(grew("receipts"), 8);
+    assert_eq!(wallet(&s, "production", &live).await, 0.0);
     second.stop().await;
     s.stop().await;
 }
@@ -955,6 +1053,16 @@ async fn an_idempotency_key_charges_once(b: Backend) {
         (charged - s.config.price_bvn_verify).abs() < 1e-9,
         "charged once: {charged}"
     );
+    let balance = wallet(&s, "sandbox", &k).await;
+    // The same body with its keys in another order is the same request.
+    let (status, reordered) = post(json!({"testing": false, "bvn": bvns[0]}), "order-1b").await;
+    assert_eq!(status, 200, "{reordered}");
+    let (status, again) = post(json!({"bvn": bvns[0], "testing": false}), "order-1b").await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&reordered).unwrap(),
+        serde_json::from_str::<Value>(&again).unwrap()
+    );
     let (status, other) = post(json!({"bvn": bvns[1]}), "order-1").await;
     assert_eq!(status, 422, "{other}");
     assert!(other.contains("Idempotency-Key"), "{other}");
@@ -982,7 +1090,12 @@ async fn an_idempotency_key_charges_once(b: Backend) {
     let receipts = s
         .post("/v2/sandbox/wallet/receipts", Some(&k), json!({}))
         .await;
-    assert_eq!(receipts.json()["data"]["pagination"]["totalDocs"], 2);
+    assert_eq!(receipts.json()["data"]["pagination"]["totalDocs"], 3);
+    let charged = balance - wallet(&s, "sandbox", &k).await;
+    assert!(
+        (charged - 2.0 * s.config.price_bvn_verify).abs() < 1e-9,
+        "{charged}"
+    );
     // A failed call releases its key: the same key works once the source answers.
     let f = s
         .post(
@@ -996,13 +1109,23 @@ async fn an_idempotency_key_charges_once(b: Backend) {
     assert_eq!(status, 503);
     let (status, text) = post(json!({"bvn": bvns[0]}), "order-3").await;
     assert_eq!(status, 200, "{text}");
-    // The stored answer is sealed (it holds an identity).
-    let sealed_answers: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys WHERE response_enc IS NOT NULL")
-            .fetch_one(s.db.pool())
+    // The stored answers are sealed and the request hashes keyed: no BVN in any column.
+    let rows: Vec<(String, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT request_hash, response_enc FROM idempotency_keys")
+            .fetch_all(s.db.pool())
             .await
             .unwrap();
-    assert!(sealed_answers >= 3);
+    assert_eq!(rows.len(), 4);
+    for (hash, answer) in rows {
+        let answer = answer.expect("every completed key has its answer");
+        for bvn in &bvns {
+            assert!(!hash.contains(bvn.as_str()));
+            assert!(
+                !answer.windows(bvn.len()).any(|w| w == bvn.as_bytes()),
+                "sealed"
+            );
+        }
+    }
     s.stop().await;
 }
 

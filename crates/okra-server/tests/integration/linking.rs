@@ -643,6 +643,8 @@ pub(crate) async fn row_counts(s: &TestServer) -> Vec<(&'static str, i64)> {
         "webhook_attempts",
         "jobs",
         "row_counts",
+        "receipts",
+        "idempotency_keys",
     ] {
         let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(s.db.pool())

@@ -40,7 +40,8 @@ CREATE TABLE idempotency_keys (
     owner_id        TEXT NOT NULL,
     env             TEXT NOT NULL,
     key             TEXT NOT NULL,
-    request_hash    TEXT NOT NULL,          -- SHA-256 of the operation and its JSON body
+    request_hash    TEXT NOT NULL,          -- keyed hash (HMAC) of the operation and its JSON body
+    claim           TEXT NOT NULL,          -- the running call's token: only it completes or releases
     status          TEXT NOT NULL,          -- 'running' | 'done'
     response_status BIGINT,
     response_enc    BYTEA,                  -- the response body, sealed

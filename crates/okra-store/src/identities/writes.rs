@@ -35,15 +35,17 @@ pub async fn find_existing_on(
     Ok(None)
 }
 
-/// Replaces the profile of identity `id` with what the source answered now, names the record of
-/// this verify, keeps its (bank, NUBAN) index when the verify gave one, and sets `last_updated`.
+/// Replaces the profile of identity `id` with what the source answered now, keeps its record (the
+/// connection or verify that first fetched it: `getByOptions` finds it by that record's options;
+/// a verify's own record is named in the verify's answer), keeps its (bank, NUBAN) index unless
+/// the verify gave one, and sets `last_updated`.
 #[allow(clippy::too_many_arguments)]
 pub async fn refresh(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     tenant: &Tenant,
     id: &str,
-    record_id: &str,
+    record_id: Option<&str>,
     profile: &IdentityProfile,
     nuban_idx: Option<&str>,
     at: i64,
@@ -51,7 +53,7 @@ pub async fn refresh(
     let p = profile;
     let pii = keyring.seal(PII_CONTEXT, &serde_json::to_vec(&p.pii)?);
     sqlx::query(
-        "UPDATE identities SET record_id = $1, bvn_idx = $2, nin_idx = $3, \
+        "UPDATE identities SET record_id = COALESCE(record_id, $1), bvn_idx = $2, nin_idx = $3, \
          nuban_idx = COALESCE($4, nuban_idx), firstname = $5, middlename = $6, lastname = $7, \
          fullname = $8, gender = $9, nationality = $10, lga_of_origin = $11, \
          lga_of_residence = $12, state_of_origin = $13, state_of_residence = $14, \

@@ -94,23 +94,77 @@ impl Verify {
     }
 }
 
-/// An idempotency key and the hash of the request it came with.
+/// An idempotency key and the request it came with.
 #[derive(Clone, Debug)]
 pub struct IdempotencyKey {
     /// The `Idempotency-Key` header.
     pub key: String,
-    /// SHA-256 of the operation and its body ([`request_hash`]).
-    pub hash: String,
+    /// The operation (`bvn-verify`, …).
+    pub operation: &'static str,
+    /// The parsed body.
+    pub body: Value,
 }
 
-/// The hash that tells two requests under one key apart: the operation and the parsed body
-/// (so whitespace or key order do not matter).
-pub fn request_hash(operation: &str, body: &Value) -> String {
+/// `value` with every object's keys sorted, so that two bodies that differ only in key order
+/// (or whitespace) are the same request.
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), canonical(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The hash that tells two requests under one key apart: a keyed hash (the blind-index key) of
+/// the operation and the canonical body. Keyed because a body holds a BVN or NUBAN, values few
+/// enough to be found again from a plain hash.
+fn request_hash(state: &AppState, operation: &str, body: &Value) -> String {
     let mut h = Sha256::new();
     h.update(operation.as_bytes());
     h.update([0]);
-    h.update(body.to_string().as_bytes());
-    hex::encode(h.finalize())
+    h.update(canonical(body).to_string().as_bytes());
+    state
+        .keyring()
+        .blind_index("idempotency", &hex::encode(h.finalize()))
+}
+
+/// Releases a claimed key when the call ends without an answer (an error, or the request timeout
+/// dropping the call): nothing was charged, so the same key may be sent again.
+struct Claimed {
+    state: AppState,
+    tenant: Tenant,
+    key: String,
+    token: String,
+    armed: bool,
+}
+
+impl Drop for Claimed {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (state, tenant, key, token) = (
+            self.state.clone(),
+            self.tenant.clone(),
+            std::mem::take(&mut self.key),
+            std::mem::take(&mut self.token),
+        );
+        // A failure to release leaves the claim to be taken over after its lease.
+        tokio::spawn(async move {
+            if let Err(e) = idempotency::release(&state.db, &tenant, &key, &token).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
+        });
+    }
 }
 
 /// The answer of a verify: the envelope's message and data, or a replayed response.
@@ -169,12 +223,26 @@ async fn remember_invalid(state: &AppState, tenant: &Tenant, key: &str) -> Resul
 }
 
 /// Runs a verify. `idempotency` is the call's key, if it sent one.
+///
+/// `testing: true` redirects the whole call to the owner's sandbox, as the reference says: the
+/// sandbox's sources answer, the sandbox's data is written (never the production tenant's), its
+/// wallet gives the receipt, at no charge.
 pub async fn verify(
     state: &AppState,
     tenant: &Tenant,
     req: Verify,
     idempotency: Option<IdempotencyKey>,
 ) -> Result<Answer> {
+    let sandbox;
+    let tenant = if req.testing {
+        sandbox = Tenant {
+            owner_id: tenant.owner_id.clone(),
+            env: okra_core::Environment::Sandbox,
+        };
+        &sandbox
+    } else {
+        tenant
+    };
     // 1. The negative cache and the bank, before anything else.
     let bank = match &req.subject {
         Subject::Nuban { bank, nuban, .. } | Subject::NubanName { bank, nuban, .. } => {
@@ -202,30 +270,34 @@ pub async fn verify(
 
     // 2. The idempotency claim.
     let now = okra_core::time::now_ms();
+    let mut claimed = None;
     if let Some(k) = &idempotency {
         let times = Lifetimes {
             now,
             ttl_ms: state.config.idempotency_ttl_hours as i64 * 3_600_000,
             lease_ms: (state.config.request_timeout_secs as i64 * 2_000).max(10_000),
         };
-        match idempotency::claim(&state.db, &state.keyring(), tenant, &k.key, &k.hash, times)
-            .await?
-        {
-            Claim::Fresh => {}
+        let hash = request_hash(state, k.operation, &k.body);
+        match idempotency::claim(&state.db, &state.keyring(), tenant, &k.key, &hash, times).await? {
+            Claim::Fresh(token) => {
+                claimed = Some(Claimed {
+                    state: state.clone(),
+                    tenant: tenant.clone(),
+                    key: k.key.clone(),
+                    token,
+                    armed: true,
+                })
+            }
             Claim::Replay { status, body } => return Ok(Answer::Replay { status, body }),
             Claim::Mismatch => return Err(Error::IdempotencyMismatch),
             Claim::Running => return Err(Error::IdempotencyRunning),
         }
     }
-    let out = run(state, tenant, &req, bank, idempotency.as_ref(), now).await;
-    if out.is_err() {
-        if let Some(k) = &idempotency {
-            // Nothing was charged: the key may be used again. A failure to release leaves the
-            // claim to expire with its lease.
-            if let Err(e) = idempotency::release(&state.db, tenant, &k.key).await {
-                tracing::warn!(error = %e, "could not release an idempotency key");
-            }
-        }
+    let claim = claimed.as_ref().map(|c| (c.key.as_str(), c.token.as_str()));
+    let out = run(state, tenant, &req, bank, claim, now).await;
+    if let (Ok(_), Some(c)) = (&out, claimed.as_mut()) {
+        // Completed inside the charging transaction: nothing to release.
+        c.armed = false;
     }
     out
 }
@@ -242,7 +314,7 @@ async fn run(
     tenant: &Tenant,
     req: &Verify,
     bank: Option<(&'static BankInfo, String)>,
-    idempotency: Option<&IdempotencyKey>,
+    claim: Option<(&str, &str)>,
     now: i64,
 ) -> Result<Answer> {
     let service = req.service();
@@ -305,9 +377,15 @@ async fn run(
             match stored {
                 Some(view) => Found::Stored(Box::new(view)),
                 None => match source.resolve_nuban(info.id, nuban).await {
-                    Err(SourceError::NotFound | SourceError::InvalidIdentity) => {
+                    Err(SourceError::NotFound) => {
+                        // No such account: an invalid NUBAN, remembered.
                         remember_invalid(state, tenant, nuban_key).await?;
                         return Err(Error::Refused(NUBAN_NO_IDENTITY.into()));
+                    }
+                    // An account without a BVN is not remembered: its name can still be asked
+                    // (nuban-name-verify), as the answer advises.
+                    Err(SourceError::InvalidIdentity) => {
+                        return Err(Error::Refused(NUBAN_NO_IDENTITY.into()))
                     }
                     other => Found::Identity(Box::new(other?)),
                 },
@@ -316,9 +394,12 @@ async fn run(
         Subject::NubanName { nuban, no_bvn, .. } => {
             let (info, nuban_key) = bank.as_ref().expect("nuban verifies resolve their bank");
             match source.name_enquiry(info.id, nuban).await {
-                Err(SourceError::NotFound | SourceError::InvalidIdentity) => {
+                Err(SourceError::NotFound) => {
                     remember_invalid(state, tenant, nuban_key).await?;
                     return Err(Error::Refused(NUBAN_NO_IDENTITY.into()));
+                }
+                Err(SourceError::InvalidIdentity) => {
+                    return Err(Error::Refused(NUBAN_NO_IDENTITY.into()))
                 }
                 other => {
                     let answer = other?;
@@ -352,12 +433,25 @@ async fn run(
     )
     .await?;
     let message = message(service);
-    if let Some(k) = idempotency {
+    if let Some((key, token)) = claim {
         let body =
             serde_json::to_vec(&json!({"status": "success", "message": message, "data": &written}))
                 .map_err(|e| Error::Internal(e.to_string()))?;
-        okra_store::idempotency::complete_on(tx.conn(), &keyring, tenant, &k.key, 200, &body)
-            .await?;
+        let ours = okra_store::idempotency::complete_on(
+            tx.conn(),
+            &keyring,
+            tenant,
+            key,
+            token,
+            200,
+            &body,
+        )
+        .await?;
+        if !ours {
+            // Another call took the key over (this one outlived its lease): roll back, so that
+            // the key is charged once.
+            return Err(Error::IdempotencyRunning);
+        }
     }
     tx.commit().await?;
     Ok(Answer::Fresh {
@@ -472,20 +566,53 @@ async fn write(
                     customers::insert(conn, &keyring, tenant, &new).await?
                 }
             },
-            (None, None) => {
-                let new = match source_identity {
-                    Some(s) => NewCustomer::from_identity(s),
-                    None => NewCustomer {
-                        name: name.clone(),
-                        ..NewCustomer::default()
-                    },
-                };
-                let new = NewCustomer {
-                    created_at: Some(now),
-                    ..new
-                };
-                customers::insert(conn, &keyring, tenant, &new).await?
-            }
+            // Without a BVN: the holder the source described (a company), else — a name
+            // enquiry — the customer who linked that account, else no customer at all (nothing
+            // to find one by again, so none is made per call).
+            (None, None) => match source_identity {
+                Some(s) => {
+                    let new = NewCustomer {
+                        created_at: Some(now),
+                        ..NewCustomer::from_identity(s)
+                    };
+                    customers::insert(conn, &keyring, tenant, &new).await?
+                }
+                None => {
+                    let holder = match &nuban_idx {
+                        Some(idx) => okra_store::accounts::find_by_index_on(conn, tenant, idx)
+                            .await?
+                            .map(|(_, customer)| customer),
+                        None => None,
+                    };
+                    match holder {
+                        Some(customer) => customer,
+                        None => {
+                            let receipt = write_receipt(
+                                state,
+                                conn,
+                                tenant,
+                                (service, price, balance, &currency),
+                                None,
+                                None,
+                                now,
+                            )
+                            .await?;
+                            return Ok(json!({
+                                "identity": {
+                                    "bvn": null,
+                                    "name": name,
+                                    "nuban": nuban.map(mask_nuban),
+                                    "isBvnVerified": false,
+                                },
+                                "bank": bank.map(|b| json!({"_id": b.id, "slug": b.slug})),
+                                "customer": null,
+                                "record": [],
+                                "receipt": receipt,
+                            }));
+                        }
+                    }
+                }
+            },
         },
     };
 
@@ -527,7 +654,7 @@ async fn write(
                         &keyring,
                         tenant,
                         id,
-                        record_id.as_deref().unwrap_or_default(),
+                        record_id.as_deref(),
                         &profile,
                         nuban_idx.as_deref(),
                         now,
@@ -567,41 +694,16 @@ async fn write(
         Found::Name { .. } => None,
     };
 
-    // The receipt.
-    let receipt_id = okra_core::id::new_id();
-    let line_id = okra_core::id::new_id();
-    let receipt = receipt_object(&ReceiptFacts {
-        id: &receipt_id,
-        line_id: &line_id,
-        owner_id: &tenant.owner_id,
-        env: tenant.env,
-        service,
-        price_minor: service.price_minor(&state.config),
-        charge_minor: price,
-        balance_minor: balance,
-        currency: &currency,
-        record_id: record_id.as_deref(),
-        customer_id: &customer_id,
-        at: now,
-    });
-    receipts::insert(
+    let receipt = write_receipt(
+        state,
         conn,
         tenant,
-        &NewReceipt {
-            id: receipt_id,
-            record_id: record_id.clone(),
-            customer_id: Some(customer_id.clone()),
-            kind: receipt["type"].as_str().unwrap_or("api-call").to_string(),
-            billable_service: service.name().into(),
-            charge_minor: price,
-            wallet_balance_minor: balance,
-            currency: currency.clone(),
-            body: receipt.clone(),
-            created_at: now,
-        },
+        (service, price, balance, &currency),
+        record_id.as_deref(),
+        Some(&customer_id),
+        now,
     )
     .await?;
-    let receipt = receipt_envelope(&receipt);
 
     let bank_json = bank.map(|b| json!({"_id": b.id, "slug": b.slug}));
     Ok(match (service, identity) {
@@ -632,4 +734,52 @@ async fn write(
         }
         (_, None) => return Err(Error::Internal("a verify without an identity".into())),
     })
+}
+
+/// Writes the receipt of a paid call (`charge`: service, charge, balance after it, currency) on
+/// the call's transaction; returns the receipt envelope of the answer.
+async fn write_receipt(
+    state: &AppState,
+    conn: &mut okra_store::AnyConnection,
+    tenant: &Tenant,
+    charge: (Service, i64, i64, &str),
+    record_id: Option<&str>,
+    customer_id: Option<&str>,
+    now: i64,
+) -> Result<Value> {
+    let (service, price, balance, currency) = charge;
+    let receipt_id = okra_core::id::new_id();
+    let line_id = okra_core::id::new_id();
+    let receipt = receipt_object(&ReceiptFacts {
+        id: &receipt_id,
+        line_id: &line_id,
+        owner_id: &tenant.owner_id,
+        env: tenant.env,
+        service,
+        price_minor: service.price_minor(&state.config),
+        charge_minor: price,
+        balance_minor: balance,
+        currency,
+        record_id,
+        customer_id,
+        at: now,
+    });
+    receipts::insert(
+        conn,
+        tenant,
+        &NewReceipt {
+            id: receipt_id,
+            record_id: record_id.map(str::to_string),
+            customer_id: customer_id.map(str::to_string),
+            kind: receipt["type"].as_str().unwrap_or("api-call").to_string(),
+            billable_service: service.name().into(),
+            charge_minor: price,
+            wallet_balance_minor: balance,
+            currency: currency.to_string(),
+            body: receipt.clone(),
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok(receipt_envelope(&receipt))
 }

@@ -69,8 +69,8 @@ pub struct ReceiptFacts<'a> {
     pub currency: &'a str,
     /// The call's record.
     pub record_id: Option<&'a str>,
-    /// The call's customer.
-    pub customer_id: &'a str,
+    /// The call's customer (none for a name enquiry that found no one).
+    pub customer_id: Option<&'a str>,
     /// When (ms).
     pub at: i64,
 }
