@@ -1129,7 +1129,177 @@ async fn an_idempotency_key_charges_once(b: Backend) {
     s.stop().await;
 }
 
+/// What the verifies store: identities, customers, the idempotency answers, the negative cache.
+async fn verifies_leave_no_personal_data_in_clear(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let k = key(&s);
+    let (person, id) = full_people(&s, 1).remove(0);
+    let a = &person.accounts[0];
+    let r = reqwest::Client::new()
+        .post(format!("{}{NUBAN_VERIFY}", s.base))
+        .bearer_auth(&k)
+        .header("Idempotency-Key", "pii-1")
+        .json(&json!({"nuban": a.nuban, "bank": a.bank}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let bvn = id.bvn.clone().unwrap();
+    for (path, body) in [
+        (BVN_VERIFY, json!({"bvn": bvn})),
+        (NAME_VERIFY, json!({"nuban": a.nuban, "bank": a.bank})),
+    ] {
+        let r = s.post(path, Some(&k), body).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    }
+    let unheld = unheld_nuban(&s, "access-bank");
+    let r = s
+        .post(
+            NUBAN_VERIFY,
+            Some(&k),
+            json!({"nuban": unheld, "bank": "access-bank"}),
+        )
+        .await;
+    assert_error(&r, 400, kyc_messages::NUBAN_NO_IDENTITY);
+    let bytes = crate::pii_at_rest::at_rest(&s).await;
+    // The scan sees what is kept in clear by design (names are plain columns).
+    assert!(
+        bytes
+            .windows(id.fullname.len())
+            .any(|w| w == id.fullname.as_bytes()),
+        "the scan reads the stored rows"
+    );
+    let mut secrets = vec![bvn, a.nuban.clone(), unheld];
+    secrets.extend(id.nin.clone());
+    secrets.extend(id.phones.clone());
+    secrets.extend(id.emails.clone());
+    secrets.extend(id.addresses.clone());
+    secrets.extend(id.aliases.clone());
+    secrets.extend(id.mothers_maiden.clone());
+    for secret in secrets {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "`{secret}` is stored in plaintext"
+        );
+    }
+    s.stop().await;
+}
+
+/// The built-in fault triggers and scripted faults, through the verifies: a 503 charges nothing
+/// and writes nothing; a watch-listed BVN says so.
+async fn fault_triggers_reach_the_verifies(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let k = key(&s);
+    let timeout = "Our data source has returned a timeout response. Please retry the request.";
+    let gtb = |serial: &str| okra_core::nuban::make_nuban("058", serial).unwrap();
+    let before = row_counts(&s).await;
+    let balance = wallet(&s, "sandbox", &k).await;
+    for (path, body, status, message) in [
+        (BVN_VERIFY, json!({"bvn": "22000000408"}), 503, timeout),
+        (BVN_VERIFY, json!({"bvn": "22000000503"}), 503, timeout),
+        (
+            BVN_VERIFY,
+            json!({"bvn": "22000000404"}),
+            400,
+            "There is no identity available for this bvn",
+        ),
+        (
+            NUBAN_VERIFY,
+            json!({"nuban": gtb("000000408"), "bank": "guaranty-trust-bank"}),
+            503,
+            timeout,
+        ),
+        (
+            NAME_VERIFY,
+            json!({"nuban": gtb("000000503"), "bank": "guaranty-trust-bank"}),
+            503,
+            timeout,
+        ),
+        (
+            NUBAN_VERIFY,
+            json!({"nuban": gtb("000000422"), "bank": "guaranty-trust-bank"}),
+            400,
+            kyc_messages::NUBAN_NO_IDENTITY,
+        ),
+    ] {
+        let r = s.post(path, Some(&k), body.clone()).await;
+        assert_error(&r, status, message);
+    }
+    assert_eq!(
+        row_counts(&s).await,
+        before,
+        "failed verifies write nothing"
+    );
+    assert_eq!(
+        wallet(&s, "sandbox", &k).await,
+        balance,
+        "and charge nothing"
+    );
+    // The no-BVN account: its name, without a BVN.
+    let r = s
+        .post(
+            NAME_VERIFY,
+            Some(&k),
+            json!({"nuban": gtb("000000422"), "bank": "guaranty-trust-bank"}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.json()["data"]["identity"]["bvn"], Value::Null);
+    // A watch-listed person (assigned BVNs ending in 00).
+    let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
+    let listed = network
+        .sample_users(None, 5000)
+        .into_iter()
+        .find(|(_, p)| p.watch_listed)
+        .map(|(_, p)| p.bvn.unwrap())
+        .expect("a watch-listed person");
+    let r = s.post(BVN_VERIFY, Some(&k), json!({"bvn": listed})).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert_eq!(r.json()["data"]["watch_listed"], true);
+    // Scripted faults: an invalid identity for one BVN, a bank down for one account.
+    let bvn = people_with_bvn(&s, 1).remove(0);
+    let f = s
+        .post(
+            "/v2/sandbox/faults/create",
+            Some(&k),
+            json!({"type": "invalid_identity", "bvn": bvn}),
+        )
+        .await;
+    assert_eq!(f.status.as_u16(), 200, "{}", f.text);
+    let r = s.post(BVN_VERIFY, Some(&k), json!({"bvn": bvn})).await;
+    assert_error(&r, 400, "There is no identity available for this bvn");
+    let (person, _) = full_people(&s, 1).remove(0);
+    let a = &person.accounts[0];
+    let f = s
+        .post(
+            "/v2/sandbox/faults/create",
+            Some(&k),
+            json!({"type": "bank_down", "bank": a.bank, "count": 1}),
+        )
+        .await;
+    assert_eq!(f.status.as_u16(), 200, "{}", f.text);
+    let r = s
+        .post(
+            NUBAN_VERIFY,
+            Some(&k),
+            json!({"nuban": a.nuban, "bank": a.bank}),
+        )
+        .await;
+    assert_error(&r, 503, timeout);
+    let r = s
+        .post(
+            NUBAN_VERIFY,
+            Some(&k),
+            json!({"nuban": a.nuban, "bank": a.bank}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "the fault applied once: {}", r.text);
+    s.stop().await;
+}
+
 backend_tests!(
+    fault_triggers_reach_the_verifies,
+    verifies_leave_no_personal_data_in_clear,
     golden_shapes_match_the_reference,
     identity_lists_page_filter_and_count,
     options_given_when_linking_find_the_identity,

@@ -16,7 +16,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_okra-server");
 async fn debug_logs_contain_no_personal_data_or_keys() {
     // A harness server on a fresh data dir writes the people (through the store) and then stops;
     // the real binary with debug logging serves the same data dir.
-    let s = TestServer::start(Backend::Sqlite).await;
+    // No workers in this process: the child below does the work. (A worker here has no job
+    // handlers, and a product job it claimed first failed and waited out its backoff.)
+    let s = TestServer::start_with(
+        Backend::Sqlite,
+        |c| c.role = okra_server::config::Role::Api,
+        okra_server::workers::Registry::default(),
+    )
+    .await;
     let customer_ids = crate::pii_at_rest::write_people(&s).await;
     let data_dir = s.config.data_dir.clone();
     let creds = s.creds.clone();
@@ -183,6 +190,61 @@ async fn debug_logs_contain_no_personal_data_or_keys() {
         json!({"bank": bank, "username": login.username, "password": "not-the-password"}),
     )
     .await;
+    // KYC verifies (paid, one with an Idempotency-Key, one refused twice) and the identity reads.
+    let held = &linked.accounts[0];
+    let bvn = linked.bvn.clone().unwrap();
+    let verified = http
+        .post(format!("{base}/v2/sandbox/products/kyc/nuban-verify"))
+        .bearer_auth(&sandbox_key)
+        .header("Idempotency-Key", "logscan-1")
+        .json(&json!({"bank": held.bank, "nuban": held.nuban}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), 200);
+    for (path, body) in [
+        ("/v2/sandbox/products/kyc/bvn-verify", json!({"bvn": bvn})),
+        (
+            "/v2/sandbox/products/kyc/nuban-name-verify",
+            json!({"bank": held.bank, "nuban": held.nuban}),
+        ),
+        (
+            "/v2/sandbox/products/kyc/customer-verify",
+            json!({"customer": connected["data"]["customer_id"]}),
+        ),
+        ("/v2/sandbox/identity/getByBvn", json!({"bvn": bvn})),
+        (
+            "/v2/sandbox/identity/getByNuban",
+            json!({"bank": held.bank, "nuban": held.nuban}),
+        ),
+        ("/v2/sandbox/products/identities", json!({})),
+        ("/v2/sandbox/wallet/receipts", json!({})),
+    ] {
+        assert_eq!(
+            post(path, &sandbox_key, body).await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+    let unheld = okra_core::nuban::make_nuban(
+        okra_core::banks::find(&held.bank).unwrap().cbn_code,
+        "999999997",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let _ = post(
+            "/v2/sandbox/products/kyc/nuban-verify",
+            &sandbox_key,
+            json!({"bank": held.bank, "nuban": unheld}),
+        )
+        .await;
+    }
+    let _ = post(
+        "/v2/sandbox/products/kyc/bvn-verify",
+        &sandbox_key,
+        json!({"bvn": "22299999999"}),
+    )
+    .await;
 
     // Keys in headers: valid, wrong environment, publishable, garbage that looks like a key.
     let _ = http
@@ -246,6 +308,7 @@ async fn debug_logs_contain_no_personal_data_or_keys() {
         login.password.clone(),
     ]);
     forbidden.extend(linked.accounts.iter().map(|a| a.nuban.clone()));
+    forbidden.extend([unheld, "22299999999".to_string()]);
     forbidden.push("logscan-user".to_string());
     for value in forbidden {
         assert!(!logs.contains(&value), "the logs contain `{value}`");
