@@ -184,7 +184,8 @@ def extract_ids(ds, table="customers", limit=200_000):
 
 
 # The ids file of each kind of id the operations are called with.
-IDS_FILES = {"customers": "ids.txt", "records": "ids-records.txt", "accounts": "ids-accounts.txt"}
+IDS_FILES = {"customers": "ids.txt", "records": "ids-records.txt", "accounts": "ids-accounts.txt",
+             "identities": "ids-identities.txt"}
 
 
 def ids_file(ds, table):
@@ -396,6 +397,7 @@ def same_answers(port, key, ids, respdir, list_limit, ds):
         ("customers-getById", "POST", "customers/getById", {"id": ids[-1]}),
         ("customers-list-page-1", "POST", "customers/list", {"page": 1, "limit": list_limit}),
         ("customers-list-page-1000", "POST", "customers/list", {"page": 1000, "limit": list_limit}),
+        ("products-identities-page-1", "POST", "products/identities", {"page": 1, "limit": list_limit}),
         ("banks-list", "GET", "banks/list", None),
     ] + by_id_answers(ds):
         status, data = http(port, method, op, key, body)
@@ -414,7 +416,10 @@ OPERATIONS = [
     ("customers/list page 1,000", "POST", "customers/list", "list", 1000, None),
     ("records/getById", "POST", "records/getById", "getById", ("records", "id"), None),
     ("accounts/getById", "POST", "accounts/getById", "getById", ("accounts", "id"), None),
-    ("accounts/getByCustomer", "POST", "accounts/getByCustomer", "getById", ("customers", "customer"), None),
+        ("accounts/getByCustomer", "POST", "accounts/getByCustomer", "getById", ("customers", "customer"), None),
+    ("identity/getById", "POST", "identity/getById", "getById", ("identities", "id"), None),
+    ("identity/getByCustomer", "POST", "identity/getByCustomer", "getById", ("customers", "customer"), None),
+    ("products/identities page 1", "POST", "products/identities", "list", 1, None),
     ("banks/list", "GET", "banks/list", "get", None, None),
 ]
 
@@ -424,7 +429,9 @@ def by_id_answers(ds):
     return [
         ("records-getById", "POST", "records/getById", {"id": first_id(ds, "records")}),
         ("accounts-getById", "POST", "accounts/getById", {"id": first_id(ds, "accounts")}),
-        ("accounts-getByCustomer", "POST", "accounts/getByCustomer", {"customer": first_id(ds, "customers")}),
+                ("accounts-getByCustomer", "POST", "accounts/getByCustomer", {"customer": first_id(ds, "customers")}),
+        ("identity-getById", "POST", "identity/getById", {"id": first_id(ds, "identities")}),
+        ("identity-getByCustomer", "POST", "identity/getByCustomer", {"customer": first_id(ds, "customers")}),
     ]
 
 
@@ -435,6 +442,7 @@ def capture(port, key, ids, respdir, list_limit, ds):
         "customers-getById": ("POST", "customers/getById", {"id": ids[0]}),
         "customers-list-page-1": ("POST", "customers/list", {"page": 1, "limit": list_limit}),
         "customers-list-page-1000": ("POST", "customers/list", {"page": 1000, "limit": list_limit}),
+        "products-identities-page-1": ("POST", "products/identities", {"page": 1, "limit": list_limit}),
         "banks-list": ("GET", "banks/list", None),
     }
     for name, method, op, body in by_id_answers(ds):
@@ -488,7 +496,7 @@ def measure(args, ds, marker, rundir):
                 log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: okra-server")
                 profiler = start_profile(args, okra.pid, rundir) if rnd == 0 else None
                 if mode == "list":
-                    r = wrk_list(args, okra_port, key, marg, okra.pid)
+                    r = wrk_list(args, okra_port, key, marg, okra.pid, op)
                 else:
                     r = wrk(args, okra_port, op, mode, marg, key, okra.pid)
                 if profiler:
@@ -499,7 +507,7 @@ def measure(args, ds, marker, rundir):
                 log(f"  {r['rps']:.0f} req/s p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms errors {r['errors']}")
                 log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: limit server")
                 if mode == "list":
-                    r = wrk_list(args, limit_port, key, marg, None)
+                    r = wrk_list(args, limit_port, key, marg, None, op)
                 else:
                     r = wrk(args, limit_port, op, mode, marg, key)
                 runs["limit"].append(r)
@@ -556,9 +564,9 @@ def webhooks(args, backend):
         f"{r['bad_signatures']} bad signatures)")
 
 
-def wrk_list(args, port, key, page, pid):
+def wrk_list(args, port, key, page, pid, op="customers/list"):
     # The list body carries the page and the limit; the Lua script builds it from the page.
-    return wrk(args, port, "customers/list", "list", f"{page}:{args.list_limit}", key, pid)
+    return wrk(args, port, op, "list", f"{page}:{args.list_limit}", key, pid)
 
 
 # ---------------------------------------------------------------- flame graphs

@@ -12,6 +12,7 @@
 //! `DIR` holds one file per answer, named after the operation (the path after `/v2/sandbox/` with
 //! `/` replaced by `-`), plus `-page-N` for a body with `"page": N`:
 //! `customers-getById.json`, `customers-list-page-1.json`, `customers-list-page-1000.json`,
+//! `records-getById.json`, `identity-getById.json`, `products-identities-page-1.json`, …,
 //! `banks-list.json`. A request for anything else is 404.
 
 use std::collections::HashMap;
@@ -86,7 +87,7 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
     }
     let body = Body::from_value(value).map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
     match op {
-        "customers-list" => {
+        "customers-list" | "products-identities" => {
             let page = body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(format!("-page-{}", page.page))
         }
@@ -95,12 +96,12 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "records-getById" | "accounts-getById" => {
+        "records-getById" | "accounts-getById" | "identity-getById" => {
             body.req_id(&["id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "accounts-getByCustomer" => {
+        "accounts-getByCustomer" | "identity-getByCustomer" => {
             body.req_id(&["customer", "customer_id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
