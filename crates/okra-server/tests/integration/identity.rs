@@ -1297,7 +1297,129 @@ async fn fault_triggers_reach_the_verifies(b: Backend) {
     s.stop().await;
 }
 
+/// A server SIGKILLed in the middle of a paid call with an `Idempotency-Key`: nothing was charged;
+/// after a restart the key answers 409 until the dead call's lease (twice the request timeout)
+/// has passed, then runs once and is charged once.
+async fn a_verify_killed_mid_call_is_charged_once_after_its_lease(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::common::fresh_database(&b).await;
+    let key = crate::binary::create_owner(dir.path(), &url, "killed-verify").await;
+    let serve = || {
+        let mut c = crate::binary::command(dir.path(), &url);
+        c.args(["serve", "--listen", "127.0.0.1:0"])
+            .env("OKRA_REQUEST_TIMEOUT_SECS", "2")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        c.spawn().unwrap()
+    };
+    let mut child = serve();
+    let (base, _) = crate::common::wait_until_listening(&mut child).await;
+    let client = reqwest::Client::new();
+    let config = okra_server::config::Config::default();
+    let network = okra_sandbox::Network::new(config.sandbox_seed, config.sandbox_population);
+    let bvn = network
+        .sample_users(None, 500)
+        .into_iter()
+        .find_map(|(_, p)| p.bvn.filter(|_| !p.is_company))
+        .unwrap();
+    let wallet_of = |base: String| {
+        let client = client.clone();
+        let key = key.clone();
+        async move {
+            let (status, text) =
+                crate::binary::post(&client, &base, "/v2/sandbox/wallet/get", &key, &json!({}))
+                    .await
+                    .unwrap();
+            assert_eq!(status, 200, "{text}");
+            serde_json::from_str::<Value>(&text).unwrap()["data"]["balance"]
+                .as_f64()
+                .unwrap()
+        }
+    };
+    let before = wallet_of(base.clone()).await;
+    let (status, text) = crate::binary::post(
+        &client,
+        &base,
+        "/v2/sandbox/faults/create",
+        &key,
+        &json!({"type": "slow", "delay_ms": 1500}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{text}");
+    let send = |base: String| {
+        let client = client.clone();
+        let key = key.clone();
+        let bvn = bvn.clone();
+        async move {
+            let r = client
+                .post(format!("{base}{BVN_VERIFY}"))
+                .bearer_auth(&key)
+                .header("Idempotency-Key", "killed-1")
+                .json(&json!({"bvn": bvn}))
+                .send()
+                .await
+                .ok()?;
+            let status = r.status().as_u16();
+            Some((status, r.text().await.ok()?))
+        }
+    };
+    let in_flight = tokio::spawn(send(base.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let claimed_at = std::time::Instant::now();
+    assert_eq!(
+        in_flight.await.unwrap(),
+        None,
+        "the call died with its server"
+    );
+
+    let mut child = serve();
+    let (base, _) = crate::common::wait_until_listening(&mut child).await;
+    let (status, _) =
+        crate::binary::post(&client, &base, "/v2/sandbox/faults/clear", &key, &json!({}))
+            .await
+            .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        wallet_of(base.clone()).await,
+        before,
+        "nothing charged by the dead call"
+    );
+    let (status, text) = send(base.clone()).await.unwrap();
+    assert_eq!(
+        status, 409,
+        "the dead call's claim holds until its lease: {text}"
+    );
+    let lease = std::time::Duration::from_secs(4);
+    tokio::time::sleep(
+        lease.saturating_sub(claimed_at.elapsed()) + std::time::Duration::from_millis(300),
+    )
+    .await;
+    let (status, first) = send(base.clone()).await.unwrap();
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = send(base.clone()).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&first).unwrap(),
+        serde_json::from_str::<Value>(&again).unwrap()
+    );
+    let charged = before - wallet_of(base.clone()).await;
+    assert!(
+        (charged - config.price_bvn_verify).abs() < 1e-9,
+        "charged once: {charged}"
+    );
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    if let Some(u) = &url {
+        crate::common::drop_database(&b, u).await;
+    }
+}
+
 backend_tests!(
+    a_verify_killed_mid_call_is_charged_once_after_its_lease,
     fault_triggers_reach_the_verifies,
     verifies_leave_no_personal_data_in_clear,
     golden_shapes_match_the_reference,
