@@ -200,6 +200,40 @@ def ids_file(ds, table):
     return path
 
 
+def person_files(args, ds, count=20_000):
+    """BVNs and (bank, NUBAN) pairs of the people the dataset loaded (the first people of the
+    network, in index order: `sandbox users --start 0`), for the reads by BVN and by account. The
+    database keeps them sealed, so they come from the network, which makes the same people."""
+    bvns_path, nubans_path = os.path.join(ds["dir"], "bvns.txt"), os.path.join(ds["dir"], "nubans.txt")
+    if os.path.exists(bvns_path) and os.path.exists(nubans_path):
+        return
+    code, out, err = run([args.okra, "sandbox", "users", "--start", "0", "--count", str(min(count, ds["n"]))],
+                         env=okra_env(ds), cwd=ds["dir"], timeout=600)
+    if code != 0:
+        raise SystemExit(f"bench: sandbox users failed: {err.strip()[-500:]}")
+    bvns, nubans = [], []
+    for line in out.splitlines():
+        person = json.loads(line.split("\t", 2)[2])
+        if person.get("bvn") and not person.get("is_company"):
+            bvns.append(person["bvn"])
+        nubans.extend(f"{a['bank']} {a['nuban']}" for a in person.get("accounts", []))
+    for path, lines in ((bvns_path, bvns), (nubans_path, nubans)):
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+def person_file(ds, table):
+    """The file of ids (or BVNs, or bank-and-NUBAN pairs) an operation is called with."""
+    if table in ("bvns", "nubans"):
+        return os.path.join(ds["dir"], table + ".txt")
+    return ids_file(ds, table)
+
+
+def first_line(ds, name):
+    with open(os.path.join(ds["dir"], name)) as f:
+        return f.readline().strip()
+
+
 def first_id(ds, table):
     with open(ids_file(ds, table)) as f:
         return f.readline().strip()
@@ -409,6 +443,13 @@ def same_answers(port, key, ids, respdir, list_limit, ds):
         raise SystemExit("bench: the limit server accepted a wrong key")
 
 
+# The last 30 days (the dataset's people connected over the 90 days before its load), and options
+# no loaded record has (sandbox load writes no options): the statement of the no-match case.
+_today = datetime.datetime.now(datetime.timezone.utc).date()
+DATES = '"from":"%s","to":"%s"' % (_today - datetime.timedelta(days=30), _today)
+DATES_BODY = "{" + DATES + "}"
+OPTIONS_BODY = '{"options":{"loan_id":"L-1"}}'
+
 OPERATIONS = [
     # (label, method, op, wrk mode, wrk arg: for getById (ids of, body field), else the page)
     ("customers/getById", "POST", "customers/getById", "getById", ("customers", "id"), None),
@@ -420,6 +461,12 @@ OPERATIONS = [
     ("identity/getById", "POST", "identity/getById", "getById", ("identities", "id"), None),
     ("identity/getByCustomer", "POST", "identity/getByCustomer", "getById", ("customers", "customer"), None),
     ("products/identities page 1", "POST", "products/identities", "list", 1, None),
+    ("identity/getByBvn", "POST", "identity/getByBvn", "getById", ("bvns", "bvn"), None),
+    ("identity/getByNuban", "POST", "identity/getByNuban", "pairs", ("nubans", None), None),
+    ("identity/getByDate (30 days)", "POST", "identity/getByDate", "fixed", DATES_BODY, None),
+    ("identity/getByCustomerDate (30 days)", "POST", "identity/getByCustomerDate", "getById",
+     ("customers", "customer", DATES), None),
+    ("identity/getByOptions (no match)", "POST", "identity/getByOptions", "fixed", OPTIONS_BODY, None),
     ("banks/list", "GET", "banks/list", "get", None, None),
 ]
 
@@ -432,6 +479,13 @@ def by_id_answers(ds):
                 ("accounts-getByCustomer", "POST", "accounts/getByCustomer", {"customer": first_id(ds, "customers")}),
         ("identity-getById", "POST", "identity/getById", {"id": first_id(ds, "identities")}),
         ("identity-getByCustomer", "POST", "identity/getByCustomer", {"customer": first_id(ds, "customers")}),
+        ("identity-getByBvn", "POST", "identity/getByBvn", {"bvn": first_line(ds, "bvns.txt")}),
+        ("identity-getByNuban", "POST", "identity/getByNuban",
+         dict(zip(("bank", "nuban"), first_line(ds, "nubans.txt").split()))),
+        ("identity-getByDate", "POST", "identity/getByDate", json.loads(DATES_BODY)),
+        ("identity-getByCustomerDate", "POST", "identity/getByCustomerDate",
+         {"customer": first_id(ds, "customers"), **json.loads("{" + DATES + "}")}),
+        ("identity-getByOptions", "POST", "identity/getByOptions", json.loads(OPTIONS_BODY)),
     ]
 
 
@@ -462,6 +516,7 @@ def measure(args, ds, marker, rundir):
     rows = []
     key = open(os.path.join(ds["dir"], "bench-key")).read().strip()
     ids = [l for l in open(ids_file(ds, "customers")).read().splitlines() if l]
+    person_files(args, ds)
     okra_port, limit_port = free_port(), free_port()
     env = okra_env(ds)
     env["OKRA_RATE_LIMIT_PER_MINUTE"] = "0"
@@ -488,9 +543,13 @@ def measure(args, ds, marker, rundir):
         peak_anon_kb = 0
         pgbench_runs = None  # pgbench -S is measured once per round and shared by the by-id rows
         for label, _method, op, mode, marg, _ in OPERATIONS:
+            if args.only and not any(o in label for o in args.only.split(",")):
+                continue
             if mode == "getById":
-                table, field = marg
-                marg = [ids_file(ds, table), field]
+                table, field, *extra = marg
+                marg = [person_file(ds, table), field] + extra
+            elif mode == "pairs":
+                marg = [person_file(ds, marg[0])]
             runs = {"okra": [], "limit": [], "pgbench": []}
             for rnd in range(args.rounds):
                 log(f"{ds['name']} {label}: round {rnd + 1}/{args.rounds}: okra-server")
@@ -720,6 +779,9 @@ def main():
     ap.add_argument("--reuse", action="store_true",
                     help="reuse prepared datasets of the right size even when the loader's sources changed "
                          "(for a change that cannot alter the data, such as the read path); the results file says so")
+    ap.add_argument("--only", default="",
+                    help="measure only the operations whose label contains one of these comma-separated "
+                         "words (e.g. identity), and skip the webhook run")
     ap.add_argument("--flamegraphs", action="store_true",
                     help="perf-record okra-server during each operation's first run and write a flame graph "
                          "per operation to bench/results/ (needs perf and inferno: cargo install inferno)")
@@ -746,7 +808,7 @@ def main():
                 ds["url"] = f"{ds['pg_url']}/{ds['db']}"
                 marker = prepare(ds, args.okra, version, args.reuse)
                 rows.extend(measure(args, ds, marker, rundir))
-            if args.webhook_messages > 0:
+            if args.webhook_messages > 0 and not args.only:
                 rows.append(webhooks(args, backend))
         md = table(rows)
         print(md)

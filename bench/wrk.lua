@@ -1,5 +1,8 @@
 -- wrk script of bench/run. Arguments after `--`: MODE [ARG]
---   getById IDS_FILE [FIELD]   POST {"<FIELD, default id>": <random id from IDS_FILE, one per line>}
+--   getById IDS_FILE [FIELD] [EXTRA]   POST {"<FIELD, default id>": <random line of IDS_FILE>[, EXTRA]}
+--                      (EXTRA: more members, e.g. "from":"2026-01-01","to":"2026-03-31")
+--   pairs FILE         POST {"bank": <first word>, "nuban": <second word>} of a random line of FILE
+--   fixed BODY         POST BODY (one JSON text without spaces)
 --   list PAGE:LIMIT    POST {"page": PAGE, "limit": LIMIT}
 --   get                GET (banks/list)
 -- The bearer key comes from the environment (BENCH_KEY), never from the command line.
@@ -7,6 +10,7 @@
 
 local mode, arg1
 local field = "id"
+local extra = ""
 local ids = {}
 local key = os.getenv("BENCH_KEY") or ""
 local counter = 0
@@ -21,15 +25,20 @@ function init(args)
   mode = args[1] or "get"
   arg1 = args[2]
   field = args[3] or "id"
+  if args[4] and #args[4] > 0 then extra = "," .. args[4] end
   math.randomseed(os.time() * 1000 + (thread_n or 0) * 7919)
   wrk.headers["Authorization"] = "Bearer " .. key
-  if mode == "getById" then
+  if mode == "getById" or mode == "pairs" then
     for line in io.lines(arg1) do
       if #line > 0 then ids[#ids + 1] = line end
     end
     if #ids == 0 then error("no ids in " .. arg1) end
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/json"
+  elseif mode == "fixed" then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    wrk.body = arg1
   elseif mode == "list" then
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/json"
@@ -44,7 +53,10 @@ local fixed
 function request()
   if mode == "getById" then
     local id = ids[math.random(#ids)]
-    return wrk.format(nil, nil, nil, '{"' .. field .. '": "' .. id .. '"}')
+    return wrk.format(nil, nil, nil, '{"' .. field .. '": "' .. id .. '"' .. extra .. '}')
+  elseif mode == "pairs" then
+    local bank, nuban = string.match(ids[math.random(#ids)], "^(%S+)%s+(%S+)$")
+    return wrk.format(nil, nil, nil, '{"bank": "' .. bank .. '", "nuban": "' .. nuban .. '"}')
   end
   fixed = fixed or wrk.format()
   return fixed

@@ -101,6 +101,37 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
+        "identity-getByBvn" => {
+            body.req_bvn()
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
+        "identity-getByNuban" => {
+            body.req_nuban_and_bank()
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
+        "identity-getByDate" => {
+            body.date_range()
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
+        "identity-getByCustomerDate" => {
+            body.req_id(&["customer", "customer_id"])
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.date_range()
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
+        "identity-getByOptions" => {
+            body.opt_object("options")
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?
+                .ok_or(StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
         "accounts-getByCustomer" | "identity-getByCustomer" => {
             body.req_id(&["customer", "customer_id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;

@@ -79,6 +79,10 @@ enum SandboxCommand {
         /// How many.
         #[arg(long, default_value_t = 10)]
         count: usize,
+        /// List the people from this index on, in index order (the people `sandbox load --start`
+        /// links), instead of a sample spread over the population.
+        #[arg(long)]
+        start: Option<u64>,
     },
     /// Link N people of the network to an owner as if each had connected (for demos and benchmarks).
     Load {
@@ -331,8 +335,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&wallet)?);
             Ok(())
         }
-        Command::Sandbox(SandboxCommand::Users { bank, count }) => {
-            crate::services::sandbox_users::print(&config, bank.as_deref(), count)
+        Command::Sandbox(SandboxCommand::Users { bank, count, start }) => {
+            crate::services::sandbox_users::print(&config, bank.as_deref(), count, start)
         }
         Command::Sandbox(SandboxCommand::Load {
             owner,
