@@ -22,7 +22,7 @@ pub use reads::{
     find_by_bvn, find_by_nuban, get_view, page, IdentityFilter, IdentityView, PageSql, BY_BVN_SQL,
     BY_NUBAN_SQL, GET_SQL, MAX_OPTION_PAIRS,
 };
-pub use writes::{find_existing_on, refresh};
+pub use writes::{find_existing_on, link_account, refresh, Existing};
 
 /// Associated-data context of this sealed column (see `rekey`).
 pub const PII_CONTEXT: &str = "identities.pii";
@@ -156,7 +156,6 @@ pub struct IdentityRow {
     record_id: Option<String>,
     bvn_idx: Option<String>,
     nin_idx: Option<String>,
-    nuban_idx: Option<String>,
     profile: IdentityProfile,
     pii_enc: Vec<u8>,
     created_at: i64,
@@ -178,26 +177,18 @@ impl IdentityRow {
             record_id: record_id.map(str::to_string),
             bvn_idx: profile.pii.bvn.as_deref().map(|v| bvn_index(keyring, v)),
             nin_idx: profile.pii.nin.as_deref().map(|v| nin_index(keyring, v)),
-            nuban_idx: None,
             pii_enc: keyring.seal(PII_CONTEXT, &serde_json::to_vec(&profile.pii)?),
             profile,
             created_at: created_at.unwrap_or_else(okra_core::time::now_ms),
         })
     }
-
-    /// The identity was verified by this account ([`crate::blind::nuban_index`] of its bank and
-    /// NUBAN): `identity/getByNuban` finds it by that index.
-    pub fn with_nuban_idx(mut self, nuban_idx: Option<String>) -> Self {
-        self.nuban_idx = nuban_idx;
-        self
-    }
 }
 
 impl InsertRow for IdentityRow {
-    const INSERT: &'static str = "INSERT INTO identities (owner_id, env, id, customer_id, record_id, bvn_idx, nin_idx, nuban_idx, firstname, middlename, lastname, fullname, gender, nationality, \
+    const INSERT: &'static str = "INSERT INTO identities (owner_id, env, id, customer_id, record_id, bvn_idx, nin_idx, firstname, middlename, lastname, fullname, gender, nationality, \
      lga_of_origin, lga_of_residence, state_of_origin, state_of_residence, marital_status, verification_country, score, watch_listed, dti, rc_number, \
      enrollment_bank, enrollment_branch, enrollment_date, pii_enc, created_at, last_updated)";
-    const COLUMNS: usize = 30;
+    const COLUMNS: usize = 29;
 
     fn values<'a>(&'a self, out: &mut Vec<SqlValue<'a>>) {
         let p = &self.profile;
@@ -207,7 +198,6 @@ impl InsertRow for IdentityRow {
             SqlValue::from(self.record_id.as_deref()),
             SqlValue::from(self.bvn_idx.as_deref()),
             SqlValue::from(self.nin_idx.as_deref()),
-            SqlValue::from(self.nuban_idx.as_deref()),
             SqlValue::from(p.firstname.as_deref()),
             SqlValue::from(p.middlename.as_deref()),
             SqlValue::from(p.lastname.as_deref()),

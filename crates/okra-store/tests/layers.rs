@@ -28,7 +28,7 @@ const TABLES: &[(&str, &[&str])] = &[
     ("customers", &["customers"]),
     ("ephemeral", &["ephemeral"]),
     ("faults", &["sandbox_faults"]),
-    ("identities", &["identities"]),
+    ("identities", &["identities", "identity_accounts"]),
     ("idempotency", &["idempotency_keys"]),
     ("jobs", &["jobs"]),
     ("key_fingerprints", &["key_fingerprints"]),

@@ -327,7 +327,14 @@ async fn the_migration_counts_existing_rows(b: Backend) {
         .execute(s.db.pool())
         .await
         .unwrap();
-    let migration = include_str!("../../../okra-store/migrations/sqlite/0014_identity_billing.sql");
+    let migration = match s.backend {
+        Backend::Sqlite => {
+            include_str!("../../../okra-store/migrations/sqlite/0014_identity_billing.sql")
+        }
+        Backend::Postgres(_) => {
+            include_str!("../../../okra-store/migrations/postgres/0014_identity_billing.sql")
+        }
+    };
     let backfills: Vec<String> = migration
         .split(';')
         .map(|statement| {

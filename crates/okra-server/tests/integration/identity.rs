@@ -133,6 +133,23 @@ fn assert_golden(name: &str, reply: &Reply) {
     assert!(problems.is_empty(), "{name}: {problems:#?}\nours: {ours:#}");
 }
 
+/// Whether `text` occurs in `bytes` (the at-rest scans).
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+/// Creates a scripted fault in the sandbox of `key`.
+async fn fault(s: &TestServer, key: &str, body: Value) {
+    let r = s.post("/v2/sandbox/faults/create", Some(key), body).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+}
+
+/// How many rows `table` gained between two [`row_counts`].
+fn rows_added(before: &[(&str, i64)], after: &[(&str, i64)], table: &str) -> i64 {
+    let n = |counts: &[(&str, i64)]| counts.iter().find(|(t, _)| *t == table).unwrap().1;
+    n(after) - n(before)
+}
+
 fn key(s: &TestServer) -> String {
     s.sandbox_key()
 }
@@ -683,14 +700,7 @@ async fn an_invalid_nuban_is_remembered_for_15_minutes_by_every_process(b: Backe
     let r = s.post(NUBAN_VERIFY, Some(&k), body.clone()).await;
     assert_error(&r, 400, kyc_messages::NUBAN_NO_IDENTITY);
     // The source would now time out: an answer without asking it proves the cache.
-    let f = s
-        .post(
-            "/v2/sandbox/faults/create",
-            Some(&k),
-            json!({"type": "timeout"}),
-        )
-        .await;
-    assert_eq!(f.status.as_u16(), 200, "{}", f.text);
+    fault(&s, &k, json!({"type": "timeout"})).await;
     let second = s.second_process().await;
     for server in [&s, &second] {
         let r = server.post(NUBAN_VERIFY, Some(&k), body.clone()).await;
@@ -741,14 +751,7 @@ async fn refresh_testing_success_and_no_bvn_behave_as_the_reference_says(b: Back
     assert_eq!(first.status.as_u16(), 200, "{}", first.text);
     // With the source down, refresh:false still answers from the stored profile; a refresh
     // needs the source.
-    let f = s
-        .post(
-            "/v2/sandbox/faults/create",
-            Some(&k),
-            json!({"type": "timeout"}),
-        )
-        .await;
-    assert_eq!(f.status.as_u16(), 200);
+    fault(&s, &k, json!({"type": "timeout"})).await;
     let stored = s
         .post(
             NUBAN_VERIFY,
@@ -842,6 +845,23 @@ async fn refresh_testing_success_and_no_bvn_behave_as_the_reference_says(b: Back
         let r = s.post(path, Some(&live), json!({})).await;
         assert_eq!(r.json()["data"]["pagination"]["totalDocs"], 0, "{path}");
     }
+    // ... and the sandbox holds what it answered: the receipt and the identity.
+    let receipt_id = r.json()["data"]["receipt"]["data"]["receipt"]["_id"].clone();
+    let receipts = s
+        .post(
+            "/v2/sandbox/wallet/receipts",
+            Some(&k),
+            json!({"limit": 100}),
+        )
+        .await;
+    assert!(
+        receipts.json()["data"]["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["_id"] == receipt_id),
+        "the testing call's receipt is the sandbox's"
+    );
     // A name enquiry of an account without a BVN that nobody linked makes no customer, however
     // often it is asked.
     let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
@@ -960,10 +980,7 @@ async fn concurrent_verifies_charge_exactly_what_the_wallet_affords(b: Backend) 
         10
     );
     let after = row_counts(&s).await;
-    let grew = |t: &str| {
-        after.iter().find(|(n, _)| *n == t).unwrap().1
-            - before.iter().find(|(n, _)| *n == t).unwrap().1
-    };
+    let grew = |t: &str| rows_added(&before, &after, t);
     assert_eq!(grew("identities"), 10);
     assert_eq!(grew("customers"), 10);
     // Insufficient balance: nothing created.
@@ -1005,10 +1022,7 @@ async fn concurrent_verifies_charge_exactly_what_the_wallet_affords(b: Backend) 
         assert_eq!(t.await.unwrap(), 200);
     }
     let after = row_counts(&s).await;
-    let grew = |t: &str| {
-        after.iter().find(|(n, _)| *n == t).unwrap().1
-            - before.iter().find(|(n, _)| *n == t).unwrap().1
-    };
+    let grew = |t: &str| rows_added(&before, &after, t);
     // Whether the 50 earlier calls happened to verify this person is up to the race.
     let had: i64 = grew("identities");
     assert!(had <= 1, "one identity at most: {had}");
@@ -1067,14 +1081,12 @@ async fn an_idempotency_key_charges_once(b: Backend) {
     assert_eq!(status, 422, "{other}");
     assert!(other.contains("Idempotency-Key"), "{other}");
     // While the first call runs (a slow source), the same key is refused with 409.
-    let f = s
-        .post(
-            "/v2/sandbox/faults/create",
-            Some(&k),
-            json!({"type": "slow", "delay_ms": 1500, "count": 1}),
-        )
-        .await;
-    assert_eq!(f.status.as_u16(), 200, "{}", f.text);
+    fault(
+        &s,
+        &k,
+        json!({"type": "slow", "delay_ms": 1500, "count": 1}),
+    )
+    .await;
     let slow = tokio::spawn(post(json!({"bvn": bvns[1]}), "order-2"));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let (status, busy) = post(json!({"bvn": bvns[1]}), "order-2").await;
@@ -1097,14 +1109,7 @@ async fn an_idempotency_key_charges_once(b: Backend) {
         "{charged}"
     );
     // A failed call releases its key: the same key works once the source answers.
-    let f = s
-        .post(
-            "/v2/sandbox/faults/create",
-            Some(&k),
-            json!({"type": "timeout", "count": 1}),
-        )
-        .await;
-    assert_eq!(f.status.as_u16(), 200);
+    fault(&s, &k, json!({"type": "timeout", "count": 1})).await;
     let (status, _) = post(json!({"bvn": bvns[0]}), "order-3").await;
     assert_eq!(status, 503);
     let (status, text) = post(json!({"bvn": bvns[0]}), "order-3").await;
@@ -1120,10 +1125,7 @@ async fn an_idempotency_key_charges_once(b: Backend) {
         let answer = answer.expect("every completed key has its answer");
         for bvn in &bvns {
             assert!(!hash.contains(bvn.as_str()));
-            assert!(
-                !answer.windows(bvn.len()).any(|w| w == bvn.as_bytes()),
-                "sealed"
-            );
+            assert!(!holds(&answer, bvn), "sealed");
         }
     }
     s.stop().await;
@@ -1164,9 +1166,7 @@ async fn verifies_leave_no_personal_data_in_clear(b: Backend) {
     let bytes = crate::pii_at_rest::at_rest(&s).await;
     // The scan sees what is kept in clear by design (names are plain columns).
     assert!(
-        bytes
-            .windows(id.fullname.len())
-            .any(|w| w == id.fullname.as_bytes()),
+        holds(&bytes, &id.fullname),
         "the scan reads the stored rows"
     );
     let mut secrets = vec![bvn, a.nuban.clone(), unheld];
@@ -1177,10 +1177,7 @@ async fn verifies_leave_no_personal_data_in_clear(b: Backend) {
     secrets.extend(id.aliases.clone());
     secrets.extend(id.mothers_maiden.clone());
     for secret in secrets {
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "`{secret}` is stored in plaintext"
-        );
+        assert!(!holds(&bytes, &secret), "`{secret}` is stored in plaintext");
     }
     s.stop().await;
 }
@@ -1258,26 +1255,17 @@ async fn fault_triggers_reach_the_verifies(b: Backend) {
     assert_eq!(r.json()["data"]["watch_listed"], true);
     // Scripted faults: an invalid identity for one BVN, a bank down for one account.
     let bvn = people_with_bvn(&s, 1).remove(0);
-    let f = s
-        .post(
-            "/v2/sandbox/faults/create",
-            Some(&k),
-            json!({"type": "invalid_identity", "bvn": bvn}),
-        )
-        .await;
-    assert_eq!(f.status.as_u16(), 200, "{}", f.text);
+    fault(&s, &k, json!({"type": "invalid_identity", "bvn": bvn})).await;
     let r = s.post(BVN_VERIFY, Some(&k), json!({"bvn": bvn})).await;
     assert_error(&r, 400, "There is no identity available for this bvn");
     let (person, _) = full_people(&s, 1).remove(0);
     let a = &person.accounts[0];
-    let f = s
-        .post(
-            "/v2/sandbox/faults/create",
-            Some(&k),
-            json!({"type": "bank_down", "bank": a.bank, "count": 1}),
-        )
-        .await;
-    assert_eq!(f.status.as_u16(), 200, "{}", f.text);
+    fault(
+        &s,
+        &k,
+        json!({"type": "bank_down", "bank": a.bank, "count": 1}),
+    )
+    .await;
     let r = s
         .post(
             NUBAN_VERIFY,
@@ -1307,7 +1295,7 @@ async fn a_verify_killed_mid_call_is_charged_once_after_its_lease(b: Backend) {
     let serve = || {
         let mut c = crate::binary::command(dir.path(), &url);
         c.args(["serve", "--listen", "127.0.0.1:0"])
-            .env("OKRA_REQUEST_TIMEOUT_SECS", "2")
+            .env("OKRA_REQUEST_TIMEOUT_SECS", "3")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
@@ -1393,7 +1381,7 @@ async fn a_verify_killed_mid_call_is_charged_once_after_its_lease(b: Backend) {
         status, 409,
         "the dead call's claim holds until its lease: {text}"
     );
-    let lease = std::time::Duration::from_secs(4);
+    let lease = std::time::Duration::from_secs(6);
     tokio::time::sleep(
         lease.saturating_sub(claimed_at.elapsed()) + std::time::Duration::from_millis(300),
     )
@@ -1418,7 +1406,94 @@ async fn a_verify_killed_mid_call_is_charged_once_after_its_lease(b: Backend) {
     }
 }
 
+/// One person verified by two accounts: each account finds the identity again; and another owner
+/// verifying the same account finds its own identity, never this owner's.
+async fn every_account_a_person_was_verified_by_finds_the_identity(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let k = key(&s);
+    let (person, _) = full_people(&s, 40)
+        .into_iter()
+        .find(|(p, _)| p.accounts.len() >= 2)
+        .expect("a person with two accounts");
+    let (a1, a2) = (&person.accounts[0], &person.accounts[1]);
+    let mut ids = Vec::new();
+    for a in [a1, a2] {
+        let r = s
+            .post(
+                NUBAN_VERIFY,
+                Some(&k),
+                json!({"nuban": a.nuban, "bank": a.bank}),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        ids.push(r.json()["data"]["identity"]["id"].clone());
+    }
+    assert_eq!(ids[0], ids[1], "one person, one identity");
+    for a in [a1, a2] {
+        let r = s
+            .post(
+                "/v2/sandbox/identity/getByNuban",
+                Some(&k),
+                json!({"nuban": a.nuban, "bank": a.bank}),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+        assert_eq!(r.json()["data"]["id"], ids[0]);
+    }
+    // refresh:false by the first account answers without the source (which is down).
+    fault(&s, &k, json!({"type": "timeout"})).await;
+    let r = s
+        .post(
+            NUBAN_VERIFY,
+            Some(&k),
+            json!({"nuban": a1.nuban, "bank": a1.bank, "refresh": false}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let d = r.json()["data"].clone();
+    assert_eq!(d["identity"]["id"], ids[0]);
+    assert_eq!(
+        d["identity"]["record"], d["receipt"]["data"]["receipt"]["record"],
+        "the answer names this verify's record"
+    );
+    s.post("/v2/sandbox/faults/clear", Some(&k), json!({}))
+        .await;
+    // Another owner verifies the same account: its own identity, and each owner reads its own.
+    let other = okra_server::services::owners::create_owner(&s.db, &s.state().keyring(), "owner-b")
+        .await
+        .unwrap();
+    let kb = other
+        .keys
+        .iter()
+        .find(|k| k.env == okra_core::Environment::Sandbox && k.kind == "secret")
+        .unwrap()
+        .key
+        .clone();
+    let r = s
+        .post(
+            NUBAN_VERIFY,
+            Some(&kb),
+            json!({"nuban": a1.nuban, "bank": a1.bank}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let theirs = r.json()["data"]["identity"]["id"].clone();
+    assert_ne!(theirs, ids[0]);
+    for (key, expected) in [(&k, &ids[0]), (&kb, &theirs)] {
+        let r = s
+            .post(
+                "/v2/sandbox/identity/getByNuban",
+                Some(key),
+                json!({"nuban": a1.nuban, "bank": a1.bank}),
+            )
+            .await;
+        assert_eq!(&r.json()["data"]["id"], expected);
+    }
+    s.stop().await;
+}
+
 backend_tests!(
+    every_account_a_person_was_verified_by_finds_the_identity,
     a_verify_killed_mid_call_is_charged_once_after_its_lease,
     fault_triggers_reach_the_verifies,
     verifies_leave_no_personal_data_in_clear,

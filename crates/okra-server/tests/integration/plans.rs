@@ -205,14 +205,14 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             args: vec![text(owner_id), text("sandbox"), text(&account_id)],
             sqlite: &[
                 "USING INDEX sqlite_autoindex_identities_1 (id=?)",
-                "identities_nuban (owner_id=? AND env=? AND nuban_idx=?)",
+                "sqlite_autoindex_identity_accounts_1 (owner_id=? AND env=? AND nuban_idx=?)",
                 "accounts_nuban (nuban_idx=?)",
                 "identities_customer (customer_id=?)",
                 "USING INDEX sqlite_autoindex_customers_1 (id=?)",
             ],
             postgres: &[
                 "identities_pkey",
-                "identities_nuban",
+                "identity_accounts_pkey",
                 "accounts_nuban",
                 "identities_customer",
                 "customers_pkey",

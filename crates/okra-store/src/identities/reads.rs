@@ -62,8 +62,9 @@ pub const BY_BVN_SQL: &str = concat!(
      ORDER BY created_at DESC, id DESC LIMIT 1)"
 );
 
-/// `identity/getByNuban`: the newest identity verified by this (bank, NUBAN) blind index (`$3`),
-/// else the newest identity of the customer who holds that account. The account is found by its
+/// `identity/getByNuban`: the identity this (bank, NUBAN) blind index (`$3`) was last verified as
+/// (`identity_accounts`, by primary key), else the newest identity of the customer who holds that
+/// account. The account is found by its
 /// index alone (`accounts_nuban` leads with it) with the tenant tested inside the aggregate, and
 /// the customer's identities by customer id alone (the customer is the tenant's): no tenant
 /// predicate a planner could take for an index search over the whole tenant.
@@ -73,8 +74,7 @@ pub const BY_NUBAN_SQL: &str = concat!(
     " FROM identities i",
     customer_join!(),
     " WHERE i.id = COALESCE(\
-     (SELECT id FROM identities WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3 \
-      ORDER BY created_at DESC, id DESC LIMIT 1), \
+     (SELECT identity_id FROM identity_accounts WHERE owner_id = $1 AND env = $2 AND nuban_idx = $3), \
      (SELECT id FROM identities WHERE customer_id = \
       (SELECT MAX(CASE WHEN owner_id = $1 AND env = $2 THEN customer_id END) FROM accounts \
        WHERE nuban_idx = $3) \

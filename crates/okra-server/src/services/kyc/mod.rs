@@ -20,7 +20,7 @@ use okra_core::source::{SourceError, SourceIdentity};
 use okra_store::customers::{self, NewCustomer};
 use okra_store::db::Tx;
 use okra_store::idempotency::{self, Claim, Lifetimes};
-use okra_store::identities::{self, IdentityRow};
+use okra_store::identities::{self, Existing, IdentityRow};
 use okra_store::receipts::{self, NewReceipt};
 use okra_store::records::{self, NewRecord, RecordRow};
 use okra_store::Tenant;
@@ -159,7 +159,10 @@ impl Drop for Claimed {
             std::mem::take(&mut self.token),
         );
         // A failure to release leaves the claim to be taken over after its lease.
-        tokio::spawn(async move {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
             if let Err(e) = idempotency::release(&state.db, &tenant, &key, &token).await {
                 tracing::warn!(error = %e, "could not release an idempotency key");
             }
@@ -297,9 +300,16 @@ pub async fn verify(
     }
     let claim = claimed.as_ref().map(|c| (c.key.as_str(), c.token.as_str()));
     let out = run(state, tenant, &req, bank, claim, now).await;
-    if let (Ok(_), Some(c)) = (&out, claimed.as_mut()) {
-        // Completed inside the charging transaction: nothing to release.
+    if let Some(c) = claimed.as_mut() {
+        // Success: completed inside the charging transaction. Failure: nothing was charged, and
+        // the key is released before the answer leaves, so an immediate retry runs. (The drop
+        // guard only covers a call dropped before it got here: the request timeout.)
         c.armed = false;
+        if out.is_err() {
+            if let Err(e) = idempotency::release(&state.db, tenant, &c.key, &c.token).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
+        }
     }
     out
 }
@@ -346,11 +356,9 @@ async fn run(
     }
 
     // 4. The source.
-    let source = if req.testing {
-        TenantSource::for_testing(state, tenant).await?
-    } else {
-        TenantSource::new(state, tenant).await?
-    };
+    // (A `testing` call arrives here as the owner's sandbox: the sandbox's sources and its
+    // scripted faults answer it.)
+    let source = TenantSource::new(state, tenant).await?;
     let keyring = state.keyring();
     let mut customer_id: Option<String> = None;
     let found = match &req.subject {
@@ -535,20 +543,21 @@ async fn write(
 
     // The identity this verify refreshes, if one exists.
     let existing = match found {
-        Found::Stored(v) => Some((
-            v.identity.id.clone(),
-            v.identity.customer_id.clone(),
-            v.identity.created_at,
-        )),
-        _ => {
-            identities::find_existing_on(conn, tenant, bvn_idx.as_deref(), nuban_idx.as_deref())
-                .await?
-        }
+        Found::Stored(v) => Some(Existing {
+            id: v.identity.id.clone(),
+            customer_id: v.identity.customer_id.clone(),
+            created_at: v.identity.created_at,
+        }),
+        _ => identities::find_existing_on(conn, tenant, bvn_idx.as_deref(), nuban_idx.as_deref())
+            .await?
+            // customer-verify refreshes the named customer's own identity, not another
+            // customer's with the same BVN.
+            .filter(|e| customer_id.as_ref().is_none_or(|c| *c == e.customer_id)),
     };
     let customer_id = match customer_id {
         Some(id) => id,
         None => match (&existing, &bvn) {
-            (Some((_, c, _)), _) => c.clone(),
+            (Some(e), _) => e.customer_id.clone(),
             (None, Some(b)) => match customers::find_id_by_bvn_on(conn, &keyring, tenant, b).await?
             {
                 Some(id) => id,
@@ -650,19 +659,18 @@ async fn write(
             let profile = identity_profile::profile(s, &state.public_url)
                 .map_err(|e| Error::Internal(e.to_string()))?;
             let id = match &existing {
-                Some((id, _, _)) => {
+                Some(e) => {
                     identities::refresh(
                         conn,
                         &keyring,
                         tenant,
-                        id,
+                        &e.id,
                         record_id.as_deref(),
                         &profile,
-                        nuban_idx.as_deref(),
                         now,
                     )
                     .await?;
-                    id.clone()
+                    e.id.clone()
                 }
                 None => {
                     let id = okra_core::id::new_id();
@@ -673,14 +681,17 @@ async fn write(
                         record_id.as_deref(),
                         profile.clone(),
                         Some(now),
-                    )?
-                    .with_nuban_idx(nuban_idx.clone());
+                    )?;
                     okra_store::multirow::insert(conn, tenant, &[row]).await?;
                     id
                 }
             };
+            // The account it was verified by finds it again (identity/getByNuban, refresh:false).
+            if let Some(idx) = &nuban_idx {
+                identities::link_account(conn, tenant, idx, &id, now).await?;
+            }
             let (created_at, last_updated) = match &existing {
-                Some((_, _, created)) => (*created, now),
+                Some(e) => (e.created_at, now),
                 None => (now, now),
             };
             Some(okra_store::identities::Identity {
@@ -692,7 +703,11 @@ async fn write(
                 last_updated,
             })
         }
-        Found::Stored(v) => Some(v.identity.clone()),
+        // The stored profile, answered with this verify's record.
+        Found::Stored(v) => Some(okra_store::identities::Identity {
+            record_id: record_id.clone(),
+            ..v.identity.clone()
+        }),
         Found::Name { .. } => None,
     };
 

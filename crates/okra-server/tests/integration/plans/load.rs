@@ -76,11 +76,15 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
     // account (every other customer); and one option per record (getByOptions).
     let identity = id_expr(flavour, &format!("{at} + 60000"), 6, salt);
     statements.push(format!(
-        "{with}INSERT INTO identities (id, owner_id, env, customer_id, record_id, bvn_idx, nuban_idx, \
+        "{with}INSERT INTO identities (id, owner_id, env, customer_id, record_id, bvn_idx, \
          firstname, lastname, fullname, verification_country, score, pii_enc, created_at, last_updated) \
          SELECT {identity}, '{owner_id}', 'sandbox', {customer}, {record}, 'b' || {identity}, \
-         CASE WHEN n % 2 = 0 THEN 'n' || {identity} END, 'Person', 'P' || n, 'Person ' || n, 'NG', 50, \
-         {blob}, {at} + 60000, {at} + 60000 {from}"
+         'Person', 'P' || n, 'Person ' || n, 'NG', 50, {blob}, {at} + 60000, {at} + 60000 {from}"
+    ));
+    statements.push(format!(
+        "{with}INSERT INTO identity_accounts (owner_id, env, nuban_idx, identity_id, verified_at) \
+         SELECT '{owner_id}', 'sandbox', 'n' || {identity}, {identity}, {at} + 60000 {from} \
+         WHERE n % 2 = 0"
     ));
     statements.push(format!(
         "{with}INSERT INTO record_options (record_id, owner_id, env, key, value) \

@@ -46,22 +46,4 @@ impl TenantSource {
             tenant: tenant.clone(),
         })
     }
-
-    /// The sandbox's sources for a production call made with `testing: true` (KYC verifies:
-    /// "redirects your API call to the Sandbox environment"); no scripted faults apply.
-    pub async fn for_testing(
-        state: &AppState,
-        tenant: &Tenant,
-    ) -> Result<TenantSource, StoreError> {
-        if tenant.env == Environment::Sandbox {
-            return TenantSource::new(state, tenant).await;
-        }
-        Ok(TenantSource {
-            set: state.sources.for_env(Environment::Sandbox).clone(),
-            faults: ScriptedFaults::new(state.db.clone(), tenant.clone(), Vec::new()),
-            timeout: Duration::from_millis(state.config.source_timeout_ms),
-            state: state.clone(),
-            tenant: tenant.clone(),
-        })
-    }
 }
