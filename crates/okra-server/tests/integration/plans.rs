@@ -245,7 +245,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
                 ROW_COUNTS_SQLITE,
             ],
             postgres: &["identities_customer", "identities_pkey", "customers_pkey", "row_counts_pkey"],
-            replanned: true,
+            replanned: false,
             sorts: false,
         },
         Hot {
@@ -275,7 +275,7 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
                 "USING INDEX sqlite_autoindex_customers_1 (id=?)",
             ],
             postgres: &["identities_customer", "identities_pkey", "customers_pkey"],
-            replanned: true,
+            replanned: false,
             sorts: false,
         },
         Hot {

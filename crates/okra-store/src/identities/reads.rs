@@ -257,6 +257,11 @@ pub struct PageSql {
     pub postgres: String,
     /// The total alone (a page past the end has no row to carry it).
     pub total: String,
+    /// Run as a kept prepared statement ([`Db::query`]): its best plan does not depend on the
+    /// page's LIMIT and OFFSET (a customer's few identities, searched by customer id), so a
+    /// generic plan is as good and PostgreSQL need not plan it on every call. The others are
+    /// planned for each call's values ([`Db::query_replanned`]).
+    pub prepared: bool,
 }
 
 /// The order of a page: newest first, ties by id.
@@ -288,6 +293,15 @@ impl PageSql {
                  (SELECT * FROM identities WHERE id = p.id OFFSET 0) i{join}"
             ),
             total: format!("SELECT {total}"),
+            prepared: false,
+        }
+    }
+
+    /// This page, run as a kept prepared statement (see [`PageSql::prepared`]).
+    fn prepared(self) -> PageSql {
+        PageSql {
+            prepared: true,
+            ..self
         }
     }
 
@@ -330,7 +344,7 @@ static ALL: LazyLock<PageSql> = LazyLock::new(|| PageSql::new("", &counter("''")
 /// A customer's identities are named by customer id alone (`identities_customer` leads with it):
 /// customer ids are unique across tenants, and each row's tenant is checked when it is read.
 static CUSTOMER: LazyLock<PageSql> =
-    LazyLock::new(|| PageSql::ordered("customer_id = $5", &counter("$5"), NEWEST_FIRST));
+    LazyLock::new(|| PageSql::ordered("customer_id = $5", &counter("$5"), NEWEST_FIRST).prepared());
 static DATES: LazyLock<PageSql> = LazyLock::new(|| {
     PageSql::new(
         " AND created_at >= $5 AND created_at <= $6",
@@ -344,7 +358,7 @@ static CUSTOMER_DATES: LazyLock<PageSql> = LazyLock::new(|| {
     let total = format!(
         "(SELECT COUNT(CASE WHEN owner_id = $1 AND env = $2 THEN 1 END) FROM identities WHERE {scope})"
     );
-    PageSql::ordered(scope, &total, NEWEST_FIRST)
+    PageSql::ordered(scope, &total, NEWEST_FIRST).prepared()
 });
 static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
     (1..=MAX_OPTION_PAIRS)
@@ -421,13 +435,14 @@ pub async fn page(
         Param::Int(page.offset()),
     ];
     params.extend(filter.params());
-    let mut rows = db
-        .query_replanned(
-            sql.page(db.backend()),
-            params.clone(),
-            SealedView::read_with_total,
-        )
-        .await?;
+    let statement = sql.page(db.backend());
+    let mut rows = if sql.prepared {
+        db.query(statement, params.clone(), SealedView::read_with_total)
+            .await?
+    } else {
+        db.query_replanned(statement, params.clone(), SealedView::read_with_total)
+            .await?
+    };
     rows.retain(|r| r.of(tenant));
     rows.sort_by(|a, b| {
         (b.identity.created_at, &b.identity.id).cmp(&(a.identity.created_at, &a.identity.id))
