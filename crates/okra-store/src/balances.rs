@@ -12,9 +12,10 @@ use okra_core::ObjectId;
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 
+use crate::counters::BALANCES;
 use crate::db::Db;
 use crate::error::{Result, StoreError};
-use crate::multirow::{self, InsertRow, SqlValue};
+use crate::multirow::{self, Counted, InsertRow, SqlValue};
 use crate::Tenant;
 
 /// A balance to record.
@@ -204,6 +205,14 @@ impl InsertRow for BalanceRow {
             SqlValue::from(self.created_at),
             SqlValue::from(self.created_at),
         ]);
+    }
+
+    fn counted(&self) -> Option<Counted<'_>> {
+        Some(Counted {
+            collection: BALANCES,
+            customer: Some(&self.new.customer_id),
+            created_at: self.created_at,
+        })
     }
 }
 

@@ -33,6 +33,8 @@ pub const ACCOUNTS: &str = "accounts";
 pub const RECORDS: &str = "records";
 /// The tenant's identities, also counted per customer.
 pub const IDENTITIES: &str = "identities";
+/// The tenant's balances, also counted per customer.
+pub const BALANCES: &str = "balances";
 
 /// Milliseconds in a UTC day: `created_at / DAY_MS` is the day a row is counted under.
 const DAY_MS: i64 = 86_400_000;

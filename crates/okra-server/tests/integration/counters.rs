@@ -6,7 +6,7 @@
 use okra_core::Environment;
 use okra_server::services::sandbox_load::{self, LoadOptions};
 use okra_store::accounts::{self, NewAccount};
-use okra_store::counters::{self, ACCOUNTS, CUSTOMERS, IDENTITIES, RECORDS};
+use okra_store::counters::{self, ACCOUNTS, BALANCES, CUSTOMERS, IDENTITIES, RECORDS};
 use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerRow, NewCustomer};
 use okra_store::records::{self, NewRecord};
@@ -89,7 +89,7 @@ async fn total_docs(s: &TestServer) -> u64 {
 /// records, and day ranges over the days rows were created on. Returns the customer total.
 async fn assert_counters_exact(s: &TestServer, when: &str) -> u64 {
     let tenant = s.tenant(Environment::Sandbox);
-    for table in [CUSTOMERS, ACCOUNTS, RECORDS, IDENTITIES] {
+    for table in [CUSTOMERS, ACCOUNTS, RECORDS, IDENTITIES, BALANCES] {
         let counted = counters::total(&s.db, &tenant, table).await.unwrap();
         assert_eq!(
             counted,
@@ -108,7 +108,7 @@ async fn assert_counters_exact(s: &TestServer, when: &str) -> u64 {
         .map(|r| r.get::<String, _>(0))
         .collect();
     for id in &ids {
-        for table in [ACCOUNTS, RECORDS, IDENTITIES] {
+        for table in [ACCOUNTS, RECORDS, IDENTITIES, BALANCES] {
             let counted = counters::for_customer(&s.db, &tenant, table, id)
                 .await
                 .unwrap();
@@ -121,7 +121,7 @@ async fn assert_counters_exact(s: &TestServer, when: &str) -> u64 {
         let date = |day: i64| {
             okra_core::time::parse_date(&okra_core::time::iso_ms(day * DAY_MS)[..10]).unwrap()
         };
-        for table in [CUSTOMERS, ACCOUNTS, RECORDS, IDENTITIES] {
+        for table in [CUSTOMERS, ACCOUNTS, RECORDS, IDENTITIES, BALANCES] {
             let counted = counters::count_between(&s.db, &tenant, table, date(from), date(to))
                 .await
                 .unwrap();
@@ -317,38 +317,46 @@ async fn the_migration_counts_existing_rows(b: Backend) {
         sqlx::query(sql).execute(s.db.pool()).await.unwrap();
     }
     s.db.migrate().await.unwrap();
-    // Identities are counted from migration 0014 on: its backfill, run again over rows whose
-    // identity counters are gone.
-    sqlx::query("DELETE FROM row_counts WHERE collection = 'identities'")
-        .execute(s.db.pool())
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM daily_row_counts WHERE collection = 'identities'")
-        .execute(s.db.pool())
-        .await
-        .unwrap();
-    let migration = match s.backend {
-        Backend::Sqlite => {
-            include_str!("../../../okra-store/migrations/sqlite/0014_identity_billing.sql")
-        }
-        Backend::Postgres(_) => {
-            include_str!("../../../okra-store/migrations/postgres/0014_identity_billing.sql")
-        }
+    // Identities are counted from migration 0014 on, balances from 0016: their backfills, run
+    // again over rows whose counters are gone.
+    let (m14, m16) = match s.backend {
+        Backend::Sqlite => (
+            include_str!("../../../okra-store/migrations/sqlite/0014_identity_billing.sql"),
+            include_str!("../../../okra-store/migrations/sqlite/0016_balance_counts.sql"),
+        ),
+        Backend::Postgres(_) => (
+            include_str!("../../../okra-store/migrations/postgres/0014_identity_billing.sql"),
+            include_str!("../../../okra-store/migrations/postgres/0016_balance_counts.sql"),
+        ),
     };
-    let backfills: Vec<String> = migration
-        .split(';')
-        .map(|statement| {
-            statement
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|statement| statement.contains("'identities'"))
-        .collect();
-    assert_eq!(backfills.len(), 3, "the totals, per customer and per day");
-    for sql in backfills {
-        sqlx::query(&sql).execute(s.db.pool()).await.unwrap();
+    for (collection, migration) in [("identities", m14), ("balances", m16)] {
+        for table in ["row_counts", "daily_row_counts"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE collection = '{collection}'"
+            ))
+            .execute(s.db.pool())
+            .await
+            .unwrap();
+        }
+        let backfills: Vec<String> = migration
+            .split(';')
+            .map(|statement| {
+                statement
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .filter(|statement| statement.contains(&format!("'{collection}'")))
+            .collect();
+        assert_eq!(
+            backfills.len(),
+            3,
+            "{collection}: the totals, per customer and per day"
+        );
+        for sql in backfills {
+            sqlx::query(&sql).execute(s.db.pool()).await.unwrap();
+        }
     }
     assert_eq!(assert_counters_exact(&s, "after the backfill").await, 29);
     s.stop().await;
