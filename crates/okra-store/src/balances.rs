@@ -18,6 +18,10 @@ use crate::error::{Result, StoreError};
 use crate::multirow::{self, Counted, InsertRow, SqlValue};
 use crate::Tenant;
 
+mod reads;
+
+pub use reads::{get_view, page, BalanceFilter, BalanceView, PageSql, GET_SQL, MAX_OPTION_PAIRS};
+
 /// A balance to record.
 #[derive(Clone, Debug, Default)]
 pub struct NewBalance {

@@ -53,6 +53,14 @@ use utoipa::{Modify, OpenApi};
         super::kyc::nuban_name_verify,
         super::kyc::wallet,
         super::kyc::receipts,
+        super::balance::get_by_id,
+        super::balance::get_by_account,
+        super::balance::get_by_customer,
+        super::balance::get_by_date,
+        super::balance::get_by_customer_date,
+        super::balance::get_by_options,
+        super::balance::by_options,
+        super::balance::all,
     ),
     modifiers(&BearerAuth),
     tags((name = "banks", description = "The bank list"),
@@ -61,6 +69,7 @@ use utoipa::{Modify, OpenApi};
          (name = "webhooks", description = "Webhook deliveries and re-sending"),
          (name = "identity", description = "Identity profiles"),
          (name = "kyc", description = "Paid KYC verifies, the wallet and its receipts"),
+         (name = "balance", description = "Account balances"),
          (name = "sandbox", description = "Sandbox-only operations (fault injection, sandbox customers)"),
          (name = "operations", description = "Health, readiness and documents"))
 )]

@@ -7,6 +7,7 @@
 //! OpenAPI test checks every entry is documented, so a route cannot be added without its docs.
 
 pub mod assets;
+pub mod balance;
 pub mod banks;
 pub mod customers;
 pub mod docs;
@@ -79,6 +80,17 @@ pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("wallet/get", post(kyc::wallet)),
         ("wallet/receipts", post(kyc::receipts)),
+        ("balance/getById", post(balance::get_by_id)),
+        ("balance/getByAccount", post(balance::get_by_account)),
+        ("balance/getByCustomer", post(balance::get_by_customer)),
+        ("balance/getByDate", post(balance::get_by_date)),
+        (
+            "balance/getByCustomerDate",
+            post(balance::get_by_customer_date),
+        ),
+        ("balance/getByOptions", post(balance::get_by_options)),
+        ("balance/byOptions", post(balance::by_options)),
+        ("products/balances", post(balance::all)),
     ]
 }
 

@@ -3,6 +3,7 @@
 //! wire types and the mapping of [`Error`] to answers live in `api/` (`scripts/check-layers`
 //! refuses an import of `axum`, `http` or `crate::http` here).
 
+pub mod balance;
 pub mod banks;
 pub mod customers;
 pub mod error;

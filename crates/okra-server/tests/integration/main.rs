@@ -7,6 +7,7 @@ mod atomic_writes;
 mod auth;
 mod auth_hygiene;
 mod availability;
+mod balance;
 mod banks;
 mod binary;
 mod cli;

@@ -96,6 +96,8 @@ struct Ids {
     fault: String,
     record: String,
     account: String,
+    /// A balance of owner A (of `account`).
+    balance: String,
     /// An identity of owner A, verified by `bvn` and by `bank`/`nuban`.
     identity: String,
     bvn: String,
@@ -179,9 +181,30 @@ fn matrix_request(path: &str, ids: &Ids) -> Option<Case> {
             Kind::Read,
             Some(("POST", json!({"options": {"loan_id": "L-1"}}))),
         ),
-        "products/identities" | "wallet/get" | "wallet/receipts" => {
+        "products/identities" | "wallet/get" | "wallet/receipts" | "products/balances" => {
             (Kind::Read, Some(("POST", json!({}))))
         }
+        "balance/getById" => (Kind::Read, Some(("POST", json!({"id": ids.balance})))),
+        "balance/getByAccount" => (Kind::Read, Some(("POST", json!({"account": ids.account})))),
+        "balance/getByCustomer" => (
+            Kind::Read,
+            Some(("POST", json!({"customer": ids.customer}))),
+        ),
+        "balance/getByDate" => (
+            Kind::Read,
+            Some(("POST", json!({"from": "2000-01-01", "to": "2100-01-01"}))),
+        ),
+        "balance/getByCustomerDate" => (
+            Kind::Read,
+            Some((
+                "POST",
+                json!({"customer": ids.customer, "from": "2000-01-01", "to": "2100-01-01"}),
+            )),
+        ),
+        "balance/getByOptions" | "balance/byOptions" => (
+            Kind::Read,
+            Some(("POST", json!({"options": {"loan_id": "L-1"}}))),
+        ),
         "products/kyc/customer-verify" => (
             Kind::Read,
             Some(("POST", json!({"customer": ids.customer}))),
@@ -253,6 +276,7 @@ fn with_unknown_ids(
             .replace(&ids.record, &okra_core::id::new_id())
             .replace(&ids.account, &okra_core::id::new_id())
             .replace(&ids.identity, &okra_core::id::new_id())
+            .replace(&ids.balance, &okra_core::id::new_id())
             .replace(&ids.bvn, "22299999999")
             .replace(&ids.nuban, &unknown_nuban(&ids.bank));
         (*m, serde_json::from_str(&text).unwrap())
@@ -321,7 +345,30 @@ async fn tenant_isolation_over_every_route(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
+    // A balance of owner A's account.
+    let balance = {
+        let mut tx = s.db.begin().await.unwrap();
+        let id = okra_store::balances::insert(
+            tx.conn(),
+            &s.tenant(Environment::Sandbox),
+            &okra_store::balances::NewBalance {
+                account_id: account.clone(),
+                customer_id: customer.clone(),
+                record_id: record.clone(),
+                available_minor: Some(12_345),
+                ledger_minor: Some(12_345),
+                currency: "NGN".into(),
+                history: Vec::new(),
+                created_at: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
     let ids = Ids {
+        balance,
         customer,
         fault,
         record,

@@ -71,6 +71,14 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
              SELECT {account}, '{owner_id}', 'sandbox', {customer}, '{bank_id}', {record}, \
              'Person ' || n, {blob}, {account}, 'savings', 'NGN', 1, {at} + 60000, {at} + 60000 {from}"
         ));
+        // A balance of each account, fetched by the customer's record.
+        let balance = id_expr(flavour, &format!("{at} + 60000"), slot + 4, salt);
+        statements.push(format!(
+            "{with}INSERT INTO balances (id, owner_id, env, account_id, customer_id, record_id, \
+             available_minor, ledger_minor, currency, periodic, created_at, last_updated) \
+             SELECT {balance}, '{owner_id}', 'sandbox', {account}, {customer}, {record}, \
+             n * 100, n * 100, 'NGN', '[]', {at} + 60000, {at} + 60000 {from}"
+        ));
     }
     // An identity per customer, fetched by its record, found by BVN (every customer) and by
     // account (every other customer); and one option per record (getByOptions).
@@ -111,7 +119,17 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
         "INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
          VALUES ('{owner_id}', 'sandbox', 'identities', '', {CUSTOMERS})"
     ));
-    for (collection, n) in [("accounts", 2), ("records", 1), ("identities", 1)] {
+    statements.push(format!(
+        "INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
+         VALUES ('{owner_id}', 'sandbox', 'balances', '', {})",
+        2 * CUSTOMERS
+    ));
+    for (collection, n) in [
+        ("accounts", 2),
+        ("records", 1),
+        ("identities", 1),
+        ("balances", 2),
+    ] {
         statements.push(format!(
             "{with}INSERT INTO row_counts (owner_id, env, collection, customer_id, n) \
              SELECT '{owner_id}', 'sandbox', '{collection}', {customer}, {n} {from}"
@@ -119,7 +137,7 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
     }
     // Rows per day, as inserts keep them: the tenant's 90 days of each collection, among the days
     // of a thousand other tenants (what a shared server's counter table looks like).
-    for collection in ["customers", "accounts", "records", "identities"] {
+    for collection in ["customers", "accounts", "records", "identities", "balances"] {
         statements.push(format!(
             "{with}INSERT INTO daily_row_counts (owner_id, env, collection, day, n) \
              SELECT '{owner_id}', 'sandbox', '{collection}', ({at}) / 86400000, COUNT(*) {from} \

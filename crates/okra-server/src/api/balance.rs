@@ -1,0 +1,314 @@
+//! The balance reads: `balance/getById`, `getByAccount`, `getByCustomer`, `getByDate`,
+//! `getByCustomerDate`, `getByOptions` (alias `byOptions`) and `products/balances`. Every one takes
+//! `includePeriodic` (the daily history is shown unless it is `false`).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use okra_core::body::{Body, Invalid};
+use okra_core::pagination::{PageRequest, Pagination};
+use okra_core::validate::{Rejection, Validate};
+use okra_store::balances::{BalanceFilter, MAX_OPTION_PAIRS};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::http::body::ValidJson;
+use crate::http::envelope::SuccessBody;
+use crate::http::error::ApiResult;
+use crate::http::{success, SecretAuth};
+use crate::services::balance::{self, BalancePage};
+
+/// The reference's message of every balance read (its spelling).
+const RETRIEVED: &str = "Balance retrieved succesfully";
+
+/// `data` of the balance reads: `{pagination, balance:[Balance]}`.
+#[derive(Serialize, ToSchema)]
+pub struct BalanceList {
+    /// Page metadata.
+    pub pagination: Pagination,
+    /// Balance objects, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub balance: Vec<Value>,
+}
+
+fn list(page: BalancePage) -> Response {
+    success(
+        RETRIEVED,
+        BalanceList {
+            pagination: page.pagination,
+            balance: page.balance,
+        },
+    )
+    .into_response()
+}
+
+/// Body of the balance reads (the fields each operation needs; see its description).
+#[derive(Debug, ToSchema)]
+pub struct BalanceListRequest {
+    /// Balance id (`getById`).
+    pub id: Option<String>,
+    /// Account id (`getByAccount`; alias `account_id`, okra-node's name).
+    pub account: Option<String>,
+    /// Customer id (`getByCustomer`, `getByCustomerDate`).
+    pub customer: Option<String>,
+    /// First day, `YYYY-MM-DD` (`getByDate`, `getByCustomerDate`).
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD`, included.
+    pub to: Option<String>,
+    /// Custom ids given when linking (`getByOptions`): every pair must match.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<Value>,
+    /// Page (default 1).
+    pub page: Option<u32>,
+    /// Page size (default 20, at most 100).
+    pub limit: Option<u32>,
+    /// `false` leaves the daily history (`periodic`) out.
+    #[schema(rename = "includePeriodic")]
+    pub include_periodic: Option<bool>,
+    #[schema(ignore)]
+    read: Read,
+}
+
+/// What a balance read asks for, parsed.
+#[derive(Debug, Default)]
+struct Read {
+    id: Option<String>,
+    filter: Option<BalanceFilter>,
+    paging: PageRequest,
+    periodic: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Id,
+    Account,
+    Customer,
+    Dates,
+    CustomerDates,
+    Options,
+    All,
+}
+
+fn read(value: Value, kind: Kind) -> Result<BalanceListRequest, Rejection> {
+    let body = Body::from_value(value)?;
+    let customer = || body.req_id(&["customer", "customer_id"]);
+    let mut id = None;
+    let filter = match kind {
+        Kind::Id => {
+            id = Some(body.req_id(&["id"])?);
+            None
+        }
+        Kind::Account => Some(BalanceFilter::Account(
+            body.req_id(&["account", "account_id"])?,
+        )),
+        Kind::Customer => Some(BalanceFilter::Customer(customer()?)),
+        Kind::Dates => {
+            let (from, to) = body.date_range()?;
+            Some(BalanceFilter::Dates { from, to })
+        }
+        Kind::CustomerDates => {
+            let customer = customer()?;
+            let (from, to) = body.date_range()?;
+            Some(BalanceFilter::CustomerDates { customer, from, to })
+        }
+        Kind::Options => {
+            let options = body
+                .opt_object("options")?
+                .ok_or_else(|| okra_core::body::required("options"))?;
+            if options.is_empty() {
+                return Err(Invalid("`options` must have at least 1 key".into()).into());
+            }
+            if options.len() > MAX_OPTION_PAIRS {
+                return Err(Invalid(format!(
+                    "`options` must have less than or equal to {MAX_OPTION_PAIRS} keys"
+                ))
+                .into());
+            }
+            // Stored as each value's JSON text (`record_options`), so compared the same way.
+            let mut pairs: Vec<(String, String)> = options
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect();
+            pairs.sort();
+            Some(BalanceFilter::Options(pairs))
+        }
+        Kind::All => Some(BalanceFilter::All),
+    };
+    let paging = body.page()?;
+    let periodic = body.opt_bool("includePeriodic")?.unwrap_or(true);
+    Ok(BalanceListRequest {
+        id: None,
+        account: None,
+        customer: None,
+        from: None,
+        to: None,
+        options: None,
+        page: Some(paging.page),
+        limit: Some(paging.limit),
+        include_periodic: Some(periodic),
+        read: Read {
+            id,
+            filter,
+            paging,
+            periodic,
+        },
+    })
+}
+
+macro_rules! balance_request {
+    ($name:ident, $kind:expr) => {
+        /// A balance read checked for its operation's fields.
+        #[derive(Debug)]
+        pub struct $name(BalanceListRequest);
+        impl Validate for $name {
+            fn validate(value: Value) -> Result<Self, Rejection> {
+                read(value, $kind).map($name)
+            }
+        }
+    };
+}
+
+balance_request!(ById, Kind::Id);
+balance_request!(ByAccount, Kind::Account);
+balance_request!(ByCustomer, Kind::Customer);
+balance_request!(ByDate, Kind::Dates);
+balance_request!(ByCustomerDate, Kind::CustomerDates);
+balance_request!(ByOptions, Kind::Options);
+balance_request!(AllBalances, Kind::All);
+
+async fn answer(
+    state: &AppState,
+    tenant: &okra_store::Tenant,
+    req: BalanceListRequest,
+) -> ApiResult<Response> {
+    let r = req.read;
+    let page = match (&r.id, &r.filter) {
+        (Some(id), _) => balance::by_id(state, tenant, id, r.paging, r.periodic).await?,
+        (None, Some(filter)) => balance::page(state, tenant, filter, r.paging, r.periodic).await?,
+        (None, None) => {
+            balance::page(state, tenant, &BalanceFilter::All, r.paging, r.periodic).await?
+        }
+    };
+    Ok(list(page))
+}
+
+/// One balance by id, as a page of one (the reference's shape).
+#[utoipa::path(post, path = "/v2/balance/getById", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balance retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed id")),
+    security(("bearer" = [])))]
+pub async fn get_by_id(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ById(req)): ValidJson<ById>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
+/// An account's balances, newest first (`account` or `account_id`).
+#[utoipa::path(post, path = "/v2/balance/getByAccount", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed account, page or limit")),
+    security(("bearer" = [])))]
+pub async fn get_by_account(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ByAccount(req)): ValidJson<ByAccount>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
+/// A customer's balances, newest first.
+#[utoipa::path(post, path = "/v2/balance/getByCustomer", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed customer, page or limit")),
+    security(("bearer" = [])))]
+pub async fn get_by_customer(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ByCustomer(req)): ValidJson<ByCustomer>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
+/// Balances created from `from` to `to` (whole UTC days, both included).
+#[utoipa::path(post, path = "/v2/balance/getByDate", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed dates, or `from` after `to`")),
+    security(("bearer" = [])))]
+pub async fn get_by_date(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ByDate(req)): ValidJson<ByDate>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
+/// A customer's balances created from `from` to `to`.
+#[utoipa::path(post, path = "/v2/balance/getByCustomerDate", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed customer or dates")),
+    security(("bearer" = [])))]
+pub async fn get_by_customer_date(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ByCustomerDate(req)): ValidJson<ByCustomerDate>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
+/// Balances fetched by connections whose `options` hold every given pair.
+#[utoipa::path(post, path = "/v2/balance/getByOptions", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed options")),
+    security(("bearer" = [])))]
+pub async fn get_by_options(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ByOptions(req)): ValidJson<ByOptions>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
+/// The v1 name of `balance/getByOptions`, which okra_py still calls.
+#[utoipa::path(post, path = "/v2/balance/byOptions", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed options")),
+    security(("bearer" = [])))]
+pub async fn by_options(
+    auth: SecretAuth,
+    state: State<AppState>,
+    req: ValidJson<ByOptions>,
+) -> ApiResult<Response> {
+    get_by_options(auth, state, req).await
+}
+
+/// Every balance of the owner in this environment, newest first.
+#[utoipa::path(post, path = "/v2/products/balances", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Invalid page or limit")),
+    security(("bearer" = [])))]
+pub async fn all(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(AllBalances(req)): ValidJson<AllBalances>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}

@@ -1,0 +1,361 @@
+//! The balance reads (`balance/*`, `products/balances`), each one statement on the one-trip path
+//! ([`Db::query`]): the balance with its account (name, sealed NUBAN, bank, connected), its
+//! customer's name and its record's processing state, and for a page the page's total. The layout
+//! is the identities' (`identities::reads`): ids from one index, rows by primary key, totals from
+//! counter rows or a count bounded by the filter's own index range.
+
+use std::sync::LazyLock;
+
+use okra_core::pagination::PageRequest;
+use time::Date;
+
+use super::{history_from_column, Balance};
+use crate::counters::day_of_date;
+use crate::db::{Backend, Db};
+use crate::error::Result;
+use crate::read::{Columns, Param};
+use crate::Tenant;
+
+/// The columns of a balance view: `b` the balance, `a` its account, `c` its customer, `r` its
+/// record.
+macro_rules! view_columns {
+    () => {
+        "b.id, b.owner_id, b.env, b.account_id, b.customer_id, b.record_id, b.available_minor, \
+         b.ledger_minor, b.currency, b.periodic, b.created_at, b.last_updated, a.name, \
+         a.nuban_enc, a.bank_id, a.connected, c.name, r.running, r.completed"
+    };
+}
+
+/// The balance's account, customer and record, each by primary key.
+macro_rules! joins {
+    () => {
+        " LEFT JOIN accounts a ON a.id = b.account_id LEFT JOIN customers c ON c.id = b.customer_id \
+         LEFT JOIN records r ON r.id = b.record_id"
+    };
+}
+
+/// `balance/getById`: one balance by primary key alone (the tenant is compared on the row).
+pub const GET_SQL: &str = concat!(
+    "SELECT ",
+    view_columns!(),
+    " FROM balances b",
+    joins!(),
+    " WHERE b.id = $1"
+);
+
+/// A balance with what the Balance object shows of its account, customer and record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BalanceView {
+    /// The balance.
+    pub balance: Balance,
+    /// Owner of the balance.
+    pub owner_id: String,
+    /// Its account's name.
+    pub account_name: Option<String>,
+    /// Its account's NUBAN, still sealed (`accounts::NUBAN_CONTEXT`): the caller opens it.
+    pub nuban_enc: Option<Vec<u8>>,
+    /// Its account's bank id.
+    pub bank_id: Option<String>,
+    /// Whether the account is connected.
+    pub connected: bool,
+    /// Its customer's name.
+    pub customer_name: Option<String>,
+    /// Its record's processing state: (running, completed).
+    pub record_state: Option<(bool, bool)>,
+}
+
+struct Row {
+    env: String,
+    view: BalanceView,
+    total: Option<i64>,
+}
+
+impl Row {
+    fn read(r: &dyn Columns) -> Result<Self> {
+        let running = r.opt_int(17)?;
+        let completed = r.opt_int(18)?;
+        Ok(Row {
+            env: r.text(2)?,
+            view: BalanceView {
+                balance: Balance {
+                    id: r.text(0)?,
+                    account_id: r.text(3)?,
+                    customer_id: r.text(4)?,
+                    record_id: r.text(5)?,
+                    available_minor: r.opt_int(6)?,
+                    ledger_minor: r.opt_int(7)?,
+                    currency: r.text(8)?,
+                    history: history_from_column(&r.text(9)?)?,
+                    created_at: r.int(10)?,
+                    last_updated: r.int(11)?,
+                },
+                owner_id: r.text(1)?,
+                account_name: r.opt_text(12)?,
+                nuban_enc: r.opt_blob(13)?,
+                bank_id: r.opt_text(14)?,
+                connected: r.opt_int(15)?.unwrap_or(0) != 0,
+                customer_name: r.opt_text(16)?,
+                record_state: running.zip(completed).map(|(a, b)| (a != 0, b != 0)),
+            },
+            total: None,
+        })
+    }
+
+    fn read_with_total(r: &dyn Columns) -> Result<Self> {
+        let mut row = Row::read(r)?;
+        row.total = r.opt_int(19)?;
+        Ok(row)
+    }
+
+    fn of(&self, tenant: &Tenant) -> bool {
+        self.view.owner_id == tenant.owner_id && self.env == tenant.env.as_str()
+    }
+}
+
+/// One balance by id, within the tenant: one statement ([`GET_SQL`]).
+pub async fn get_view(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<BalanceView>> {
+    let row = db
+        .query_one(GET_SQL, vec![Param::from(id)], Row::read)
+        .await?;
+    Ok(row.filter(|r| r.of(tenant)).map(|r| r.view))
+}
+
+/// Which balances a page lists (newest first, ties by id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BalanceFilter {
+    /// Every balance of the tenant (`products/balances`).
+    All,
+    /// An account's (`balance/getByAccount`).
+    Account(String),
+    /// A customer's (`balance/getByCustomer`).
+    Customer(String),
+    /// Created on these whole UTC days, both included (`balance/getByDate`).
+    Dates {
+        /// First day.
+        from: Date,
+        /// Last day.
+        to: Date,
+    },
+    /// A customer's, created on these days (`balance/getByCustomerDate`).
+    CustomerDates {
+        /// Customer id.
+        customer: String,
+        /// First day.
+        from: Date,
+        /// Last day.
+        to: Date,
+    },
+    /// Fetched by records whose options hold every (key, JSON-encoded value) pair
+    /// (`balance/getByOptions`); at most [`MAX_OPTION_PAIRS`] pairs.
+    Options(Vec<(String, String)>),
+}
+
+/// The most option pairs one `getByOptions` request may match.
+pub const MAX_OPTION_PAIRS: usize = 10;
+
+/// The statements of one kind of page.
+#[derive(Debug)]
+pub struct PageSql {
+    /// The page on SQLite.
+    pub sqlite: String,
+    /// The page on PostgreSQL.
+    pub postgres: String,
+    /// The total alone (a page past the end has no row to carry it).
+    pub total: String,
+    /// Run as a kept prepared statement: its plan does not depend on LIMIT/OFFSET (an account's
+    /// or a customer's few balances); the others are planned for each call's values.
+    pub prepared: bool,
+}
+
+const NEWEST_FIRST: &str = "created_at DESC, id DESC";
+/// Newest first written so that no index serves it (options: few matches from another index).
+const NEWEST_FIRST_SORTED: &str = "created_at + 0 DESC, id DESC";
+
+impl PageSql {
+    fn new(scope: &str, total: &str, order: &str, prepared: bool) -> PageSql {
+        let ids =
+            format!("SELECT id FROM balances WHERE {scope} ORDER BY {order} LIMIT $3 OFFSET $4");
+        let (cols, joins) = (view_columns!(), joins!());
+        PageSql {
+            sqlite: format!("SELECT {cols}, {total} FROM balances b{joins} WHERE b.id IN ({ids})"),
+            postgres: format!(
+                "SELECT {cols}, {total} FROM ({ids}) p CROSS JOIN LATERAL \
+                 (SELECT * FROM balances WHERE id = p.id OFFSET 0) b{joins}"
+            ),
+            total: format!("SELECT {total}"),
+            prepared,
+        }
+    }
+
+    /// The page statement on `backend`.
+    pub fn page(&self, backend: Backend) -> &str {
+        match backend {
+            Backend::Sqlite => &self.sqlite,
+            Backend::Postgres => &self.postgres,
+        }
+    }
+}
+
+/// A counter row of the tenant's balances (`customer`: `$5` or `''`).
+fn counter(customer: &str) -> String {
+    format!(
+        "(SELECT n FROM row_counts WHERE owner_id = $1 AND env = $2 \
+         AND collection = 'balances' AND customer_id = {customer})"
+    )
+}
+
+/// A count of the rows `scope` names, the tenant tested inside the count (not in WHERE, so no
+/// planner takes it for an index search over the tenant).
+fn tenant_count(scope: &str) -> String {
+    format!("(SELECT COUNT(CASE WHEN owner_id = $1 AND env = $2 THEN 1 END) FROM balances WHERE {scope})")
+}
+
+fn options_filter(n: usize) -> String {
+    let mut sql = String::from(" AND record_id IN (SELECT o1.record_id FROM record_options o1");
+    for k in 2..=n {
+        let (key, value) = (3 + 2 * k, 4 + 2 * k);
+        sql.push_str(&format!(
+            " JOIN record_options o{k} ON o{k}.record_id = o1.record_id AND o{k}.owner_id = $1 \
+             AND o{k}.env = $2 AND o{k}.key = ${key} AND o{k}.value = ${value}"
+        ));
+    }
+    sql.push_str(" WHERE o1.owner_id = $1 AND o1.env = $2 AND o1.key = $5 AND o1.value = $6)");
+    sql
+}
+
+static ALL: LazyLock<PageSql> = LazyLock::new(|| {
+    PageSql::new(
+        "owner_id = $1 AND env = $2",
+        &counter("''"),
+        NEWEST_FIRST,
+        false,
+    )
+});
+/// An account's and a customer's balances are named by account or customer id alone (ids are
+/// unique across tenants; each row's tenant is checked when it is read).
+static ACCOUNT: LazyLock<PageSql> = LazyLock::new(|| {
+    let scope = "account_id = $5";
+    PageSql::new(scope, &tenant_count(scope), NEWEST_FIRST, true)
+});
+static CUSTOMER: LazyLock<PageSql> =
+    LazyLock::new(|| PageSql::new("customer_id = $5", &counter("$5"), NEWEST_FIRST, true));
+static DATES: LazyLock<PageSql> = LazyLock::new(|| {
+    PageSql::new(
+        "owner_id = $1 AND env = $2 AND created_at >= $5 AND created_at <= $6",
+        "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_row_counts \
+         WHERE owner_id = $1 AND env = $2 AND collection = 'balances' AND day >= $7 AND day <= $8)",
+        NEWEST_FIRST,
+        false,
+    )
+});
+static CUSTOMER_DATES: LazyLock<PageSql> = LazyLock::new(|| {
+    let scope = "customer_id = $5 AND created_at >= $6 AND created_at <= $7";
+    PageSql::new(scope, &tenant_count(scope), NEWEST_FIRST, true)
+});
+static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
+    (1..=MAX_OPTION_PAIRS)
+        .map(|n| {
+            // By record alone: the records come from the tenant's option rows, so no tenant
+            // predicate on balances is left for a planner to take for a walk of the tenant.
+            let filter = options_filter(n);
+            let scope = filter.trim_start_matches(" AND ").to_string();
+            let total = format!("(SELECT COUNT(*) FROM balances WHERE {scope})");
+            PageSql::new(&scope, &total, NEWEST_FIRST_SORTED, false)
+        })
+        .collect()
+});
+
+impl BalanceFilter {
+    /// The statements of this filter's pages.
+    pub fn sql(&self) -> &'static PageSql {
+        match self {
+            BalanceFilter::All => &ALL,
+            BalanceFilter::Account(_) => &ACCOUNT,
+            BalanceFilter::Customer(_) => &CUSTOMER,
+            BalanceFilter::Dates { .. } => &DATES,
+            BalanceFilter::CustomerDates { .. } => &CUSTOMER_DATES,
+            BalanceFilter::Options(pairs) => &OPTIONS[pairs.len().clamp(1, MAX_OPTION_PAIRS) - 1],
+        }
+    }
+
+    fn params(&self) -> Vec<Param> {
+        let range = |from: &Date, to: &Date| okra_core::time::day_range_ms(*from, *to);
+        match self {
+            BalanceFilter::All => Vec::new(),
+            BalanceFilter::Account(id) | BalanceFilter::Customer(id) => {
+                vec![Param::from(id.as_str())]
+            }
+            BalanceFilter::Dates { from, to } => {
+                let (start, end) = range(from, to);
+                vec![
+                    Param::Int(start),
+                    Param::Int(end),
+                    Param::Int(day_of_date(*from)),
+                    Param::Int(day_of_date(*to)),
+                ]
+            }
+            BalanceFilter::CustomerDates { customer, from, to } => {
+                let (start, end) = range(from, to);
+                vec![
+                    Param::from(customer.as_str()),
+                    Param::Int(start),
+                    Param::Int(end),
+                ]
+            }
+            BalanceFilter::Options(pairs) => pairs
+                .iter()
+                .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
+                .collect(),
+        }
+    }
+}
+
+/// One page of the tenant's balances matching `filter`, newest first, and the total: one
+/// statement, and a second (the total alone) only for a page past the end.
+pub async fn page(
+    db: &Db,
+    tenant: &Tenant,
+    filter: &BalanceFilter,
+    page: PageRequest,
+) -> Result<(Vec<BalanceView>, u64)> {
+    if let BalanceFilter::Options(pairs) = filter {
+        if pairs.is_empty() || pairs.len() > MAX_OPTION_PAIRS {
+            return Ok((Vec::new(), 0));
+        }
+    }
+    let sql = filter.sql();
+    let mut params = vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::Int(i64::from(page.limit)),
+        Param::Int(page.offset()),
+    ];
+    params.extend(filter.params());
+    let statement = sql.page(db.backend());
+    let mut rows = if sql.prepared {
+        db.query(statement, params.clone(), Row::read_with_total)
+            .await?
+    } else {
+        db.query_replanned(statement, params.clone(), Row::read_with_total)
+            .await?
+    };
+    rows.retain(|r| r.of(tenant));
+    rows.sort_by(|a, b| {
+        let key = |r: &Row| (r.view.balance.created_at, r.view.balance.id.clone());
+        key(b).cmp(&key(a))
+    });
+    let total = match rows.first() {
+        Some(r) => r.total.unwrap_or(0),
+        None => db
+            .query_replanned(&sql.total, params, |r| r.opt_int(0))
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .unwrap_or(0),
+    };
+    Ok((
+        rows.into_iter().map(|r| r.view).collect(),
+        total.max(0) as u64,
+    ))
+}
