@@ -1,6 +1,7 @@
 //! Okra's own Node client, okra-node (from npm, pinned in tests/clients/package.json), runs its
 //! identity calls against a running server: `identity.verify` by BVN and by customer,
-//! `identity.get` by id and by customer (with its `nextPage()`), an unknown id and a wrong key.
+//! `identity.get` by id and by customer (with its `nextPage()`), an unknown id and a wrong key; and
+//! its balance reads: `balance.get` by customer (with `nextPage()`), by account and by id.
 //!
 //! The client is installed by `npm ci` into tests/clients/node_modules on first use. Without Node
 //! and npm the test is skipped with a message, except under `CI=true`, where it fails.
@@ -142,4 +143,89 @@ async fn okra_node_runs_its_identity_calls(b: Backend) {
     s.stop().await;
 }
 
-backend_tests!(okra_node_runs_its_identity_calls);
+/// okra-node's balance reads: `balance.get` by customer (with `nextPage()`), by account and by id.
+async fn okra_node_runs_its_balance_reads(b: Backend) {
+    let Some(dir) = clients_dir() else { return };
+    let s = linking_server(b, |_| {}).await;
+    let key = s.sandbox_key();
+    let (creds, _, bank) = person_with(&s, 2);
+    let r = connect(
+        &s,
+        json!({"bank": bank, "username": creds.username, "password": creds.password,
+               "products": ["auth", "balance"], "multi_account": true}),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let customer = r.json()["data"]["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut balances = Value::Null;
+    for _ in 0..200 {
+        let r = s
+            .post(
+                "/v2/sandbox/balance/getByCustomer",
+                Some(&key),
+                json!({"customer": customer}),
+            )
+            .await;
+        if r.json()["data"]["pagination"]["totalDocs"].as_u64() >= Some(2) {
+            balances = r.json()["data"]["balance"].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let account = balances[0]["account"]["_id"]
+        .as_str()
+        .expect("the balance job stored the balances")
+        .to_string();
+    let base = format!("{}/v2/sandbox/", s.base);
+    let customer_for_node = customer.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("okra_node_balance.mjs")
+            .current_dir(&dir)
+            .env("OKRA_BASE", base)
+            .env("OKRA_KEY", key)
+            .env("OKRA_CUSTOMER", &customer_for_node)
+            .env("OKRA_ACCOUNT", &account)
+            .env_remove("http_proxy")
+            .env_remove("HTTP_PROXY")
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let page1 = &got["byCustomer"]["ok"];
+    assert!(
+        page1["pagination"]["totalDocs"].as_u64() >= Some(2),
+        "{got:#}"
+    );
+    assert_eq!(page1["pagination"]["limit"], 1);
+    assert_eq!(page1["balance"][0]["customer"]["_id"], customer.as_str());
+    let page2 = &got["byCustomerNext"]["ok"];
+    assert_eq!(page2["pagination"]["page"], 2, "{got:#}");
+    assert_ne!(page1["balance"][0]["_id"], page2["balance"][0]["_id"]);
+    let by_account = &got["byAccount"]["ok"];
+    assert_eq!(by_account["pagination"]["totalDocs"], 1, "{got:#}");
+    assert_eq!(
+        got["byId"]["ok"]["balance"][0]["_id"],
+        by_account["balance"][0]["_id"]
+    );
+    assert!(
+        got["byId"]["ok"]["balance"][0]["periodic"].is_object(),
+        "{got:#}"
+    );
+    s.stop().await;
+}
+
+backend_tests!(
+    okra_node_runs_its_identity_calls,
+    okra_node_runs_its_balance_reads
+);
