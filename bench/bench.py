@@ -185,7 +185,7 @@ def extract_ids(ds, table="customers", limit=200_000):
 
 # The ids file of each kind of id the operations are called with.
 IDS_FILES = {"customers": "ids.txt", "records": "ids-records.txt", "accounts": "ids-accounts.txt",
-             "identities": "ids-identities.txt"}
+             "identities": "ids-identities.txt", "balances": "ids-balances.txt"}
 
 
 def ids_file(ds, table):
@@ -432,6 +432,7 @@ def same_answers(port, key, ids, respdir, list_limit, ds):
         ("customers-list-page-1", "POST", "customers/list", {"page": 1, "limit": list_limit}),
         ("customers-list-page-1000", "POST", "customers/list", {"page": 1000, "limit": list_limit}),
         ("products-identities-page-1", "POST", "products/identities", {"page": 1, "limit": list_limit}),
+        ("products-balances-page-1", "POST", "products/balances", {"page": 1, "limit": list_limit}),
         ("banks-list", "GET", "banks/list", None),
     ] + by_id_answers(ds):
         status, data = http(port, method, op, key, body)
@@ -467,6 +468,10 @@ OPERATIONS = [
     ("identity/getByCustomerDate (30 days)", "POST", "identity/getByCustomerDate", "getById",
      ("customers", "customer", DATES), None),
     ("identity/getByOptions (no match)", "POST", "identity/getByOptions", "fixed", OPTIONS_BODY, None),
+    ("balance/getById", "POST", "balance/getById", "getById", ("balances", "id"), None),
+    ("balance/getByAccount", "POST", "balance/getByAccount", "getById", ("accounts", "account"), None),
+    ("balance/getByCustomer", "POST", "balance/getByCustomer", "getById", ("customers", "customer"), None),
+    ("products/balances page 1", "POST", "products/balances", "list", 1, None),
     ("banks/list", "GET", "banks/list", "get", None, None),
 ]
 
@@ -486,6 +491,9 @@ def by_id_answers(ds):
         ("identity-getByCustomerDate", "POST", "identity/getByCustomerDate",
          {"customer": first_id(ds, "customers"), **json.loads("{" + DATES + "}")}),
         ("identity-getByOptions", "POST", "identity/getByOptions", json.loads(OPTIONS_BODY)),
+        ("balance-getById", "POST", "balance/getById", {"id": first_id(ds, "balances")}),
+        ("balance-getByAccount", "POST", "balance/getByAccount", {"account": first_id(ds, "accounts")}),
+        ("balance-getByCustomer", "POST", "balance/getByCustomer", {"customer": first_id(ds, "customers")}),
     ]
 
 
@@ -497,6 +505,7 @@ def capture(port, key, ids, respdir, list_limit, ds):
         "customers-list-page-1": ("POST", "customers/list", {"page": 1, "limit": list_limit}),
         "customers-list-page-1000": ("POST", "customers/list", {"page": 1000, "limit": list_limit}),
         "products-identities-page-1": ("POST", "products/identities", {"page": 1, "limit": list_limit}),
+        "products-balances-page-1": ("POST", "products/balances", {"page": 1, "limit": list_limit}),
         "banks-list": ("GET", "banks/list", None),
     }
     for name, method, op, body in by_id_answers(ds):

@@ -87,7 +87,7 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
     }
     let body = Body::from_value(value).map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
     match op {
-        "customers-list" | "products-identities" => {
+        "customers-list" | "products-identities" | "products-balances" => {
             let page = body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(format!("-page-{}", page.page))
         }
@@ -96,7 +96,7 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "records-getById" | "accounts-getById" | "identity-getById" => {
+        "records-getById" | "accounts-getById" | "identity-getById" | "balance-getById" => {
             body.req_id(&["id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
@@ -132,7 +132,13 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
             body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "accounts-getByCustomer" | "identity-getByCustomer" => {
+        "balance-getByAccount" => {
+            body.req_id(&["account", "account_id"])
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
+        "accounts-getByCustomer" | "identity-getByCustomer" | "balance-getByCustomer" => {
             body.req_id(&["customer", "customer_id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
