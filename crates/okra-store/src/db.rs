@@ -135,10 +135,22 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await.map_err(|e| match e {
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // A migration may rebuild an index or backfill counters over a whole table, which
+            // takes longer than the pool's statement timeout on a large database: none here. The
+            // connection is closed afterwards rather than returned to the pool without its
+            // timeout.
+            conn.execute("SET statement_timeout = 0").await?;
+        }
+        let out = migrator.run(&mut *conn).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) => StoreError::from(inner),
             other => StoreError::Corrupt(other.to_string()),
-        })
+        });
+        if self.backend == Backend::Postgres {
+            let _ = conn.close().await;
+        }
+        out
     }
 
     /// Brings the planner's statistics up to date after a bulk change (`okra-server migrate`, the

@@ -4,7 +4,8 @@
 //! its balance reads: `balance.get` by customer (with `nextPage()`), by account and by id.
 //!
 //! The client is installed by `npm ci` into tests/clients/node_modules on first use. Without Node
-//! and npm the test is skipped with a message, except under `CI=true`, where it fails.
+//! and npm the test is skipped with a message, except under `CI=true`, where it fails. The Python
+//! client okra_py (okra-py on PyPI) runs its balance calls the same way, from tests/clients/.venv.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,6 +49,48 @@ pub(crate) fn clients_dir() -> Option<PathBuf> {
             "npm ci: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+    Some(dir)
+}
+
+/// The clients' folder with okra_py installed in `.venv` (from requirements.txt), or `None` (skip)
+/// when Python is missing; under `CI=true` a missing Python fails.
+pub(crate) fn python_clients_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let python_ok = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !python_ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: Python 3 is needed to run okra_py"
+        );
+        eprintln!("skipping: Python 3 is needed to run okra_py");
+        return None;
+    }
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let venv_python = dir.join(".venv/bin/python");
+    let installed = Command::new(&venv_python)
+        .args(["-c", "import okra_py.balance"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        for args in [
+            vec!["python3", "-m", "venv", ".venv"],
+            vec![".venv/bin/pip", "install", "-q", "-r", "requirements.txt"],
+        ] {
+            let out = Command::new(args[0])
+                .args(&args[1..])
+                .current_dir(&dir)
+                .output()
+                .expect("python runs");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
     Some(dir)
 }
@@ -225,7 +268,106 @@ async fn okra_node_runs_its_balance_reads(b: Backend) {
     s.stop().await;
 }
 
+/// okra_py (okra-py 1.1 from PyPI): `getbyCustomer` (two pages), `getbyAccount`, `getbyID`,
+/// `getbyOptions` (the v1 `byOptions` path, with the first and last name options it sends) and
+/// `retrieve_balance` (`products/balances` without a body).
+async fn okra_py_runs_its_balance_calls(b: Backend) {
+    let Some(dir) = python_clients_dir() else {
+        return;
+    };
+    let s = linking_server(b, |_| {}).await;
+    let key = s.sandbox_key();
+    let (creds, _, bank) = person_with(&s, 2);
+    let r = connect(
+        &s,
+        json!({"bank": bank, "username": creds.username, "password": creds.password,
+               "products": ["auth", "balance"], "multi_account": true,
+               "options": {"first_name": "Ada", "last_name": "Obi"}}),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let customer = r.json()["data"]["customer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut account = None;
+    for _ in 0..200 {
+        let r = s
+            .post(
+                "/v2/sandbox/balance/getByCustomer",
+                Some(&key),
+                json!({"customer": customer}),
+            )
+            .await;
+        if r.json()["data"]["pagination"]["totalDocs"].as_u64() >= Some(2) {
+            account = r.json()["data"]["balance"][0]["account"]["_id"]
+                .as_str()
+                .map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let account = account.expect("the balance job stored the balances");
+    let base = format!("{}/v2/sandbox/", s.base);
+    let customer_for_py = customer.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(dir.join(".venv/bin/python"))
+            .arg("okra_py_balance.py")
+            .current_dir(&dir)
+            .env("OKRA_BASE", base)
+            .env("OKRA_KEY", key)
+            .env("OKRA_CUSTOMER", &customer_for_py)
+            .env("OKRA_ACCOUNT", &account)
+            .env("OKRA_FIRST", "Ada")
+            .env("OKRA_LAST", "Obi")
+            .env("NO_PROXY", "127.0.0.1")
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for call in [
+        "getbyCustomer",
+        "getbyCustomerPage2",
+        "getbyAccount",
+        "getbyID",
+        "getbyOptions",
+        "retrieve_balance",
+    ] {
+        assert_eq!(got[call]["status"], 200, "{call}: {got:#}");
+        assert_eq!(
+            got[call]["body"]["message"], "Balance retrieved succesfully",
+            "{call}"
+        );
+    }
+    let page1 = &got["getbyCustomer"]["body"]["data"];
+    let page2 = &got["getbyCustomerPage2"]["body"]["data"];
+    assert!(page1["pagination"]["totalDocs"].as_u64() >= Some(2));
+    assert_ne!(page1["balance"][0]["_id"], page2["balance"][0]["_id"]);
+    assert_eq!(
+        got["getbyAccount"]["body"]["data"]["pagination"]["totalDocs"],
+        1
+    );
+    assert_eq!(
+        got["getbyOptions"]["body"]["data"]["pagination"]["totalDocs"],
+        page1["pagination"]["totalDocs"],
+        "the connection's options find its balances"
+    );
+    assert_eq!(
+        got["retrieve_balance"]["body"]["data"]["pagination"]["totalDocs"],
+        page1["pagination"]["totalDocs"]
+    );
+    s.stop().await;
+}
+
 backend_tests!(
     okra_node_runs_its_identity_calls,
-    okra_node_runs_its_balance_reads
+    okra_node_runs_its_balance_reads,
+    okra_py_runs_its_balance_calls,
 );

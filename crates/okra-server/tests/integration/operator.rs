@@ -148,7 +148,31 @@ async fn another_database_never_overwrites_the_credentials_file(b: Backend) {
     }
 }
 
+/// Migrations run without the pool's statement timeout: one rebuilds indexes and backfills counters
+/// over whole tables, which on a large database takes longer than any request may (a 1-million
+/// customer database took 29 s for migration 0016). A pool whose statements may run 1 ms still
+/// migrates a new database.
+async fn migrations_are_not_cut_by_the_statement_timeout(b: Backend) {
+    let Some(url) = fresh_database(&b).await else {
+        return; // SQLite has no statement timeout in migrations.
+    };
+    let options = okra_store::db::DbOptions {
+        statement_timeout: std::time::Duration::from_millis(1),
+        ..okra_store::db::DbOptions::default()
+    };
+    let db = okra_store::Db::connect(&url, &options).await.unwrap();
+    db.migrate().await.unwrap();
+    let short: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(short, "1ms", "the pool's connections keep their timeout");
+    db.close().await;
+    drop_database(&b, &url).await;
+}
+
 backend_tests!(
+    migrations_are_not_cut_by_the_statement_timeout,
     a_process_with_other_keys_refuses_to_start,
     another_database_never_overwrites_the_credentials_file
 );
