@@ -299,6 +299,151 @@ pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     Some(path.to_path_buf())
 }
 
+/// The statements of one kind of page of a table's rows (identities, balances): the page's ids
+/// from one index (`$1` owner, `$2` env, `$3` limit, `$4` offset, the filter's values from `$5`),
+/// each row by primary key, and the total beside every row. SQLite names the rows with
+/// `IN (ids)`; PostgreSQL fetches each with a LATERAL subquery that `OFFSET 0` keeps from becoming
+/// a hash join (the customers' layout, `customers::page_sql`).
+#[derive(Debug)]
+pub struct PageSql {
+    /// The page on SQLite.
+    pub sqlite: String,
+    /// The page on PostgreSQL.
+    pub postgres: String,
+    /// The total alone (a page past the end has no row to carry it).
+    pub total: String,
+    /// Run as a kept prepared statement ([`Db::query`](crate::db::Db::query)): its best plan does
+    /// not depend on the page's LIMIT and OFFSET (one account's or customer's few rows), so a
+    /// generic plan is as good. The others are planned for each call's values
+    /// ([`Db::query_replanned`](crate::db::Db::query_replanned)).
+    pub prepared: bool,
+}
+
+/// The shape of one table's pages: the table, its alias, the columns of a row and their joins.
+pub(crate) struct PageShape {
+    /// Table name.
+    pub table: &'static str,
+    /// Its alias in `columns` and `joins`.
+    pub alias: &'static str,
+    /// The selected columns (before the total).
+    pub columns: &'static str,
+    /// Joins of the row's related rows, each by primary key (a leading space).
+    pub joins: &'static str,
+}
+
+/// The order of a page: newest first, ties by id.
+pub(crate) const NEWEST_FIRST: &str = "created_at DESC, id DESC";
+/// The same order written so that no index can serve it: for filters whose matches are few and
+/// come from another index (options), so that no planner walks the tenant's rows in order instead
+/// of sorting the matches.
+pub(crate) const NEWEST_FIRST_SORTED: &str = "created_at + 0 DESC, id DESC";
+
+impl PageSql {
+    /// The page of `shape` whose ids `scope` (a WHERE clause) names in `order`, with `total`.
+    pub(crate) fn new(shape: &PageShape, scope: &str, total: &str, order: &str) -> PageSql {
+        let PageShape {
+            table,
+            alias,
+            columns,
+            joins,
+        } = shape;
+        let ids =
+            format!("SELECT id FROM {table} WHERE {scope} ORDER BY {order} LIMIT $3 OFFSET $4");
+        PageSql {
+            sqlite: format!(
+                "SELECT {columns}, {total} FROM {table} {alias}{joins} WHERE {alias}.id IN ({ids})"
+            ),
+            postgres: format!(
+                "SELECT {columns}, {total} FROM ({ids}) p CROSS JOIN LATERAL \
+                 (SELECT * FROM {table} WHERE id = p.id OFFSET 0) {alias}{joins}"
+            ),
+            total: format!("SELECT {total}"),
+            prepared: false,
+        }
+    }
+
+    /// This page, run as a kept prepared statement (see [`PageSql::prepared`]).
+    pub(crate) fn prepared(self) -> PageSql {
+        PageSql {
+            prepared: true,
+            ..self
+        }
+    }
+
+    /// The page statement on `backend`.
+    pub fn page(&self, backend: crate::db::Backend) -> &str {
+        match backend {
+            crate::db::Backend::Sqlite => &self.sqlite,
+            crate::db::Backend::Postgres => &self.postgres,
+        }
+    }
+
+    /// Runs the page with `params` and maps its rows with `map`.
+    pub(crate) async fn rows<T, F>(
+        &'static self,
+        db: &crate::db::Db,
+        params: Vec<Param>,
+        map: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Columns) -> Result<T> + Send + 'static,
+    {
+        let statement = self.page(db.backend());
+        if self.prepared {
+            db.query(statement, params, map).await
+        } else {
+            db.query_replanned(statement, params, map).await
+        }
+    }
+
+    /// The total alone, for a page past the end (no row carries it).
+    pub(crate) async fn total_alone(
+        &'static self,
+        db: &crate::db::Db,
+        params: Vec<Param>,
+    ) -> Result<i64> {
+        Ok(db
+            .query_replanned(&self.total, params, |r| r.opt_int(0))
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .unwrap_or(0))
+    }
+}
+
+/// The most option pairs one `getByOptions` request may match.
+pub const MAX_OPTION_PAIRS: usize = 10;
+
+/// The parameters every page starts with: `$1` owner, `$2` env, `$3` limit, `$4` offset.
+pub(crate) fn page_params(
+    tenant: &crate::Tenant,
+    page: okra_core::pagination::PageRequest,
+) -> Vec<Param> {
+    vec![
+        Param::from(tenant.owner_id.as_str()),
+        Param::from(tenant.env.as_str()),
+        Param::Int(i64::from(page.limit)),
+        Param::Int(page.offset()),
+    ]
+}
+
+/// ` AND record_id IN (…)`: the records whose options hold all `n` (key, JSON value) pairs,
+/// keys and values from `$5` on, joined over `record_options` (one index search per pair).
+pub(crate) fn options_filter(n: usize) -> String {
+    let mut sql = String::from(" AND record_id IN (SELECT o1.record_id FROM record_options o1");
+    for k in 2..=n {
+        let (key, value) = (3 + 2 * k, 4 + 2 * k);
+        sql.push_str(&format!(
+            " JOIN record_options o{k} ON o{k}.record_id = o1.record_id AND o{k}.owner_id = $1 \
+             AND o{k}.env = $2 AND o{k}.key = ${key} AND o{k}.value = ${value}"
+        ));
+    }
+    sql.push_str(" WHERE o1.owner_id = $1 AND o1.env = $2 AND o1.key = $5 AND o1.value = $6)");
+    sql
+}
+
 #[cfg(test)]
 mod tests {
     use super::{with_literals, Param};

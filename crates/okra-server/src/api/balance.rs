@@ -4,14 +4,15 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use okra_core::body::{Body, Invalid};
+use okra_core::body::Body;
 use okra_core::pagination::{PageRequest, Pagination};
 use okra_core::validate::{Rejection, Validate};
-use okra_store::balances::{BalanceFilter, MAX_OPTION_PAIRS};
+use okra_store::balances::BalanceFilter;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::option_pairs;
 use crate::app::AppState;
 use crate::http::body::ValidJson;
 use crate::http::envelope::SuccessBody;
@@ -112,27 +113,7 @@ fn read(value: Value, kind: Kind) -> Result<BalanceListRequest, Rejection> {
             let (from, to) = body.date_range()?;
             Some(BalanceFilter::CustomerDates { customer, from, to })
         }
-        Kind::Options => {
-            let options = body
-                .opt_object("options")?
-                .ok_or_else(|| okra_core::body::required("options"))?;
-            if options.is_empty() {
-                return Err(Invalid("`options` must have at least 1 key".into()).into());
-            }
-            if options.len() > MAX_OPTION_PAIRS {
-                return Err(Invalid(format!(
-                    "`options` must have less than or equal to {MAX_OPTION_PAIRS} keys"
-                ))
-                .into());
-            }
-            // Stored as each value's JSON text (`record_options`), so compared the same way.
-            let mut pairs: Vec<(String, String)> = options
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect();
-            pairs.sort();
-            Some(BalanceFilter::Options(pairs))
-        }
+        Kind::Options => Some(BalanceFilter::Options(option_pairs(&body)?)),
         Kind::All => Some(BalanceFilter::All),
     };
     let paging = body.page()?;

@@ -6,11 +6,12 @@ use axum::response::{IntoResponse, Response};
 use okra_core::body::{Body, Invalid};
 use okra_core::pagination::{PageRequest, Pagination};
 use okra_core::validate::{bank_id, Paging, Rejection, Validate};
-use okra_store::identities::{IdentityFilter, MAX_OPTION_PAIRS};
+use okra_store::identities::IdentityFilter;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::option_pairs;
 use crate::app::AppState;
 use crate::http::body::ValidJson;
 use crate::http::envelope::{JsonObject, SuccessBody};
@@ -206,27 +207,7 @@ fn read_list(value: Value, kind: ListKind) -> Result<IdentityListRequest, Reject
             let (from, to) = body.date_range()?;
             IdentityFilter::CustomerDates { customer, from, to }
         }
-        ListKind::Options => {
-            let options = body
-                .opt_object("options")?
-                .ok_or_else(|| okra_core::body::required("options"))?;
-            if options.is_empty() {
-                return Err(Invalid("`options` must have at least 1 key".into()).into());
-            }
-            if options.len() > MAX_OPTION_PAIRS {
-                return Err(Invalid(format!(
-                    "`options` must have less than or equal to {MAX_OPTION_PAIRS} keys"
-                ))
-                .into());
-            }
-            // Stored as each value's JSON text (`record_options`), so compared the same way.
-            let mut pairs: Vec<(String, String)> = options
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect();
-            pairs.sort();
-            IdentityFilter::Options(pairs)
-        }
+        ListKind::Options => IdentityFilter::Options(option_pairs(&body)?),
     };
     let paging = body.page()?;
     Ok(IdentityListRequest {

@@ -23,12 +23,37 @@ pub mod sandbox_customers;
 pub mod webhooks;
 
 use axum::routing::{get, post, MethodRouter};
-use okra_core::body::Body;
+use okra_core::body::{Body, Invalid};
 use okra_core::validate::{Rejection, Validate};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+
+/// The `options` of a `getByOptions` body as (key, value) pairs, sorted: an object of 1 to
+/// [`MAX_OPTION_PAIRS`](okra_store::read::MAX_OPTION_PAIRS) keys, each value as its JSON text
+/// (how `record_options` keeps them, so `2` and `"2"` differ).
+pub(crate) fn option_pairs(body: &Body) -> Result<Vec<(String, String)>, Rejection> {
+    let max = okra_store::read::MAX_OPTION_PAIRS;
+    let options = body
+        .opt_object("options")?
+        .ok_or_else(|| okra_core::body::required("options"))?;
+    if options.is_empty() {
+        return Err(Invalid("`options` must have at least 1 key".into()).into());
+    }
+    if options.len() > max {
+        return Err(Invalid(format!(
+            "`options` must have less than or equal to {max} keys"
+        ))
+        .into());
+    }
+    let mut pairs: Vec<(String, String)> = options
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
+    pairs.sort();
+    Ok(pairs)
+}
 
 /// Body (or query) of operations that name one object by `id`: `faults/delete`, `banks/getById`.
 #[derive(Debug, ToSchema, IntoParams)]

@@ -10,15 +10,18 @@ use crate::linking::{connect, linking_server, person_with};
 
 const BASE: &str = "/v2/sandbox";
 
-/// A person connected with the balance product, once its job stored the balances: the customer
-/// and the connected accounts' ids.
-async fn connected_with_balances(s: &TestServer) -> (String, Vec<String>) {
+/// A person connected (with `options`) with the balance product, once its job stored the
+/// balances: the customer and the connected accounts' ids.
+pub(crate) async fn connected_with_balances(
+    s: &TestServer,
+    options: Value,
+) -> (String, Vec<String>) {
     let (creds, _, bank) = person_with(s, 2);
     let r = connect(
         s,
         json!({"bank": bank, "username": creds.username, "password": creds.password,
                "products": ["auth", "balance"], "multi_account": true,
-               "options": {"loan_id": "B-1"}}),
+               "options": options}),
     )
     .await;
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
@@ -60,7 +63,7 @@ async fn connected_with_balances(s: &TestServer) -> (String, Vec<String>) {
 async fn balance_reads_have_the_reference_shapes(b: Backend) {
     let s = linking_server(b, |_| {}).await;
     let k = s.sandbox_key();
-    let (customer, accounts) = connected_with_balances(&s).await;
+    let (customer, accounts) = connected_with_balances(&s, json!({"loan_id": "B-1"})).await;
     let post = |op: &str, body: Value| {
         let s = &s;
         let k = k.clone();

@@ -191,37 +191,8 @@ async fn okra_node_runs_its_balance_reads(b: Backend) {
     let Some(dir) = clients_dir() else { return };
     let s = linking_server(b, |_| {}).await;
     let key = s.sandbox_key();
-    let (creds, _, bank) = person_with(&s, 2);
-    let r = connect(
-        &s,
-        json!({"bank": bank, "username": creds.username, "password": creds.password,
-               "products": ["auth", "balance"], "multi_account": true}),
-    )
-    .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-    let customer = r.json()["data"]["customer_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut balances = Value::Null;
-    for _ in 0..200 {
-        let r = s
-            .post(
-                "/v2/sandbox/balance/getByCustomer",
-                Some(&key),
-                json!({"customer": customer}),
-            )
-            .await;
-        if r.json()["data"]["pagination"]["totalDocs"].as_u64() >= Some(2) {
-            balances = r.json()["data"]["balance"].clone();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let account = balances[0]["account"]["_id"]
-        .as_str()
-        .expect("the balance job stored the balances")
-        .to_string();
+    let (customer, accounts) = crate::balance::connected_with_balances(&s, json!({})).await;
+    let account = accounts[0].clone();
     let base = format!("{}/v2/sandbox/", s.base);
     let customer_for_node = customer.clone();
     let out = tokio::task::spawn_blocking(move || {
@@ -277,37 +248,12 @@ async fn okra_py_runs_its_balance_calls(b: Backend) {
     };
     let s = linking_server(b, |_| {}).await;
     let key = s.sandbox_key();
-    let (creds, _, bank) = person_with(&s, 2);
-    let r = connect(
+    let (customer, accounts) = crate::balance::connected_with_balances(
         &s,
-        json!({"bank": bank, "username": creds.username, "password": creds.password,
-               "products": ["auth", "balance"], "multi_account": true,
-               "options": {"first_name": "Ada", "last_name": "Obi"}}),
+        json!({"first_name": "Ada", "last_name": "Obi"}),
     )
     .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-    let customer = r.json()["data"]["customer_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut account = None;
-    for _ in 0..200 {
-        let r = s
-            .post(
-                "/v2/sandbox/balance/getByCustomer",
-                Some(&key),
-                json!({"customer": customer}),
-            )
-            .await;
-        if r.json()["data"]["pagination"]["totalDocs"].as_u64() >= Some(2) {
-            account = r.json()["data"]["balance"][0]["account"]["_id"]
-                .as_str()
-                .map(str::to_string);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let account = account.expect("the balance job stored the balances");
+    let account = accounts[0].clone();
     let base = format!("{}/v2/sandbox/", s.base);
     let customer_for_py = customer.clone();
     let out = tokio::task::spawn_blocking(move || {

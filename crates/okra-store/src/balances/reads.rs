@@ -11,9 +11,12 @@ use time::Date;
 
 use super::{history_from_column, Balance};
 use crate::counters::day_of_date;
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::error::Result;
-use crate::read::{Columns, Param};
+use crate::read::{
+    options_filter, page_params, Columns, PageShape, Param, NEWEST_FIRST, NEWEST_FIRST_SORTED,
+};
+pub use crate::read::{PageSql, MAX_OPTION_PAIRS};
 use crate::Tenant;
 
 /// The columns of a balance view: `b` the balance, `a` its account, `c` its customer, `r` its
@@ -150,51 +153,13 @@ pub enum BalanceFilter {
     Options(Vec<(String, String)>),
 }
 
-/// The most option pairs one `getByOptions` request may match.
-pub const MAX_OPTION_PAIRS: usize = 10;
-
-/// The statements of one kind of page.
-#[derive(Debug)]
-pub struct PageSql {
-    /// The page on SQLite.
-    pub sqlite: String,
-    /// The page on PostgreSQL.
-    pub postgres: String,
-    /// The total alone (a page past the end has no row to carry it).
-    pub total: String,
-    /// Run as a kept prepared statement: its plan does not depend on LIMIT/OFFSET (an account's
-    /// or a customer's few balances); the others are planned for each call's values.
-    pub prepared: bool,
-}
-
-const NEWEST_FIRST: &str = "created_at DESC, id DESC";
-/// Newest first written so that no index serves it (options: few matches from another index).
-const NEWEST_FIRST_SORTED: &str = "created_at + 0 DESC, id DESC";
-
-impl PageSql {
-    fn new(scope: &str, total: &str, order: &str, prepared: bool) -> PageSql {
-        let ids =
-            format!("SELECT id FROM balances WHERE {scope} ORDER BY {order} LIMIT $3 OFFSET $4");
-        let (cols, joins) = (view_columns!(), joins!());
-        PageSql {
-            sqlite: format!("SELECT {cols}, {total} FROM balances b{joins} WHERE b.id IN ({ids})"),
-            postgres: format!(
-                "SELECT {cols}, {total} FROM ({ids}) p CROSS JOIN LATERAL \
-                 (SELECT * FROM balances WHERE id = p.id OFFSET 0) b{joins}"
-            ),
-            total: format!("SELECT {total}"),
-            prepared,
-        }
-    }
-
-    /// The page statement on `backend`.
-    pub fn page(&self, backend: Backend) -> &str {
-        match backend {
-            Backend::Sqlite => &self.sqlite,
-            Backend::Postgres => &self.postgres,
-        }
-    }
-}
+/// The shape of a balance page.
+const SHAPE: PageShape = PageShape {
+    table: "balances",
+    alias: "b",
+    columns: view_columns!(),
+    joins: joins!(),
+};
 
 /// A counter row of the tenant's balances (`customer`: `$5` or `''`).
 fn counter(customer: &str) -> String {
@@ -210,47 +175,35 @@ fn tenant_count(scope: &str) -> String {
     format!("(SELECT COUNT(CASE WHEN owner_id = $1 AND env = $2 THEN 1 END) FROM balances WHERE {scope})")
 }
 
-fn options_filter(n: usize) -> String {
-    let mut sql = String::from(" AND record_id IN (SELECT o1.record_id FROM record_options o1");
-    for k in 2..=n {
-        let (key, value) = (3 + 2 * k, 4 + 2 * k);
-        sql.push_str(&format!(
-            " JOIN record_options o{k} ON o{k}.record_id = o1.record_id AND o{k}.owner_id = $1 \
-             AND o{k}.env = $2 AND o{k}.key = ${key} AND o{k}.value = ${value}"
-        ));
-    }
-    sql.push_str(" WHERE o1.owner_id = $1 AND o1.env = $2 AND o1.key = $5 AND o1.value = $6)");
-    sql
-}
-
 static ALL: LazyLock<PageSql> = LazyLock::new(|| {
     PageSql::new(
+        &SHAPE,
         "owner_id = $1 AND env = $2",
         &counter("''"),
         NEWEST_FIRST,
-        false,
     )
 });
 /// An account's and a customer's balances are named by account or customer id alone (ids are
 /// unique across tenants; each row's tenant is checked when it is read).
 static ACCOUNT: LazyLock<PageSql> = LazyLock::new(|| {
     let scope = "account_id = $5";
-    PageSql::new(scope, &tenant_count(scope), NEWEST_FIRST, true)
+    PageSql::new(&SHAPE, scope, &tenant_count(scope), NEWEST_FIRST).prepared()
 });
-static CUSTOMER: LazyLock<PageSql> =
-    LazyLock::new(|| PageSql::new("customer_id = $5", &counter("$5"), NEWEST_FIRST, true));
+static CUSTOMER: LazyLock<PageSql> = LazyLock::new(|| {
+    PageSql::new(&SHAPE, "customer_id = $5", &counter("$5"), NEWEST_FIRST).prepared()
+});
 static DATES: LazyLock<PageSql> = LazyLock::new(|| {
     PageSql::new(
+        &SHAPE,
         "owner_id = $1 AND env = $2 AND created_at >= $5 AND created_at <= $6",
         "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_row_counts \
          WHERE owner_id = $1 AND env = $2 AND collection = 'balances' AND day >= $7 AND day <= $8)",
         NEWEST_FIRST,
-        false,
     )
 });
 static CUSTOMER_DATES: LazyLock<PageSql> = LazyLock::new(|| {
     let scope = "customer_id = $5 AND created_at >= $6 AND created_at <= $7";
-    PageSql::new(scope, &tenant_count(scope), NEWEST_FIRST, true)
+    PageSql::new(&SHAPE, scope, &tenant_count(scope), NEWEST_FIRST).prepared()
 });
 static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
     (1..=MAX_OPTION_PAIRS)
@@ -260,7 +213,7 @@ static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
             let filter = options_filter(n);
             let scope = filter.trim_start_matches(" AND ").to_string();
             let total = format!("(SELECT COUNT(*) FROM balances WHERE {scope})");
-            PageSql::new(&scope, &total, NEWEST_FIRST_SORTED, false)
+            PageSql::new(&SHAPE, &scope, &total, NEWEST_FIRST_SORTED)
         })
         .collect()
 });
@@ -324,21 +277,9 @@ pub async fn page(
         }
     }
     let sql = filter.sql();
-    let mut params = vec![
-        Param::from(tenant.owner_id.as_str()),
-        Param::from(tenant.env.as_str()),
-        Param::Int(i64::from(page.limit)),
-        Param::Int(page.offset()),
-    ];
+    let mut params = page_params(tenant, page);
     params.extend(filter.params());
-    let statement = sql.page(db.backend());
-    let mut rows = if sql.prepared {
-        db.query(statement, params.clone(), Row::read_with_total)
-            .await?
-    } else {
-        db.query_replanned(statement, params.clone(), Row::read_with_total)
-            .await?
-    };
+    let mut rows = sql.rows(db, params.clone(), Row::read_with_total).await?;
     rows.retain(|r| r.of(tenant));
     rows.sort_by(|a, b| {
         let key = |r: &Row| (r.view.balance.created_at, r.view.balance.id.clone());
@@ -346,13 +287,7 @@ pub async fn page(
     });
     let total = match rows.first() {
         Some(r) => r.total.unwrap_or(0),
-        None => db
-            .query_replanned(&sql.total, params, |r| r.opt_int(0))
-            .await?
-            .into_iter()
-            .next()
-            .flatten()
-            .unwrap_or(0),
+        None => sql.total_alone(db, params).await?,
     };
     Ok((
         rows.into_iter().map(|r| r.view).collect(),

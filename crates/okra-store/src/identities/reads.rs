@@ -17,9 +17,12 @@ use super::{Identity, IdentityProfile, PII_CONTEXT};
 use crate::blind::{bvn_index, nuban_index};
 use crate::counters::day_of_date;
 use crate::crypto::Keyring;
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::error::Result;
-use crate::read::{Columns, Param};
+use crate::read::{
+    options_filter, page_params, Columns, PageShape, Param, NEWEST_FIRST, NEWEST_FIRST_SORTED,
+};
+pub use crate::read::{PageSql, MAX_OPTION_PAIRS};
 use crate::Tenant;
 use okra_core::pagination::PageRequest;
 
@@ -245,73 +248,22 @@ pub enum IdentityFilter {
     Options(Vec<(String, String)>),
 }
 
-/// The most option pairs one `getByOptions` request may match.
-pub const MAX_OPTION_PAIRS: usize = 10;
+/// The shape of an identity page.
+const SHAPE: PageShape = PageShape {
+    table: "identities",
+    alias: "i",
+    columns: view_columns!(),
+    joins: customer_join!(),
+};
 
-/// The statements of one kind of page.
-#[derive(Debug)]
-pub struct PageSql {
-    /// The page on SQLite.
-    pub sqlite: String,
-    /// The page on PostgreSQL.
-    pub postgres: String,
-    /// The total alone (a page past the end has no row to carry it).
-    pub total: String,
-    /// Run as a kept prepared statement ([`Db::query`]): its best plan does not depend on the
-    /// page's LIMIT and OFFSET (a customer's few identities, searched by customer id), so a
-    /// generic plan is as good and PostgreSQL need not plan it on every call. The others are
-    /// planned for each call's values ([`Db::query_replanned`]).
-    pub prepared: bool,
-}
-
-/// The order of a page: newest first, ties by id.
-const NEWEST_FIRST: &str = "created_at DESC, id DESC";
-/// The same order written so that no index can serve it: for filters whose matches are few and
-/// come from another index (options), so that no planner walks the tenant's identities in order
-/// instead of sorting the matches.
-const NEWEST_FIRST_SORTED: &str = "created_at + 0 DESC, id DESC";
-
-impl PageSql {
-    fn new(filter: &str, total: &str) -> PageSql {
-        PageSql::ordered(
-            &format!("owner_id = $1 AND env = $2{filter}"),
-            total,
-            NEWEST_FIRST,
-        )
-    }
-
-    /// `scope`: the WHERE clause of the page's ids.
-    fn ordered(scope: &str, total: &str, order: &str) -> PageSql {
-        let ids =
-            format!("SELECT id FROM identities WHERE {scope} ORDER BY {order} LIMIT $3 OFFSET $4");
-        let cols = view_columns!();
-        let join = customer_join!();
-        PageSql {
-            sqlite: format!("SELECT {cols}, {total} FROM identities i{join} WHERE i.id IN ({ids})"),
-            postgres: format!(
-                "SELECT {cols}, {total} FROM ({ids}) p CROSS JOIN LATERAL \
-                 (SELECT * FROM identities WHERE id = p.id OFFSET 0) i{join}"
-            ),
-            total: format!("SELECT {total}"),
-            prepared: false,
-        }
-    }
-
-    /// This page, run as a kept prepared statement (see [`PageSql::prepared`]).
-    fn prepared(self) -> PageSql {
-        PageSql {
-            prepared: true,
-            ..self
-        }
-    }
-
-    /// The page statement on `backend`.
-    pub fn page(&self, backend: Backend) -> &str {
-        match backend {
-            Backend::Sqlite => &self.sqlite,
-            Backend::Postgres => &self.postgres,
-        }
-    }
+/// A page of the tenant's identities that `filter` narrows, newest first.
+fn tenant_page(filter: &str, total: &str) -> PageSql {
+    PageSql::new(
+        &SHAPE,
+        &format!("owner_id = $1 AND env = $2{filter}"),
+        total,
+        NEWEST_FIRST,
+    )
 }
 
 /// A counter row of the tenant's identities (`$5` a customer, or the whole collection).
@@ -322,31 +274,18 @@ fn counter(customer: &str) -> String {
     )
 }
 
-/// The filter of `n` option pairs, keys and values from `$5` on.
-fn options_filter(n: usize) -> String {
-    let mut sql = String::from(" AND record_id IN (SELECT o1.record_id FROM record_options o1");
-    for k in 2..=n {
-        let (key, value) = (3 + 2 * k, 4 + 2 * k);
-        sql.push_str(&format!(
-            " JOIN record_options o{k} ON o{k}.record_id = o1.record_id AND o{k}.owner_id = $1 \
-             AND o{k}.env = $2 AND o{k}.key = ${key} AND o{k}.value = ${value}"
-        ));
-    }
-    sql.push_str(" WHERE o1.owner_id = $1 AND o1.env = $2 AND o1.key = $5 AND o1.value = $6)");
-    sql
-}
-
 fn count_where(filter: &str) -> String {
     format!("(SELECT COUNT(*) FROM identities WHERE owner_id = $1 AND env = $2{filter})")
 }
 
-static ALL: LazyLock<PageSql> = LazyLock::new(|| PageSql::new("", &counter("''")));
+static ALL: LazyLock<PageSql> = LazyLock::new(|| tenant_page("", &counter("''")));
 /// A customer's identities are named by customer id alone (`identities_customer` leads with it):
 /// customer ids are unique across tenants, and each row's tenant is checked when it is read.
-static CUSTOMER: LazyLock<PageSql> =
-    LazyLock::new(|| PageSql::ordered("customer_id = $5", &counter("$5"), NEWEST_FIRST).prepared());
+static CUSTOMER: LazyLock<PageSql> = LazyLock::new(|| {
+    PageSql::new(&SHAPE, "customer_id = $5", &counter("$5"), NEWEST_FIRST).prepared()
+});
 static DATES: LazyLock<PageSql> = LazyLock::new(|| {
-    PageSql::new(
+    tenant_page(
         " AND created_at >= $5 AND created_at <= $6",
         "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM daily_row_counts \
          WHERE owner_id = $1 AND env = $2 AND collection = 'identities' AND day >= $7 AND day <= $8)",
@@ -358,14 +297,14 @@ static CUSTOMER_DATES: LazyLock<PageSql> = LazyLock::new(|| {
     let total = format!(
         "(SELECT COUNT(CASE WHEN owner_id = $1 AND env = $2 THEN 1 END) FROM identities WHERE {scope})"
     );
-    PageSql::ordered(scope, &total, NEWEST_FIRST).prepared()
+    PageSql::new(&SHAPE, scope, &total, NEWEST_FIRST).prepared()
 });
 static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
     (1..=MAX_OPTION_PAIRS)
         .map(|n| {
             let filter = options_filter(n);
             let scope = format!("owner_id = $1 AND env = $2{filter}");
-            PageSql::ordered(&scope, &count_where(&filter), NEWEST_FIRST_SORTED)
+            PageSql::new(&SHAPE, &scope, &count_where(&filter), NEWEST_FIRST_SORTED)
         })
         .collect()
 });
@@ -428,34 +367,18 @@ pub async fn page(
         }
     }
     let sql = filter.sql();
-    let mut params = vec![
-        Param::from(tenant.owner_id.as_str()),
-        Param::from(tenant.env.as_str()),
-        Param::Int(i64::from(page.limit)),
-        Param::Int(page.offset()),
-    ];
+    let mut params = page_params(tenant, page);
     params.extend(filter.params());
-    let statement = sql.page(db.backend());
-    let mut rows = if sql.prepared {
-        db.query(statement, params.clone(), SealedView::read_with_total)
-            .await?
-    } else {
-        db.query_replanned(statement, params.clone(), SealedView::read_with_total)
-            .await?
-    };
+    let mut rows = sql
+        .rows(db, params.clone(), SealedView::read_with_total)
+        .await?;
     rows.retain(|r| r.of(tenant));
     rows.sort_by(|a, b| {
         (b.identity.created_at, &b.identity.id).cmp(&(a.identity.created_at, &a.identity.id))
     });
     let total = match rows.first() {
         Some(r) => r.total.unwrap_or(0),
-        None => db
-            .query_replanned(&sql.total, params, |r| r.opt_int(0))
-            .await?
-            .into_iter()
-            .next()
-            .flatten()
-            .unwrap_or(0),
+        None => sql.total_alone(db, params).await?,
     };
     let views = rows
         .into_iter()
