@@ -27,6 +27,39 @@ pub fn must_be_string(field: &str) -> Invalid {
     Invalid(format!("`{field}` must be a string"))
 }
 
+/// The largest amount of money (major units, either side of zero) a request may name.
+pub const MAX_AMOUNT_MAJOR: i64 = 1_000_000_000_000;
+
+fn must_be_amount(field: &str) -> Invalid {
+    Invalid(format!(
+        "`{field}` must be a number with at most 2 decimal places, between -{MAX_AMOUNT_MAJOR} and {MAX_AMOUNT_MAJOR}"
+    ))
+}
+
+/// `-?digits(.d{0,2})?` in major units as minor units; `None` for anything else (exponents,
+/// three decimals, out of range).
+fn minor_units(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 13 || fraction.len() > 2 {
+        return None;
+    }
+    if !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    let major: i64 = whole.parse().ok()?;
+    if major > MAX_AMOUNT_MAJOR {
+        return None;
+    }
+    let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
+    let minor = major * 100 + cents;
+    Some(if negative { -minor } else { minor })
+}
+
 /// A JSON request body, read field by field.
 #[derive(Debug, Default)]
 pub struct Body {
@@ -125,6 +158,19 @@ impl Body {
         } else {
             Err(bad())
         }
+    }
+
+    /// A required amount of money in major units (naira: `4000`, `"4000"`, `1250.5`), as minor
+    /// units (kobo); a number or a numeric string with at most two decimals, at most
+    /// [`MAX_AMOUNT_MAJOR`] either side of zero (aliases accepted, first name in messages).
+    pub fn req_amount_minor(&self, names: &[&str]) -> Result<i64, Invalid> {
+        let text = match self.raw(names) {
+            None => return Err(required(names[0])),
+            Some((_, Value::Number(n))) => n.to_string(),
+            Some((_, Value::String(s))) if s.len() <= 64 => s.trim().to_string(),
+            Some(_) => return Err(must_be_amount(names[0])),
+        };
+        minor_units(&text).ok_or_else(|| must_be_amount(names[0]))
     }
 
     /// `page` (default 1, integer >= 1) and `limit` (default 20, 1..=100).
@@ -325,6 +371,37 @@ mod tests {
             "`empty` is a required input"
         );
         assert!(Body::from_value(json!([1])).is_err());
+    }
+
+    #[test]
+    fn amounts_are_read_exactly_in_minor_units() {
+        let amount = |v: Value| body(json!({ "value": v })).req_amount_minor(&["value", "amount"]);
+        assert_eq!(amount(json!(4000)), Ok(400_000));
+        assert_eq!(amount(json!("4000")), Ok(400_000));
+        assert_eq!(amount(json!(1250.5)), Ok(125_050));
+        assert_eq!(amount(json!(" 0.07 ")), Ok(7));
+        assert_eq!(amount(json!("-12.34")), Ok(-1_234));
+        assert_eq!(amount(json!(1e3)), Ok(100_000));
+        assert_eq!(amount(json!(1_000_000_000_000i64)), Ok(100_000_000_000_000));
+        for bad in [
+            json!(1.234),
+            json!("1.234"),
+            json!("12a"),
+            json!(""),
+            json!("."),
+            json!("1e3"),
+            json!(true),
+            json!([1]),
+            json!(1_000_000_000_001i64),
+            json!(1e300),
+        ] {
+            let e = amount(bad.clone()).unwrap_err();
+            assert!(e.0.starts_with("`value` must be a number"), "{bad}: {e}");
+        }
+        let by_alias = body(json!({"amount": "5"})).req_amount_minor(&["value", "amount"]);
+        assert_eq!(by_alias, Ok(500));
+        let missing = body(json!({})).req_amount_minor(&["value", "amount"]);
+        assert_eq!(missing.unwrap_err().0, "`value` is a required input");
     }
 
     #[test]

@@ -19,8 +19,11 @@ use crate::multirow::{self, Counted, InsertRow, SqlValue};
 use crate::Tenant;
 
 mod reads;
+pub mod refresh;
 
-pub use reads::{get_view, page, BalanceFilter, BalanceView, PageSql, GET_SQL, MAX_OPTION_PAIRS};
+pub use reads::{
+    get_view, page, AmountKind, BalanceFilter, BalanceView, PageSql, GET_SQL, MAX_OPTION_PAIRS,
+};
 
 /// A balance to record.
 #[derive(Clone, Debug, Default)]
@@ -220,9 +223,9 @@ impl InsertRow for BalanceRow {
     }
 }
 
-const COLUMNS: &str = "id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated";
+pub(crate) const COLUMNS: &str = "id, account_id, customer_id, record_id, available_minor, ledger_minor, currency, periodic, created_at, last_updated";
 
-fn balance_from(r: &sqlx::any::AnyRow) -> Result<Balance> {
+pub(crate) fn balance_from(r: &sqlx::any::AnyRow) -> Result<Balance> {
     Ok(Balance {
         id: r.try_get("id")?,
         account_id: r.try_get("account_id")?,
@@ -245,26 +248,6 @@ pub async fn get(db: &Db, tenant: &Tenant, id: &str) -> Result<Option<Balance>> 
     .bind(id)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(balance_from).transpose()
-}
-
-/// The balance of `account_id` that record `record_id` fetched, if any (the account's index).
-pub async fn of_record(
-    db: &Db,
-    tenant: &Tenant,
-    account_id: &str,
-    record_id: &str,
-) -> Result<Option<Balance>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM balances WHERE owner_id = $1 AND env = $2 AND account_id = $3 AND record_id = $4 \
-         ORDER BY created_at DESC, id DESC LIMIT 1"
-    ))
-    .bind(&tenant.owner_id)
-    .bind(tenant.env.as_str())
-    .bind(account_id)
-    .bind(record_id)
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(balance_from).transpose()

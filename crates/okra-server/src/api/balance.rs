@@ -1,13 +1,15 @@
 //! The balance reads: `balance/getById`, `getByAccount`, `getByCustomer`, `getByDate`,
-//! `getByCustomerDate`, `getByOptions` (alias `byOptions`) and `products/balances`. Every one takes
-//! `includePeriodic` (the daily history is shown unless it is `false`).
+//! `getByCustomerDate`, `getByOptions` (alias `byOptions`), `getByType` and `products/balances`. Every one takes
+//! `includePeriodic` (the daily history is shown unless it is `false`). And the runs:
+//! `balance/refresh` and `balance/check`, answered at once with the run's `callback_url`.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::Body;
+use okra_core::body::Invalid;
 use okra_core::pagination::{PageRequest, Pagination};
 use okra_core::validate::{Rejection, Validate};
-use okra_store::balances::BalanceFilter;
+use okra_store::balances::{AmountKind, BalanceFilter};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -19,6 +21,7 @@ use crate::http::envelope::SuccessBody;
 use crate::http::error::ApiResult;
 use crate::http::{success, SecretAuth};
 use crate::services::balance::{self, BalancePage};
+use crate::services::balance_refresh::{self, Run, Started};
 
 /// The reference's message of every balance read (its spelling).
 const RETRIEVED: &str = "Balance retrieved succesfully";
@@ -57,6 +60,13 @@ pub struct BalanceListRequest {
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD`, included.
     pub to: Option<String>,
+    /// `available_balance` or `ledger_balance` (`getByType`).
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+    /// The least amount, in naira (`getByType`; alias `amount`, okra_py's name): a number or a
+    /// numeric string with at most two decimals.
+    #[schema(value_type = Option<f64>)]
+    pub value: Option<Value>,
     /// Custom ids given when linking (`getByOptions`): every pair must match.
     #[schema(value_type = Option<Object>)]
     pub options: Option<Value>,
@@ -88,6 +98,7 @@ enum Kind {
     Dates,
     CustomerDates,
     Options,
+    Type,
     All,
 }
 
@@ -114,6 +125,13 @@ fn read(value: Value, kind: Kind) -> Result<BalanceListRequest, Rejection> {
             Some(BalanceFilter::CustomerDates { customer, from, to })
         }
         Kind::Options => Some(BalanceFilter::Options(option_pairs(&body)?)),
+        Kind::Type => {
+            let kind = AmountKind::parse(&body.req_str(&["type"])?).ok_or_else(|| {
+                Invalid("`type` must be one of [available_balance, ledger_balance]".into())
+            })?;
+            let minor = body.req_amount_minor(&["value", "amount"])?;
+            Some(BalanceFilter::AtLeast { kind, minor })
+        }
         Kind::All => Some(BalanceFilter::All),
     };
     let paging = body.page()?;
@@ -124,6 +142,8 @@ fn read(value: Value, kind: Kind) -> Result<BalanceListRequest, Rejection> {
         customer: None,
         from: None,
         to: None,
+        kind: None,
+        value: None,
         options: None,
         page: Some(paging.page),
         limit: Some(paging.limit),
@@ -156,6 +176,7 @@ balance_request!(ByCustomer, Kind::Customer);
 balance_request!(ByDate, Kind::Dates);
 balance_request!(ByCustomerDate, Kind::CustomerDates);
 balance_request!(ByOptions, Kind::Options);
+balance_request!(ByType, Kind::Type);
 balance_request!(AllBalances, Kind::All);
 
 async fn answer(
@@ -279,6 +300,22 @@ pub async fn by_options(
     get_by_options(auth, state, req).await
 }
 
+/// Balances whose `type` amount (`available_balance` or `ledger_balance`) is at least `value` (or
+/// `amount`) naira, largest first.
+#[utoipa::path(post, path = "/v2/balance/getByType", tag = "balance",
+    request_body = BalanceListRequest,
+    responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed type or value, page or limit")),
+    security(("bearer" = [])))]
+pub async fn get_by_type(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(ByType(req)): ValidJson<ByType>,
+) -> ApiResult<Response> {
+    answer(&state, &tenant, req).await
+}
+
 /// Every balance of the owner in this environment, newest first.
 #[utoipa::path(post, path = "/v2/products/balances", tag = "balance",
     request_body = BalanceListRequest,
@@ -292,4 +329,90 @@ pub async fn all(
     ValidJson(AllBalances(req)): ValidJson<AllBalances>,
 ) -> ApiResult<Response> {
     answer(&state, &tenant, req).await
+}
+
+/// Body of `balance/refresh` and `balance/check`.
+#[derive(Debug, ToSchema)]
+pub struct BalanceRunRequest {
+    /// The account (alias `account`).
+    pub account_id: String,
+    /// `balance/check` only, optional: the connection whose options, meta and webhook the run
+    /// follows (by default the account's own).
+    pub record_id: Option<String>,
+}
+
+impl Validate for BalanceRunRequest {
+    fn validate(value: Value) -> Result<Self, Rejection> {
+        let body = Body::from_value(value)?;
+        let account_id = body.req_id(&["account_id", "account"])?;
+        let record_id = match body.opt_str(&["record_id", "record"])? {
+            Some(_) => Some(body.req_id(&["record_id", "record"])?),
+            None => None,
+        };
+        Ok(BalanceRunRequest {
+            account_id,
+            record_id,
+        })
+    }
+}
+
+/// `data` of `balance/refresh` and `balance/check`.
+#[derive(Serialize, ToSchema)]
+pub struct BalanceRun {
+    /// `GET` it for the run's outcome (`{"status":"processing"}` meanwhile).
+    pub callback_url: String,
+    /// The run's record.
+    pub record: String,
+    /// `BALANCE` (refresh) or `CHECK_BALANCE` (check).
+    pub method: String,
+}
+
+/// The answer of a started (or joined) run.
+fn started(s: Started) -> Response {
+    success(
+        "Balance checking...",
+        BalanceRun {
+            callback_url: s.callback_url,
+            record: s.record,
+            method: s.method.to_string(),
+        },
+    )
+    .into_response()
+}
+
+/// Fetches an account's balance from its bank in the background; `callback_url` reports it.
+/// Refreshes of one account within 60 seconds share one run (one record, one bank call).
+#[utoipa::path(post, path = "/v2/balance/refresh", tag = "balance",
+    request_body = BalanceRunRequest,
+    responses((status = 200, description = "Refresh started (or joined)", body = SuccessBody<BalanceRun>),
+              (status = 400, description = "No such account"),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed account_id")),
+    security(("bearer" = [])))]
+pub async fn refresh(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(req): ValidJson<BalanceRunRequest>,
+) -> ApiResult<Response> {
+    let run = balance_refresh::start(&state, &tenant, Run::Refresh, &req.account_id, None).await?;
+    Ok(started(run))
+}
+
+/// Asks the bank whether an account's balance changed since it was last fetched, in the
+/// background; `callback_url` reports `{balance_changed, last_checked, last_fetched}`.
+#[utoipa::path(post, path = "/v2/balance/check", tag = "balance",
+    request_body = BalanceRunRequest,
+    responses((status = 200, description = "Check started (or joined)", body = SuccessBody<BalanceRun>),
+              (status = 400, description = "No such account or record"),
+              (status = 401, description = "Unauthorized"),
+              (status = 422, description = "Missing or malformed account_id or record_id")),
+    security(("bearer" = [])))]
+pub async fn check(
+    SecretAuth(tenant): SecretAuth,
+    State(state): State<AppState>,
+    ValidJson(req): ValidJson<BalanceRunRequest>,
+) -> ApiResult<Response> {
+    let record = req.record_id.as_deref();
+    let run = balance_refresh::start(&state, &tenant, Run::Check, &req.account_id, record).await?;
+    Ok(started(run))
 }

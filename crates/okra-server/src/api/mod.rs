@@ -115,6 +115,9 @@ pub fn versioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("balance/getByOptions", post(balance::get_by_options)),
         ("balance/byOptions", post(balance::by_options)),
+        ("balance/getByType", post(balance::get_by_type)),
+        ("balance/refresh", post(balance::refresh)),
+        ("balance/check", post(balance::check)),
         ("products/balances", post(balance::all)),
     ]
 }

@@ -104,7 +104,7 @@ pub async fn get_by_customer(
 pub struct CallbackQuery {
     /// Record id.
     pub record: String,
-    /// `AUTH`, `IDENTITY`, `BALANCE` or `ACCOUNTS`.
+    /// `AUTH`, `IDENTITY`, `BALANCE`, `ACCOUNTS` or `CHECK_BALANCE`.
     pub method: String,
     #[param(ignore)]
     parsed: Option<Method>,
@@ -116,7 +116,9 @@ impl Validate for CallbackQuery {
         let record = body.req_id(&["record", "record_id"])?;
         let method = body.req_str(&["method"])?;
         let parsed = Method::parse(&method).ok_or_else(|| {
-            Invalid("`method` must be one of [AUTH, IDENTITY, BALANCE, ACCOUNTS]".into())
+            Invalid(
+                "`method` must be one of [AUTH, IDENTITY, BALANCE, ACCOUNTS, CHECK_BALANCE]".into(),
+            )
         })?;
         Ok(CallbackQuery {
             record,
@@ -142,5 +144,5 @@ pub async fn callback(
 ) -> ApiResult<Response> {
     let method = query.parsed.unwrap_or(Method::Auth);
     let data = records::callback(&state, &tenant, &query.record, method).await?;
-    Ok(success("Callback retrieved successfully", data).into_response())
+    Ok(success(method.message(), data).into_response())
 }

@@ -3,7 +3,8 @@
 
 use okra_core::pagination::{PageRequest, Pagination};
 use okra_core::Environment;
-use okra_store::balances::{self, BalanceFilter, BalanceView};
+use okra_store::accounts::Account;
+use okra_store::balances::{self, Balance, BalanceFilter, BalanceView};
 use okra_store::Tenant;
 use serde_json::{json, Value};
 
@@ -20,50 +21,115 @@ pub struct BalancePage {
     pub balance: Vec<Value>,
 }
 
-/// The Balance object (one superset shape, CONTRACT §6): `_id, id, account:{_id, name, nuban,
-/// bank:{_id, name, slug, colors{primary, accent, button, icon}, icon, logo, v2_icon, v2_logo}},
-/// env, __v, available_balance, ledger_balance, currency, created_at, last_updated,
-/// customer:{_id, name}, owner:[id], record:[{_id, status:{process:{running, completed}}}],
-/// connected:[account id], periodic` (`periodic` unless `include_periodic` is false).
+/// What the Balance object shows beside the balance itself: its account, customer and record.
+#[derive(Clone, Debug, Default)]
+pub struct Shown<'a> {
+    /// The owner.
+    pub owner_id: &'a str,
+    /// The account's name.
+    pub account_name: Option<&'a str>,
+    /// The account's NUBAN, opened.
+    pub nuban: Option<String>,
+    /// The account's bank.
+    pub bank_id: Option<&'a str>,
+    /// Whether the account is connected.
+    pub connected: bool,
+    /// The customer's name.
+    pub customer_name: Option<&'a str>,
+    /// The balance's record: (running, completed).
+    pub record_state: Option<(bool, bool)>,
+}
+
+impl<'a> Shown<'a> {
+    /// What a stored view shows (its NUBAN opened).
+    pub fn of_view(state: &AppState, v: &'a BalanceView) -> Result<Shown<'a>> {
+        let nuban = match &v.nuban_enc {
+            Some(sealed) => Some(
+                state
+                    .keyring()
+                    .open_str(okra_store::accounts::NUBAN_CONTEXT, sealed)?,
+            ),
+            None => None,
+        };
+        Ok(Shown {
+            owner_id: &v.owner_id,
+            account_name: v.account_name.as_deref(),
+            nuban,
+            bank_id: v.bank_id.as_deref(),
+            connected: v.connected,
+            customer_name: v.customer_name.as_deref(),
+            record_state: v.record_state,
+        })
+    }
+
+    /// What an account and its customer's name show (a balance written in the caller's
+    /// transaction, before any view of it can be read).
+    pub fn of_account(
+        owner_id: &'a str,
+        account: &'a Account,
+        customer_name: Option<&'a str>,
+        record_state: (bool, bool),
+    ) -> Shown<'a> {
+        Shown {
+            owner_id,
+            account_name: Some(&account.name),
+            nuban: Some(account.nuban.clone()),
+            bank_id: Some(&account.bank_id),
+            connected: account.connected,
+            customer_name,
+            record_state: Some(record_state),
+        }
+    }
+}
+
+/// The Balance object of a stored view (see [`render`]).
 pub fn balance_object(
     state: &AppState,
     v: &BalanceView,
     env: Environment,
     include_periodic: bool,
 ) -> Result<Value> {
-    let b = &v.balance;
-    let nuban = match &v.nuban_enc {
-        Some(sealed) => Some(
-            state
-                .keyring()
-                .open_str(okra_store::accounts::NUBAN_CONTEXT, sealed)?,
-        ),
-        None => None,
-    };
-    let bank = v
-        .bank_id
-        .as_deref()
-        .and_then(okra_core::banks::find)
-        .map(|bank| {
-            let asset =
-                |file: &str| format!("{}/assets/banks/{}/{file}", state.public_url, bank.slug);
-            json!({
-                "_id": bank.id,
-                "name": bank.name,
-                "slug": bank.slug,
-                "colors": {
-                    "primary": bank.colors.primary,
-                    "accent": bank.colors.accent,
-                    "button": bank.colors.button,
-                    "icon": bank.colors.icon,
-                },
-                "icon": asset("icon.svg"),
-                "logo": asset("logo.svg"),
-                "v2_icon": asset("v2_icon.svg"),
-                "v2_logo": asset("v2_logo.svg"),
-            })
-        });
-    let record = match v.record_state {
+    render(
+        &state.public_url,
+        &v.balance,
+        &Shown::of_view(state, v)?,
+        env,
+        include_periodic,
+    )
+}
+
+/// The Balance object (one superset shape everywhere: reads, webhooks, `GET callback`; CONTRACT
+/// §6): `_id, id, account:{_id, name, nuban, bank:{_id, name, slug, colors{primary, accent,
+/// button, icon}, icon, logo, v2_icon, v2_logo}}, env, __v, available_balance, ledger_balance,
+/// currency, created_at, last_updated, customer:{_id, name}, owner:[id], record:[{_id,
+/// status:{process:{running, completed}}}], connected:[account id], periodic` (`periodic` unless
+/// `include_periodic` is false).
+pub fn render(
+    public_url: &str,
+    b: &Balance,
+    shown: &Shown<'_>,
+    env: Environment,
+    include_periodic: bool,
+) -> Result<Value> {
+    let bank = shown.bank_id.and_then(okra_core::banks::find).map(|bank| {
+        let asset = |file: &str| format!("{public_url}/assets/banks/{}/{file}", bank.slug);
+        json!({
+            "_id": bank.id,
+            "name": bank.name,
+            "slug": bank.slug,
+            "colors": {
+                "primary": bank.colors.primary,
+                "accent": bank.colors.accent,
+                "button": bank.colors.button,
+                "icon": bank.colors.icon,
+            },
+            "icon": asset("icon.svg"),
+            "logo": asset("logo.svg"),
+            "v2_icon": asset("v2_icon.svg"),
+            "v2_logo": asset("v2_logo.svg"),
+        })
+    });
+    let record = match shown.record_state {
         Some((running, completed)) => json!([{
             "_id": b.record_id,
             "status": {"process": {"running": running, "completed": completed}},
@@ -75,8 +141,8 @@ pub fn balance_object(
         "id": b.id,
         "account": {
             "_id": b.account_id,
-            "name": v.account_name,
-            "nuban": nuban,
+            "name": shown.account_name,
+            "nuban": shown.nuban,
             "bank": bank,
         },
         "env": env_label(env),
@@ -86,15 +152,27 @@ pub fn balance_object(
         "currency": b.currency,
         "created_at": okra_core::time::iso_ms(b.created_at),
         "last_updated": okra_core::time::iso_ms(b.last_updated),
-        "customer": {"_id": b.customer_id, "name": v.customer_name},
-        "owner": [v.owner_id],
+        "customer": {"_id": b.customer_id, "name": shown.customer_name},
+        "owner": [shown.owner_id],
         "record": record,
-        "connected": if v.connected { vec![b.account_id.clone()] } else { Vec::new() },
+        "connected": if shown.connected { vec![b.account_id.clone()] } else { Vec::new() },
     });
     if include_periodic {
         out["periodic"] = b.periodic()?;
     }
     Ok(out)
+}
+
+/// The latest balance of `account_id` as a view (`None`: the account has none).
+pub async fn latest_of_account(
+    state: &AppState,
+    tenant: &Tenant,
+    account_id: &str,
+) -> Result<Option<BalanceView>> {
+    let filter = BalanceFilter::Account(account_id.to_string());
+    let first = PageRequest { page: 1, limit: 1 };
+    let (views, _) = balances::page(&state.db, tenant, &filter, first).await?;
+    Ok(views.into_iter().next())
 }
 
 /// A page of the tenant's balances matching `filter`.

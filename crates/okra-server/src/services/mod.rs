@@ -4,6 +4,7 @@
 //! refuses an import of `axum`, `http` or `crate::http` here).
 
 pub mod balance;
+pub mod balance_refresh;
 pub mod banks;
 pub mod customers;
 pub mod error;

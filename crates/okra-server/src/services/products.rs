@@ -17,9 +17,9 @@ use okra_store::AnyConnection;
 use okra_store::{StoreError, Tenant};
 use serde_json::{json, Value};
 
+use super::balance;
 use super::identity_profile;
 use super::sources::TenantSource;
-use super::views;
 use super::webhooks::{outbox, payload};
 use crate::app::AppState;
 use crate::workers::{job_tenant, JobError};
@@ -125,10 +125,11 @@ async fn failed(
     .await
 }
 
-/// What a product's `_FAILED` webhook says.
-fn failure_message(product: &str) -> &'static str {
+/// What a product's `_FAILED` webhook (and `GET callback`) says.
+pub(crate) fn failure_message(product: &str) -> &'static str {
     match product {
         "identity" => "Identity could not be retrieved",
+        super::balance_refresh::CHECK_PRODUCT => "Balance could not be checked",
         _ => "Balance could not be retrieved",
     }
 }
@@ -170,6 +171,13 @@ async fn finish(
         return Ok(()); // an earlier run of this job finished it
     }
     let now = okra_core::time::now_ms();
+    let ok = !matches!(outcome, Outcome::Failed(_));
+    let result = if ok {
+        ProductOutcome::Success
+    } else {
+        ProductOutcome::Failed
+    };
+    record.finish_product(product, result, now);
     let url = record.callback_url.clone();
     let ctx = url.as_deref().map(|url| payload::Context {
         owner_id: &tenant.owner_id,
@@ -184,7 +192,6 @@ async fn finish(
         started_at: work.record.created_at,
     });
     let mut bodies: Vec<(String, serde_json::Map<String, Value>)> = Vec::new();
-    let ok = !matches!(outcome, Outcome::Failed(_));
     match outcome {
         Outcome::Identity(profile) => {
             let id = okra_store::identities::insert(
@@ -245,10 +252,16 @@ async fn finish(
                     };
                     let mut body = payload::envelope(ctx, product, true, "Balance is ready", now);
                     body.insert("nuban".into(), json!(account.nuban));
-                    body.insert(
-                        "balance".into(),
-                        views::balance_object(&balance, &account, tenant.env),
+                    let shown = balance::Shown::of_account(
+                        &tenant.owner_id,
+                        &account,
+                        Some(&work.customer.name),
+                        (record.running, record.completed),
                     );
+                    let object =
+                        balance::render(&state.public_url, &balance, &shown, tenant.env, true)
+                            .map_err(|e| JobError::permanent(format!("balance object: {e}")))?;
+                    body.insert("balance".into(), object);
                     bodies.push((payload::code_of(product, true), body));
                 }
             }
@@ -260,12 +273,6 @@ async fn finish(
             }
         }
     }
-    let result = if ok {
-        ProductOutcome::Success
-    } else {
-        ProductOutcome::Failed
-    };
-    record.finish_product(product, result, now);
     okra_store::records::save_status(conn, tenant, &record)
         .await
         .map_err(store_error)?;

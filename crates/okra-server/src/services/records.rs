@@ -5,6 +5,7 @@ use okra_core::pagination::{PageRequest, Pagination};
 use okra_store::Tenant;
 use serde_json::{json, Value};
 
+use super::balance;
 use super::error::{Error, Result};
 use super::identity_profile;
 use super::views;
@@ -74,16 +75,19 @@ pub enum Method {
     Balance,
     /// The connected accounts.
     Accounts,
+    /// A balance check (`balance/check`): whether the balance changed since it was fetched.
+    CheckBalance,
 }
 
 impl Method {
-    /// Reads `AUTH`, `IDENTITY`, `BALANCE` or `ACCOUNTS` (any case).
+    /// Reads `AUTH`, `IDENTITY`, `BALANCE`, `ACCOUNTS` or `CHECK_BALANCE` (any case).
     pub fn parse(s: &str) -> Option<Method> {
         match s.trim().to_ascii_uppercase().as_str() {
             "AUTH" => Some(Method::Auth),
             "IDENTITY" => Some(Method::Identity),
             "BALANCE" => Some(Method::Balance),
             "ACCOUNTS" => Some(Method::Accounts),
+            "CHECK_BALANCE" => Some(Method::CheckBalance),
             _ => None,
         }
     }
@@ -94,6 +98,15 @@ impl Method {
             Method::Identity => "identity",
             Method::Balance => "balance",
             Method::Accounts => "accounts",
+            Method::CheckBalance => super::balance_refresh::CHECK_PRODUCT,
+        }
+    }
+
+    /// The message `GET callback` answers with.
+    pub fn message(self) -> &'static str {
+        match self {
+            Method::CheckBalance => "Successfully checked balance",
+            _ => "Callback retrieved successfully",
         }
     }
 }
@@ -118,24 +131,29 @@ pub async fn callback(
     match record.product_state(product) {
         None => return Ok(json!({"status": "processing"})),
         Some("failed") => {
-            return Ok(
-                json!({"status": "failed", "record": record.id, "method": product.to_ascii_uppercase()}),
-            )
+            return Ok(json!({
+                "status": "failed", "record": record.id,
+                "method": product.to_ascii_uppercase(),
+                "message": super::products::failure_message(product),
+            }))
         }
         Some(_) => {}
     }
     let keyring = state.keyring();
-    let ids = account_ids(state, tenant, &record).await?;
-    let accounts = okra_store::accounts::get_many(&state.db, &keyring, tenant, &ids).await?;
     Ok(match method {
         Method::Auth => json!({
             "status": true, "record": record.id, "bank_id": record.bank_id,
             "customer_id": record.customer_id, "login_type": "web",
         }),
-        Method::Accounts => json!({
-            "record": record.id,
-            "accounts": accounts.iter().map(|a| views::account_object(a, None)).collect::<Vec<_>>(),
-        }),
+        Method::Accounts => {
+            let ids = account_ids(state, tenant, &record).await?;
+            let accounts =
+                okra_store::accounts::get_many(&state.db, &keyring, tenant, &ids).await?;
+            json!({
+                "record": record.id,
+                "accounts": accounts.iter().map(|a| views::account_object(a, None)).collect::<Vec<_>>(),
+            })
+        }
         Method::Identity => {
             let identity =
                 okra_store::identities::of_record(&state.db, &keyring, tenant, &record.id)
@@ -150,13 +168,25 @@ pub async fn callback(
                     .unwrap_or_default();
             json!({"record": record.id, "identity": identity_profile::identity_object(&identity, &customer, tenant.env)})
         }
+        Method::CheckBalance => {
+            let status = &record.product_status[product];
+            let at = |k: &str| match status[k].as_i64() {
+                Some(ms) => json!(okra_core::time::iso_ms(ms)),
+                None => Value::Null,
+            };
+            json!({
+                "balance_changed": status["balance_changed"].as_bool().unwrap_or(true),
+                "last_checked": at("last_success_at"),
+                "last_fetched": at("last_fetched"),
+            })
+        }
         Method::Balance => {
+            // Each account's balance as it stands: the one this record fetched, or refreshed
+            // since (a refresh updates the account's latest balance in place).
             let mut balances = Vec::new();
-            for a in &accounts {
-                if let Some(b) =
-                    okra_store::balances::of_record(&state.db, tenant, &a.id, &record.id).await?
-                {
-                    balances.push(views::balance_object(&b, a, tenant.env));
+            for id in account_ids(state, tenant, &record).await? {
+                if let Some(v) = balance::latest_of_account(state, tenant, &id).await? {
+                    balances.push(balance::balance_object(state, &v, tenant.env, true)?);
                 }
             }
             json!({"record": record.id, "balances": balances})

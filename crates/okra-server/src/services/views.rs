@@ -3,7 +3,6 @@
 
 use okra_core::Environment;
 use okra_store::accounts::Account;
-use okra_store::balances::Balance;
 use okra_store::records::Record;
 use serde_json::{json, Value};
 
@@ -34,24 +33,6 @@ pub fn account_object(a: &Account, balance_id: Option<&str>) -> Value {
         "balance": balance_id,
         "created_at": okra_core::time::iso_ms(a.created_at),
         "last_updated": okra_core::time::iso_ms(a.last_updated),
-    })
-}
-
-/// The Balance object of a connection's balance product.
-pub fn balance_object(b: &Balance, account: &Account, env: Environment) -> Value {
-    json!({
-        "_id": b.id,
-        "id": b.id,
-        "available_balance": major(b.available_minor),
-        "ledger_balance": major(b.ledger_minor),
-        "currency": b.currency,
-        "account": b.account_id,
-        "connected": account.connected,
-        "customer": b.customer_id,
-        "record": [b.record_id],
-        "env": env_label(env),
-        "created_at": okra_core::time::iso_ms(b.created_at),
-        "last_updated": okra_core::time::iso_ms(b.last_updated),
     })
 }
 

@@ -141,9 +141,10 @@ impl Registry {
     }
 }
 
-/// The handlers of the server's own jobs: webhook deliveries and the products of records.
+/// The handlers of the server's own jobs: webhook deliveries, the products of records, and
+/// balance refreshes and checks.
 pub fn registry() -> Registry {
-    use crate::services::{products, webhooks};
+    use crate::services::{balance_refresh, products, webhooks};
     let mut r = Registry::default();
     r.register(webhooks::DELIVER_JOB, webhooks::deliver::run);
     r.register(products::IDENTITY_JOB, products::run_identity);
@@ -151,6 +152,10 @@ pub fn registry() -> Registry {
     r.on_abandon(webhooks::DELIVER_JOB, webhooks::deliver::abandon);
     r.on_abandon(products::IDENTITY_JOB, products::abandon);
     r.on_abandon(products::BALANCE_JOB, products::abandon);
+    for kind in [balance_refresh::REFRESH_JOB, balance_refresh::CHECK_JOB] {
+        r.register(kind, balance_refresh::run_job);
+        r.on_abandon(kind, balance_refresh::abandon);
+    }
     r
 }
 

@@ -62,6 +62,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The clock of the key cache and the limits: it only moves when a test advances it.
     pub clock: Arc<ManualClock>,
+    /// The job handlers of its workers (a second process runs the same).
+    registry: Registry,
     running: Option<Running>,
     pub database_url: Option<String>,
     _dir: Option<tempfile::TempDir>,
@@ -111,10 +113,15 @@ impl TestServer {
             .unwrap()
             .expect("first start creates the owner");
         let clock = ManualClock::at(okra_core::time::now_ms());
-        let running =
-            server::start_with_clock(config.clone(), db.clone(), keyring, registry, clock.clone())
-                .await
-                .expect("start");
+        let running = server::start_with_clock(
+            config.clone(),
+            db.clone(),
+            keyring,
+            registry.clone(),
+            clock.clone(),
+        )
+        .await
+        .expect("start");
         let base = running
             .addr
             .map(|a| format!("http://{a}"))
@@ -130,6 +137,7 @@ impl TestServer {
                 .build()
                 .unwrap(),
             clock,
+            registry,
             running: Some(running),
             database_url,
             _dir: Some(dir),
@@ -233,7 +241,8 @@ impl TestServer {
         .await
     }
 
-    /// Another server process on the same database and data dir (as a second `serve` would be).
+    /// Another server process on the same database and data dir (as a second `serve` would be),
+    /// its workers running the same jobs.
     pub async fn second_process(&self) -> TestServer {
         let config = self.config.clone();
         let (db, keyring) = bootstrap::open(&config).await.expect("open");
@@ -241,7 +250,7 @@ impl TestServer {
             config.clone(),
             db.clone(),
             keyring,
-            Registry::default(),
+            self.registry.clone(),
             self.clock.clone(),
         )
         .await
@@ -257,6 +266,7 @@ impl TestServer {
             backend: self.backend.clone(),
             client: self.client.clone(),
             clock: self.clock.clone(),
+            registry: self.registry.clone(),
             running: Some(running),
             database_url: None,
             _dir: None,

@@ -8,6 +8,7 @@ mod auth;
 mod auth_hygiene;
 mod availability;
 mod balance;
+mod balance_refresh;
 mod banks;
 mod binary;
 mod cli;

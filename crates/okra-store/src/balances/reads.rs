@@ -151,6 +151,34 @@ pub enum BalanceFilter {
     /// Fetched by records whose options hold every (key, JSON-encoded value) pair
     /// (`balance/getByOptions`); at most [`MAX_OPTION_PAIRS`] pairs.
     Options(Vec<(String, String)>),
+    /// Whose `kind` amount is at least `minor` (`balance/getByType`), listed largest first (ties
+    /// by id, newest id first): the order its index holds, so a page never sorts the matches.
+    AtLeast {
+        /// Which amount.
+        kind: AmountKind,
+        /// The least amount, in minor units.
+        minor: i64,
+    },
+}
+
+/// The amount `balance/getByType` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AmountKind {
+    /// `available_balance`.
+    Available,
+    /// `ledger_balance`.
+    Ledger,
+}
+
+impl AmountKind {
+    /// The request's name of the amount.
+    pub fn parse(s: &str) -> Option<AmountKind> {
+        match s {
+            "available_balance" => Some(AmountKind::Available),
+            "ledger_balance" => Some(AmountKind::Ledger),
+            _ => None,
+        }
+    }
 }
 
 /// The shape of a balance page.
@@ -218,6 +246,19 @@ static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Balances whose amount `column` is at least `$5`, largest first: the ids walk the amount's
+/// index backwards from the top (amount, then tenant, then id: for one tenant the index's order is
+/// the page's), the total counts the index range, the tenant tested inside the count.
+fn at_least(column: &str) -> PageSql {
+    let scope = format!("{column} >= $5 AND owner_id = $1 AND env = $2");
+    let total = tenant_count(&format!("{column} >= $5"));
+    let order = format!("{column} DESC, owner_id DESC, env DESC, id DESC");
+    PageSql::new(&SHAPE, &scope, &total, &order)
+}
+
+static AVAILABLE_AT_LEAST: LazyLock<PageSql> = LazyLock::new(|| at_least("available_minor"));
+static LEDGER_AT_LEAST: LazyLock<PageSql> = LazyLock::new(|| at_least("ledger_minor"));
+
 impl BalanceFilter {
     /// The statements of this filter's pages.
     pub fn sql(&self) -> &'static PageSql {
@@ -228,6 +269,10 @@ impl BalanceFilter {
             BalanceFilter::Dates { .. } => &DATES,
             BalanceFilter::CustomerDates { .. } => &CUSTOMER_DATES,
             BalanceFilter::Options(pairs) => &OPTIONS[pairs.len().clamp(1, MAX_OPTION_PAIRS) - 1],
+            BalanceFilter::AtLeast { kind, .. } => match kind {
+                AmountKind::Available => &AVAILABLE_AT_LEAST,
+                AmountKind::Ledger => &LEDGER_AT_LEAST,
+            },
         }
     }
 
@@ -259,6 +304,22 @@ impl BalanceFilter {
                 .iter()
                 .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
                 .collect(),
+            BalanceFilter::AtLeast { minor, .. } => vec![Param::Int(*minor)],
+        }
+    }
+
+    /// The order of this filter's pages, as a key to sort a page's rows by (descending): the rows
+    /// of a page come back by primary key, in no order.
+    fn sort_key(&self, b: &Balance) -> (i64, String) {
+        match self {
+            BalanceFilter::AtLeast { kind, .. } => {
+                let amount = match kind {
+                    AmountKind::Available => b.available_minor,
+                    AmountKind::Ledger => b.ledger_minor,
+                };
+                (amount.unwrap_or(i64::MIN), b.id.clone())
+            }
+            _ => (b.created_at, b.id.clone()),
         }
     }
 }
@@ -282,7 +343,7 @@ pub async fn page(
     let mut rows = sql.rows(db, params.clone(), Row::read_with_total).await?;
     rows.retain(|r| r.of(tenant));
     rows.sort_by(|a, b| {
-        let key = |r: &Row| (r.view.balance.created_at, r.view.balance.id.clone());
+        let key = |r: &Row| filter.sort_key(&r.view.balance);
         key(b).cmp(&key(a))
     });
     let total = match rows.first() {
