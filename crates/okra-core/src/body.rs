@@ -37,7 +37,7 @@ fn must_be_amount(field: &str) -> Invalid {
 }
 
 /// `-?digits(.d{0,2})?` in major units as minor units; `None` for anything else (exponents,
-/// three decimals, out of range).
+/// three decimals, more than 13 digits).
 fn minor_units(text: &str) -> Option<i64> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -52,9 +52,6 @@ fn minor_units(text: &str) -> Option<i64> {
         return None;
     }
     let major: i64 = whole.parse().ok()?;
-    if major > MAX_AMOUNT_MAJOR {
-        return None;
-    }
     let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
     let minor = major * 100 + cents;
     Some(if negative { -minor } else { minor })
@@ -164,13 +161,24 @@ impl Body {
     /// units (kobo); a number or a numeric string with at most two decimals, at most
     /// [`MAX_AMOUNT_MAJOR`] either side of zero (aliases accepted, first name in messages).
     pub fn req_amount_minor(&self, names: &[&str]) -> Result<i64, Invalid> {
-        let text = match self.raw(names) {
+        let minor = match self.raw(names) {
             None => return Err(required(names[0])),
-            Some((_, Value::Number(n))) => n.to_string(),
-            Some((_, Value::String(s))) if s.len() <= 64 => s.trim().to_string(),
-            Some(_) => return Err(must_be_amount(names[0])),
+            // A JSON number is a binary float: `0.1 + 0.2` arrives as 0.30000000000000004 and
+            // means 30 kobo. Whole kobo within a millionth are taken as such.
+            Some((_, Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => i.checked_mul(100),
+                (None, Some(f)) => {
+                    let kobo = (f * 100.0).round();
+                    ((f * 100.0 - kobo).abs() < 1e-6 && kobo.abs() < 9.0e15).then_some(kobo as i64)
+                }
+                _ => None,
+            },
+            Some((_, Value::String(s))) if s.len() <= 64 => minor_units(s.trim()),
+            Some(_) => None,
         };
-        minor_units(&text).ok_or_else(|| must_be_amount(names[0]))
+        minor
+            .filter(|m| m.abs() <= MAX_AMOUNT_MAJOR * 100)
+            .ok_or_else(|| must_be_amount(names[0]))
     }
 
     /// `page` (default 1, integer >= 1) and `limit` (default 20, 1..=100).
@@ -383,7 +391,11 @@ mod tests {
         assert_eq!(amount(json!("-12.34")), Ok(-1_234));
         assert_eq!(amount(json!(1e3)), Ok(100_000));
         assert_eq!(amount(json!(1_000_000_000_000i64)), Ok(100_000_000_000_000));
+        assert_eq!(amount(json!(0.1 + 0.2)), Ok(30));
+        assert_eq!(amount(json!(-0.07)), Ok(-7));
         for bad in [
+            json!("1000000000000.01"),
+            json!(1_000_000_000_000.5),
             json!(1.234),
             json!("1.234"),
             json!("12a"),

@@ -169,19 +169,28 @@ pub fn history_from_column(column: &str) -> Result<Vec<DailyBalance>> {
 
 impl Balance {
     /// Okra's `periodic` object: `{available_balance: [{_id, amount, date}], ledger_balance:
-    /// […]}`, amounts in major units. Entry `_id`s are derived from the balance id (entry `i` of
-    /// the available series is sub-document `i`, of the ledger series `len + i`; entries stored in
-    /// the first form had ids of their own, which are not kept). A balance id that is not an
-    /// ObjectId is corrupt data: no stable ids can be derived from it.
+    /// […]}`, amounts in major units. Entry `_id`s are derived from the balance id and the entry's
+    /// day (sub-document `2 × day` for the available series, `2 × day + 1` for the ledger's, the
+    /// day counted from 1970-01-01), so an entry keeps its id when a refresh adds a day or the
+    /// oldest days are let go. Entries stored in the first form had ids of their own, which are
+    /// not kept. A balance id that is not an ObjectId, or a day that is not `YYYY-MM-DD`, is
+    /// corrupt data: no stable ids can be derived from it.
     pub fn periodic(&self) -> Result<Value> {
         let parent = ObjectId::parse(&self.id)
             .ok_or_else(|| StoreError::Corrupt(format!("balance id {:?}", self.id)))?;
-        let n = self.history.len() as u32;
-        let series = |offset: u32, pick: fn(&DailyBalance) -> i64| -> Vec<Value> {
-            (self.history.iter().zip(0u32..))
-                .map(|(day, i)| {
+        let days = (self.history.iter())
+            .map(|d| {
+                okra_core::time::parse_date(&d.date)
+                    .map(|date| okra_core::time::day_start_ms(date).div_euclid(86_400_000))
+                    .and_then(|since| u32::try_from(since).ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("balance day {:?}", d.date)))
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        let series = |series: u32, pick: fn(&DailyBalance) -> i64| -> Vec<Value> {
+            (self.history.iter().zip(&days))
+                .map(|(day, n)| {
                     json!({
-                        "_id": parent.derived(offset + i).to_string(),
+                        "_id": parent.derived(n.saturating_mul(2) + series).to_string(),
                         "amount": pick(day) as f64 / 100.0,
                         "date": day.date,
                     })
@@ -190,7 +199,7 @@ impl Balance {
         };
         Ok(json!({
             "available_balance": series(0, |d| d.available_minor),
-            "ledger_balance": series(n, |d| d.ledger_minor),
+            "ledger_balance": series(1, |d| d.ledger_minor),
         }))
     }
 }
@@ -332,6 +341,26 @@ mod tests {
             .collect();
         assert_eq!(ids.len(), 4);
         assert!(ids.iter().all(|id| ObjectId::is_valid(id)));
+        // A day added keeps every other entry's id.
+        let longer = Balance {
+            history: vec![
+                day("2026-10-31", 1, 1),
+                day("2026-11-01", 150, 200),
+                day("2026-11-02", 99, 101),
+            ],
+            ..balance.clone()
+        };
+        let q = longer.periodic().unwrap();
+        assert_eq!(
+            q["available_balance"][1]["_id"],
+            p["available_balance"][0]["_id"]
+        );
+        assert_eq!(q["ledger_balance"][2]["_id"], p["ledger_balance"][1]["_id"]);
+        let bad_day = Balance {
+            history: vec![day("yesterday", 1, 1)],
+            ..balance.clone()
+        };
+        assert!(bad_day.periodic().is_err());
         let corrupt = Balance {
             id: "not-an-id".into(),
             ..balance

@@ -336,8 +336,8 @@ pub async fn all(
 pub struct BalanceRunRequest {
     /// The account (alias `account`).
     pub account_id: String,
-    /// `balance/check` only, optional: the connection whose options, meta and webhook the run
-    /// follows (by default the account's own).
+    /// Optional: the connection (of the account's customer) whose options, meta and webhook the
+    /// run follows; by default the account's own.
     pub record_id: Option<String>,
 }
 
@@ -394,7 +394,9 @@ pub async fn refresh(
     State(state): State<AppState>,
     ValidJson(req): ValidJson<BalanceRunRequest>,
 ) -> ApiResult<Response> {
-    let run = balance_refresh::start(&state, &tenant, Run::Refresh, &req.account_id, None).await?;
+    let record = req.record_id.as_deref();
+    let run =
+        balance_refresh::start(&state, &tenant, Run::Refresh, &req.account_id, record).await?;
     Ok(started(run))
 }
 

@@ -103,6 +103,18 @@ pub fn callback_url(state: &AppState, env: Environment, record: &str, method: &s
     )
 }
 
+/// How long a run's job can live (every attempt timing out, its lease lapsing, the longest
+/// backoff between attempts), and a minute more: a run older than this lost its job, and the next
+/// refresh starts another.
+fn longest_run_ms(state: &AppState) -> i64 {
+    let c = &state.config;
+    let attempt = (c.job_timeout_secs + c.job_lease_secs) * 1000 + c.job_backoff_max_ms;
+    i64::try_from(attempt)
+        .unwrap_or(i64::MAX / 8)
+        .saturating_mul(ATTEMPTS)
+        .saturating_add(60_000)
+}
+
 /// Starts (or joins, within the debounce) a run of `account_id`. `record_id`, when given, names
 /// the connection whose options, meta and webhook URL the run follows (by default the account's
 /// own): it must be a record of the account's customer.
@@ -136,7 +148,16 @@ pub async fn start(
     let now = now_ms();
     let id = new_id();
     let mut tx = state.db.begin().await?;
-    let joined = refresh::claim(tx.conn(), tenant, &account.id, run.method(), &id, now).await?;
+    let joined = refresh::claim(
+        tx.conn(),
+        tenant,
+        &account.id,
+        run.method(),
+        &id,
+        now,
+        longest_run_ms(state),
+    )
+    .await?;
     if joined.is_none() {
         let new = NewRecord {
             customer_id: account.customer_id.clone(),
@@ -261,11 +282,57 @@ pub async fn run_job(state: AppState, job: ClaimedJob) -> std::result::Result<()
     result
 }
 
-/// The abandon hook: a run whose job was failed for good without finishing is reported failed.
+/// The abandon hook: a run whose job was failed for good without finishing is reported failed;
+/// when its parts cannot be loaded (for the webhook), at least its record and the account's run
+/// are ended, so that nothing waits on it and the next refresh starts another.
 pub async fn abandon(state: AppState, job: ClaimedJob, reason: String) {
-    if let Ok(work) = load(&state, &job).await {
-        fail(&state, &work, &reason).await;
+    match load(&state, &job).await {
+        Ok(work) => fail(&state, &work, &reason).await,
+        Err(_) => {
+            if let Err(e) = end_failed(&state, &job).await {
+                tracing::error!(error = %e.message, %reason, "ending an abandoned balance run failed");
+            }
+        }
     }
+}
+
+/// Marks the run of `job` failed with nothing but its ids: the record's status and the end of the
+/// account's run, in one transaction.
+async fn end_failed(state: &AppState, job: &ClaimedJob) -> std::result::Result<(), JobError> {
+    let run = Run::of_job(&job.kind).ok_or_else(|| JobError::permanent("not a balance run"))?;
+    let tenant = job_tenant(job)?;
+    let (Some(record_id), Some(account_id)) = (
+        job.payload["record_id"].as_str(),
+        job.payload["account_id"].as_str(),
+    ) else {
+        return Err(JobError::permanent("balance run without its ids"));
+    };
+    let now = now_ms();
+    let mut tx = state.db.begin().await.map_err(store_error)?;
+    let conn = tx.conn();
+    if let Some(mut record) = okra_store::records::get_for_update(conn, &tenant, record_id)
+        .await
+        .map_err(store_error)?
+    {
+        if record.product_state(run.product()).is_none() {
+            record.finish_product(run.product(), ProductOutcome::Failed, now);
+            okra_store::records::save_status(conn, &tenant, &record)
+                .await
+                .map_err(store_error)?;
+        }
+    }
+    refresh::finish(
+        conn,
+        &tenant,
+        account_id,
+        run.method(),
+        record_id,
+        false,
+        now,
+    )
+    .await
+    .map_err(store_error)?;
+    tx.commit().await.map_err(store_error)
 }
 
 /// Best effort: the run is recorded as failed (`reason` goes to the log).
@@ -288,25 +355,28 @@ async fn store_refresh(
     now: i64,
 ) -> std::result::Result<Balance, JobError> {
     let tenant = &work.tenant;
-    let point = DailyBalance {
-        date: day_of(now),
-        available_minor: fetched
-            .available_minor
-            .or(fetched.ledger_minor)
-            .unwrap_or(0),
-        ledger_minor: fetched
-            .ledger_minor
-            .or(fetched.available_minor)
-            .unwrap_or(0),
+    // The day's point, when the bank gave an amount (a missing one is the other's).
+    let point = match (fetched.available_minor, fetched.ledger_minor) {
+        (None, None) => None,
+        (available, ledger) => Some(DailyBalance {
+            date: day_of(now),
+            available_minor: available.or(ledger).unwrap_or_default(),
+            ledger_minor: ledger.or(available).unwrap_or_default(),
+        }),
+    };
+    let add_point = |history: Vec<DailyBalance>| match &point {
+        Some(p) => refresh::with_point(history, p.clone()),
+        None => history,
     };
     let stored = refresh::latest_for_update(conn, tenant, &work.account.id)
         .await
         .map_err(store_error)?;
     if let Some(mut b) = stored {
-        b.available_minor = fetched.available_minor;
-        b.ledger_minor = fetched.ledger_minor;
+        // An amount the bank did not give keeps its last known value.
+        b.available_minor = fetched.available_minor.or(b.available_minor);
+        b.ledger_minor = fetched.ledger_minor.or(b.ledger_minor);
         b.currency = fetched.currency;
-        b.history = refresh::with_point(std::mem::take(&mut b.history), point);
+        b.history = add_point(std::mem::take(&mut b.history));
         b.last_updated = now;
         refresh::update(conn, tenant, &b)
             .await
@@ -320,7 +390,7 @@ async fn store_refresh(
         available_minor: fetched.available_minor,
         ledger_minor: fetched.ledger_minor,
         currency: fetched.currency,
-        history: refresh::with_point(fetched.history, point),
+        history: add_point(fetched.history),
         created_at: Some(now),
     };
     let id = balances::insert(conn, tenant, &new)
@@ -392,6 +462,7 @@ async fn finish(
         .map_err(store_error)?;
     refresh::finish(
         conn,
+        tenant,
         &work.account.id,
         work.run.method(),
         &record.id,

@@ -23,6 +23,8 @@ out = {
     # The v1 `byOptions` path, with the two options okra_py can send.
     "getbyOptions": answer(balance.getbyOptions(os.environ["OKRA_FIRST"], os.environ["OKRA_LAST"])),
     "retrieve_balance": answer(balance.retrieve_balance()),
+    # `type` and `amount` (okra_py's name for the value), a string as its docs show.
+    "getbyType": answer(balance.getbyType("ledger_balance", "0", 1, 1)),
 }
 out["getbyID"] = answer(balance.getbyID(out["getbyAccount"]["body"]["data"]["balance"][0]["_id"]))
 print(json.dumps(out))

@@ -143,18 +143,24 @@ async fn get_by_type_lists_balances_at_or_above_a_value(b: Backend) {
     .await;
     assert_eq!(none.json()["data"]["pagination"]["totalDocs"], 0);
     assert_eq!(none.json()["data"]["balance"], json!([]));
-    // The ledger amount is its own filter; pages of one.
+    // The ledger amount is its own filter; pages of one follow each other, largest first.
     let ledger_low = amounts.iter().map(|a| a.1).fold(f64::MAX, f64::min);
-    let page2 = post(
-        &s,
-        "balance/getByType",
-        json!({"type": "ledger_balance", "value": ledger_low, "limit": 1, "page": 2}),
-    )
-    .await;
-    let p = page2.json()["data"].clone();
-    assert_eq!(p["pagination"]["totalDocs"], accounts.len());
-    assert_eq!(p["balance"].as_array().unwrap().len(), 1);
-    assert!(p["balance"][0]["ledger_balance"].as_f64().unwrap() >= ledger_low);
+    let mut paged = Vec::new();
+    for page in 1..=accounts.len() {
+        let r = post(
+            &s,
+            "balance/getByType",
+            json!({"type": "ledger_balance", "value": ledger_low, "limit": 1, "page": page}),
+        )
+        .await;
+        let p = r.json()["data"].clone();
+        assert_eq!(p["pagination"]["totalDocs"], accounts.len());
+        assert_eq!(p["balance"].as_array().unwrap().len(), 1);
+        paged.push(p["balance"][0]["ledger_balance"].as_f64().unwrap());
+    }
+    let mut ledgers: Vec<f64> = amounts.iter().map(|a| a.1).collect();
+    ledgers.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(paged, ledgers, "pages in order, each balance once");
     for (body, message) in [
         (json!({"value": 1}), "`type` is a required input"),
         (
@@ -207,8 +213,15 @@ async fn a_refresh_fetches_the_balance_and_reports_it(b: Backend) {
     assert_eq!(answer["message"], "Callback retrieved successfully");
     let refreshed = &answer["data"]["balances"][0];
     assert_eq!(refreshed["_id"], before["_id"], "updated in place");
-    assert_eq!(refreshed["available_balance"], before["available_balance"]);
-    assert_eq!(refreshed["ledger_balance"], before["ledger_balance"]);
+    // The bank's amounts again, not the drifted ones (the same as at the connection, unless a
+    // day began in between: the simulated bank moves once a day).
+    assert_ne!(refreshed["available_balance"], drifted["available_balance"]);
+    let same_day = refreshed["last_updated"].as_str().unwrap()[..10]
+        == before["last_updated"].as_str().unwrap()[..10];
+    if same_day {
+        assert_eq!(refreshed["available_balance"], before["available_balance"]);
+        assert_eq!(refreshed["ledger_balance"], before["ledger_balance"]);
+    }
     // The superset Balance object, in the callback as in the reads.
     let mut problems = Vec::new();
     let reference = &golden_in("balance", "balance_getByAccount")["data"]["balance"][0];
@@ -217,19 +230,29 @@ async fn a_refresh_fetches_the_balance_and_reports_it(b: Backend) {
     let now = stored(&s, account).await;
     assert_eq!(now, *refreshed);
     assert_ne!(now["last_updated"], before["last_updated"]);
-    // One point per day: today's, the refreshed amounts (the latest of the day wins).
-    let today = okra_core::time::iso_ms(okra_core::time::now_ms())[..10].to_string();
-    let series = now["periodic"]["available_balance"].as_array().unwrap();
-    let todays: Vec<&Value> = series.iter().filter(|p| p["date"] == today).collect();
-    assert_eq!(todays.len(), 1, "{series:?}");
-    assert_eq!(todays[0]["amount"], now["available_balance"]);
-    assert_eq!(
-        series.len(),
-        before["periodic"]["available_balance"]
-            .as_array()
-            .unwrap()
-            .len()
-    );
+    // One point per day: the refresh's day holds the refreshed amounts (the latest of the day
+    // wins); every other day is as it was, with the same ids.
+    let today = now["last_updated"].as_str().unwrap()[..10].to_string();
+    for series in ["available_balance", "ledger_balance"] {
+        let after = now["periodic"][series].as_array().unwrap();
+        let was = before["periodic"][series].as_array().unwrap();
+        let todays: Vec<&Value> = after.iter().filter(|p| p["date"] == today).collect();
+        assert_eq!(todays.len(), 1, "{after:?}");
+        assert_eq!(todays[0]["amount"], now[series]);
+        let others = |points: &[Value]| -> Vec<Value> {
+            points
+                .iter()
+                .filter(|p| p["date"] != today)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(others(after), others(was), "{series}");
+        let dates: Vec<&str> = after.iter().map(|p| p["date"].as_str().unwrap()).collect();
+        assert!(
+            dates.windows(2).all(|w| w[0] < w[1]),
+            "oldest first, one a day"
+        );
+    }
     // The run is a record of the account's customer, following the connection's options.
     let record = post(
         &s,
@@ -430,7 +453,12 @@ async fn a_check_says_whether_the_balance_changed(b: Backend) {
         answers.push(answer["data"].clone());
     }
     assert_eq!(answers[0]["balance_changed"], true);
-    assert_eq!(answers[1]["balance_changed"], false);
+    // Unchanged, unless a day began since the connection (the simulated bank moves once a day).
+    if answers[1]["last_checked"].as_str().unwrap()[..10]
+        == still_before["last_updated"].as_str().unwrap()[..10]
+    {
+        assert_eq!(answers[1]["balance_changed"], false);
+    }
     assert_eq!(answers[0]["last_fetched"], moved_before["last_updated"]);
     assert_eq!(answers[1]["last_fetched"], still_before["last_updated"]);
     for a in &answers {
@@ -498,6 +526,193 @@ async fn refresh_and_check_refuse_bad_input(b: Backend) {
     s.stop().await;
 }
 
+/// A refresh whose server is SIGKILLed while the bank is answering: after a restart the run is
+/// still the account's (a refresh joins it), its job is taken over once its lease ends, and it
+/// completes once in effect (the balance updated in place, one point for the day).
+async fn a_refresh_killed_mid_job_completes_after_restart(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::common::fresh_database(&b).await;
+    let key = crate::binary::create_owner(dir.path(), &url, "killed-refresh").await;
+    let serve = || {
+        let mut c = crate::binary::command(dir.path(), &url);
+        c.args(["serve", "--listen", "127.0.0.1:0"])
+            .env("OKRA_JOB_LEASE_SECS", "2")
+            .env("OKRA_JOB_POLL_MS", "50")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        c.spawn().unwrap()
+    };
+    let client = reqwest::Client::new();
+    let call = |base: String, path: &'static str, body: Value| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            let (status, text) = crate::binary::post(&client, &base, path, &key, &body)
+                .await
+                .expect("an answer");
+            assert_eq!(status, 200, "{path}: {text}");
+            serde_json::from_str::<Value>(&text).unwrap()["data"].clone()
+        }
+    };
+    let mut child = serve();
+    let (base, _) = crate::common::wait_until_listening(&mut child).await;
+    let (creds, _, bank) = crate::linking::person_of(&okra_server::config::Config::default(), 1);
+    let linked = call(
+        base.clone(),
+        "/v2/sandbox/link/connect",
+        json!({"bank": bank, "username": creds.username, "password": creds.password,
+               "products": ["auth", "balance"]}),
+    )
+    .await;
+    let customer = linked["customer_id"].clone();
+    let mut first = Value::Null;
+    for _ in 0..200 {
+        let page = call(
+            base.clone(),
+            "/v2/sandbox/balance/getByCustomer",
+            json!({ "customer": customer }),
+        )
+        .await;
+        if let Some(b) = page["balance"].get(0) {
+            first = b.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let account = first["account"]["_id"]
+        .as_str()
+        .expect("a balance")
+        .to_string();
+    call(
+        base.clone(),
+        "/v2/sandbox/faults/create",
+        json!({"type": "slow", "bank": bank, "delay_ms": 2500, "count": 1000}),
+    )
+    .await;
+    let run = call(
+        base.clone(),
+        "/v2/sandbox/balance/refresh",
+        json!({ "account_id": account }),
+    )
+    .await;
+    // Kill once the bank has been asked (the fault counted the call), before it answers.
+    let remaining_at = |base: String| async move {
+        call(base, "/v2/sandbox/faults/list", json!({})).await["faults"][0]["remaining"]
+            .as_i64()
+            .unwrap()
+    };
+    let mut asked = false;
+    for _ in 0..100 {
+        if remaining_at(base.clone()).await == 999 {
+            asked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(asked, "the run's job asked the bank");
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    let mut child = serve();
+    let (base, _) = crate::common::wait_until_listening(&mut child).await;
+    let joined = call(
+        base.clone(),
+        "/v2/sandbox/balance/refresh",
+        json!({ "account_id": account }),
+    )
+    .await;
+    assert_eq!(
+        joined["record"], run["record"],
+        "the dead run is still the account's"
+    );
+    let path = format!(
+        "/v2/sandbox/callback?record={}&method=BALANCE",
+        run["record"].as_str().unwrap()
+    );
+    let mut done = Value::Null;
+    for _ in 0..400 {
+        let r = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        if v["data"]["status"] != "processing" {
+            done = v["data"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refreshed = &done["balances"][0];
+    assert_eq!(refreshed["_id"], first["_id"], "completed: {done}");
+    assert_ne!(refreshed["last_updated"], first["last_updated"]);
+    // The bank was asked twice: by the killed run, then once by its job after the restart.
+    assert_eq!(remaining_at(base.clone()).await, 998);
+    let today = refreshed["last_updated"].as_str().unwrap()[..10].to_string();
+    let series = refreshed["periodic"]["available_balance"]
+        .as_array()
+        .unwrap();
+    assert_eq!(series.iter().filter(|p| p["date"] == today).count(), 1);
+    let page = call(
+        base.clone(),
+        "/v2/sandbox/balance/getByCustomer",
+        json!({ "customer": customer }),
+    )
+    .await;
+    assert_eq!(page["pagination"]["totalDocs"], 1, "still one balance");
+    assert_eq!(page["balance"][0], *refreshed);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    if let Some(u) = &url {
+        crate::common::drop_database(&b, u).await;
+    }
+}
+
+/// The runs' records, webhooks (with the NUBAN and the Balance object) and callbacks keep no
+/// account number or BVN in plaintext.
+async fn refresh_and_check_keep_personal_data_sealed(b: Backend) {
+    let hook = Receiver::start(Answer::Ok).await;
+    let s = linking_server(b, |_| {}).await;
+    let set = okra_server::services::webhooks::admin::set_url(
+        &s.db,
+        &s.config,
+        &s.tenant(okra_core::Environment::Sandbox),
+        Some(&hook.url),
+    )
+    .await;
+    assert!(set.is_ok());
+    let (customer, accounts) = connected_with_balances(&s, json!({})).await;
+    let mut secrets = Vec::new();
+    for a in &accounts {
+        let run = start(&s, "balance/refresh", json!({"account_id": a})).await;
+        settled(&s, run["callback_url"].as_str().unwrap()).await;
+        let check = start(&s, "balance/check", json!({"account_id": a})).await;
+        settled(&s, check["callback_url"].as_str().unwrap()).await;
+        let nuban = stored(&s, a).await["account"]["nuban"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        secrets.push(nuban);
+    }
+    hook.wait_until(Duration::from_secs(20), |got| {
+        got.iter().filter(|d| d.code() == "BALANCE_SUCCESS").count() >= 2 * accounts.len()
+    })
+    .await;
+    let holder = post(&s, "customers/getById", json!({"id": customer})).await;
+    if let Some(bvn) = holder.json()["data"]["bvn"].as_str() {
+        secrets.push(bvn.to_string());
+    }
+    let bytes = crate::pii_at_rest::at_rest(&s).await;
+    for secret in &secrets {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is stored in plaintext"
+        );
+    }
+    s.stop().await;
+}
+
 backend_tests!(
     get_by_type_lists_balances_at_or_above_a_value,
     a_refresh_fetches_the_balance_and_reports_it,
@@ -505,4 +720,6 @@ backend_tests!(
     a_bank_timeout_fails_the_refresh_and_keeps_the_balance,
     a_check_says_whether_the_balance_changed,
     refresh_and_check_refuse_bad_input,
+    a_refresh_killed_mid_job_completes_after_restart,
+    refresh_and_check_keep_personal_data_sealed,
 );

@@ -1,7 +1,8 @@
 //! Okra's own Node client, okra-node (from npm, pinned in tests/clients/package.json), runs its
 //! identity calls against a running server: `identity.verify` by BVN and by customer,
 //! `identity.get` by id and by customer (with its `nextPage()`), an unknown id and a wrong key; and
-//! its balance reads: `balance.get` by customer (with `nextPage()`), by account and by id.
+//! its balance calls: `balance.get` by customer (with `nextPage()`), by account, by id and by type,
+//! `balance.refresh` and `balance.check`.
 //!
 //! The client is installed by `npm ci` into tests/clients/node_modules on first use. Without Node
 //! and npm the test is skipped with a message, except under `CI=true`, where it fails. The Python
@@ -186,7 +187,9 @@ async fn okra_node_runs_its_identity_calls(b: Backend) {
     s.stop().await;
 }
 
-/// okra-node's balance reads: `balance.get` by customer (with `nextPage()`), by account and by id.
+/// okra-node's balance calls: `balance.get` by customer (with `nextPage()`), by account, by id and
+/// by type (`{type, value}`), `balance.refresh({account_id})` and `balance.check({account_id,
+/// record_id})`, whose callbacks then report their outcome.
 async fn okra_node_runs_its_balance_reads(b: Backend) {
     let Some(dir) = clients_dir() else { return };
     let s = linking_server(b, |_| {}).await;
@@ -236,12 +239,41 @@ async fn okra_node_runs_its_balance_reads(b: Backend) {
         got["byId"]["ok"]["balance"][0]["periodic"].is_object(),
         "{got:#}"
     );
+    // getByType: every balance at or above 0, largest first.
+    let by_type = &got["byType"]["ok"];
+    assert_eq!(
+        by_type["pagination"]["totalDocs"], page1["pagination"]["totalDocs"],
+        "{got:#}"
+    );
+    // The runs answer `{callback_url, record, method}`; each callback reports its outcome.
+    for (call, method) in [("refresh", "BALANCE"), ("check", "CHECK_BALANCE")] {
+        let run = &got[call]["ok"];
+        assert_eq!(run["method"], method, "{call}: {got:#}");
+        let url = run["callback_url"].as_str().unwrap();
+        let path = url.strip_prefix(&s.base).unwrap();
+        let mut answer = Value::Null;
+        for _ in 0..200 {
+            answer = s.get(path, Some(&s.sandbox_key())).await.json();
+            if answer["data"]["status"] != "processing" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        match method {
+            "BALANCE" => assert_eq!(
+                answer["data"]["balances"][0]["account"]["_id"],
+                accounts[0].as_str(),
+                "{answer}"
+            ),
+            _ => assert!(answer["data"]["balance_changed"].is_boolean(), "{answer}"),
+        }
+    }
     s.stop().await;
 }
 
 /// okra_py (okra-py 1.1 from PyPI): `getbyCustomer` (two pages), `getbyAccount`, `getbyID`,
 /// `getbyOptions` (the v1 `byOptions` path, with the first and last name options it sends) and
-/// `retrieve_balance` (`products/balances` without a body).
+/// `retrieve_balance` (`products/balances` without a body) and `getbyType` (`type`, `amount`).
 async fn okra_py_runs_its_balance_calls(b: Backend) {
     let Some(dir) = python_clients_dir() else {
         return;
@@ -285,6 +317,7 @@ async fn okra_py_runs_its_balance_calls(b: Backend) {
         "getbyID",
         "getbyOptions",
         "retrieve_balance",
+        "getbyType",
     ] {
         assert_eq!(got[call]["status"], 200, "{call}: {got:#}");
         assert_eq!(
@@ -309,6 +342,17 @@ async fn okra_py_runs_its_balance_calls(b: Backend) {
         got["retrieve_balance"]["body"]["data"]["pagination"]["totalDocs"],
         page1["pagination"]["totalDocs"]
     );
+    // getbyType with `amount` "0": every balance, a page of one, the largest ledger first.
+    let by_type = &got["getbyType"]["body"]["data"];
+    assert_eq!(
+        by_type["pagination"]["totalDocs"],
+        page1["pagination"]["totalDocs"]
+    );
+    let largest = (page1["balance"].as_array().unwrap().iter())
+        .chain(page2["balance"].as_array().unwrap())
+        .map(|b| b["ledger_balance"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(by_type["balance"][0]["ledger_balance"], largest);
     s.stop().await;
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn person_with(s: &TestServer, accounts: usize) -> (Credentials, Pers
 }
 
 /// [`person_with`] for the network a configuration describes.
-fn person_of(
+pub(crate) fn person_of(
     config: &okra_server::config::Config,
     accounts: usize,
 ) -> (Credentials, PersonSummary, String) {
@@ -262,7 +262,11 @@ async fn connect_links_and_delivers_signed_webhooks(b: Backend) {
                     w["balance"]["available_balance"].is_number()
                         || w["balance"]["available_balance"].is_null()
                 );
-                assert_eq!(w["balance"]["customer"], customer_id.as_str());
+                // The one superset Balance object (the reads' shape), its account the NUBAN's.
+                assert_eq!(w["balance"]["customer"]["_id"], customer_id.as_str());
+                assert_eq!(w["balance"]["account"]["nuban"], w["nuban"]);
+                assert_eq!(w["balance"]["record"][0]["_id"], w["record"]);
+                assert!(w["balance"]["periodic"]["ledger_balance"].is_array());
             }
             "ACCOUNTS_SUCCESS" => {
                 assert!(nubans.contains(&w["account"]["nuban"].as_str().unwrap().to_string()));
@@ -1004,7 +1008,7 @@ async fn linking_requests_are_validated_and_scoped(b: Backend) {
         )
         .await,
         422,
-        "`method` must be one of [AUTH, IDENTITY, BALANCE, ACCOUNTS]",
+        "`method` must be one of [AUTH, IDENTITY, BALANCE, ACCOUNTS, CHECK_BALANCE]",
     );
     assert_error(
         &s.get(

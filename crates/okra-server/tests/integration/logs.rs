@@ -245,6 +245,70 @@ async fn debug_logs_contain_no_personal_data_or_keys() {
         json!({"bvn": "22299999999"}),
     )
     .await;
+    // Balance runs: a refresh failing at the bank (its failure is logged), then a refresh and a
+    // check with their callbacks and webhooks, and getByType.
+    let accounts: serde_json::Value = post(
+        "/v2/sandbox/accounts/getByCustomer",
+        &sandbox_key,
+        json!({"customer": connected["data"]["customer_id"]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let account = accounts["data"]["accounts"][0]["_id"].clone();
+    let _ = post(
+        "/v2/sandbox/faults/create",
+        &sandbox_key,
+        json!({"type": "timeout", "bank": bank, "count": 1}),
+    )
+    .await;
+    for (op, method) in [
+        ("refresh", "BALANCE"),
+        ("refresh", "BALANCE"),
+        ("check", "CHECK_BALANCE"),
+    ] {
+        let started: serde_json::Value = post(
+            &format!("/v2/sandbox/balance/{op}"),
+            &sandbox_key,
+            json!({"account_id": account}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let run = started["data"]["record"].as_str().unwrap().to_string();
+        for _ in 0..100 {
+            let answer: serde_json::Value = http
+                .get(format!(
+                    "{base}/v2/sandbox/callback?record={run}&method={method}"
+                ))
+                .bearer_auth(&sandbox_key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if answer["data"]["status"] != "processing" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    hook.wait_until(Duration::from_secs(30), |got| {
+        got.iter().any(|d| d.code() == "BALANCE_FAILED")
+            && got.iter().filter(|d| d.code() == "BALANCE_SUCCESS").count() >= 2
+    })
+    .await;
+    let _ = post(
+        "/v2/sandbox/balance/getByType",
+        &sandbox_key,
+        json!({"type": "ledger_balance", "value": "0"}),
+    )
+    .await;
 
     // Keys in headers: valid, wrong environment, publishable, garbage that looks like a key.
     let _ = http

@@ -14,7 +14,7 @@ use load::CUSTOMERS;
 use crate::backend_tests;
 use crate::common::{drop_database, fresh_database, Backend};
 use okra_core::Environment;
-use okra_store::balances::{self, BalanceFilter};
+use okra_store::balances::{self, AmountKind, BalanceFilter};
 use okra_store::db::{sqlite_url, Backend as Engine, DbOptions};
 use okra_store::identities::{self, IdentityFilter};
 use okra_store::{customers, keys, Db, Tenant};
@@ -416,6 +416,42 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             postgres: &["record_options_lookup", "balances_record", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey"],
             replanned: true,
             sorts: true,
+        },
+        Hot {
+            name: "balance/getByType (available >= 90,000 naira: a tenth)",
+            sql: BalanceFilter::AtLeast { kind: AmountKind::Available, minor: 0 }
+                .sql()
+                .page(db.backend())
+                .into(),
+            args: with_args(page_args(0), &[Arg::Int(9_000_000)]),
+            sqlite: &[
+                "balances_available (<expr>=? AND available_minor>?)",
+                "USING INDEX sqlite_autoindex_balances_1 (id=?)",
+                "USING INDEX sqlite_autoindex_accounts_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+                "USING INDEX sqlite_autoindex_records_1 (id=?)",
+            ],
+            postgres: &["balances_available", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey"],
+            replanned: true,
+            sorts: false,
+        },
+        Hot {
+            name: "balance/getByType (ledger >= 95,000 naira: a twentieth, page 3)",
+            sql: BalanceFilter::AtLeast { kind: AmountKind::Ledger, minor: 0 }
+                .sql()
+                .page(db.backend())
+                .into(),
+            args: with_args(page_args(2 * 20), &[Arg::Int(9_500_000)]),
+            sqlite: &[
+                "balances_ledger (<expr>=? AND ledger_minor>?)",
+                "USING INDEX sqlite_autoindex_balances_1 (id=?)",
+                "USING INDEX sqlite_autoindex_accounts_1 (id=?)",
+                "USING INDEX sqlite_autoindex_customers_1 (id=?)",
+                "USING INDEX sqlite_autoindex_records_1 (id=?)",
+            ],
+            postgres: &["balances_ledger", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey"],
+            replanned: true,
+            sorts: false,
         },
         Hot {
             name: "api key by hash",

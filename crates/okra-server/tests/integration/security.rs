@@ -205,6 +205,18 @@ fn matrix_request(path: &str, ids: &Ids) -> Option<Case> {
             Kind::Read,
             Some(("POST", json!({"options": {"loan_id": "L-1"}}))),
         ),
+        "balance/getByType" => (
+            Kind::Read,
+            Some((
+                "POST",
+                json!({"type": "available_balance", "value": -1_000_000}),
+            )),
+        ),
+        // Owner B naming owner A's account starts nothing: as for an account nobody has.
+        "balance/refresh" | "balance/check" => (
+            Kind::Read,
+            Some(("POST", json!({"account_id": ids.account}))),
+        ),
         "products/kyc/customer-verify" => (
             Kind::Read,
             Some(("POST", json!({"customer": ids.customer}))),

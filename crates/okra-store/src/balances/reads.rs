@@ -246,18 +246,23 @@ static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Balances whose amount `column` is at least `$5`, largest first: the ids walk the amount's
-/// index backwards from the top (amount, then tenant, then id: for one tenant the index's order is
-/// the page's), the total counts the index range, the tenant tested inside the count.
-fn at_least(column: &str) -> PageSql {
-    let scope = format!("{column} >= $5 AND owner_id = $1 AND env = $2");
-    let total = tenant_count(&format!("{column} >= $5"));
-    let order = format!("{column} DESC, owner_id DESC, env DESC, id DESC");
+/// A tenant's balances whose amount `column` (named `name` in its index) is at least `$5`,
+/// largest first: the ids walk the amount's index (`owner:env:name`, amount, id) backwards from the
+/// top; the total counts the same index range. The tenant is named only through the index's own
+/// expression, so neither the plain tenant index (`balances_page`) nor the other amount's index can
+/// serve the search, and no amount index a page of the tenant alone.
+fn at_least(column: &str, name: &str) -> PageSql {
+    let scope = format!(
+        "(owner_id || ':' || env || ':{name}') = ($1 || ':' || $2 || ':{name}') AND {column} >= $5"
+    );
+    let total = format!("(SELECT COUNT(*) FROM balances WHERE {scope})");
+    let order = format!("{column} DESC, id DESC");
     PageSql::new(&SHAPE, &scope, &total, &order)
 }
 
-static AVAILABLE_AT_LEAST: LazyLock<PageSql> = LazyLock::new(|| at_least("available_minor"));
-static LEDGER_AT_LEAST: LazyLock<PageSql> = LazyLock::new(|| at_least("ledger_minor"));
+static AVAILABLE_AT_LEAST: LazyLock<PageSql> =
+    LazyLock::new(|| at_least("available_minor", "available"));
+static LEDGER_AT_LEAST: LazyLock<PageSql> = LazyLock::new(|| at_least("ledger_minor", "ledger"));
 
 impl BalanceFilter {
     /// The statements of this filter's pages.

@@ -6,14 +6,12 @@ use okra_core::source::DailyBalance;
 use sqlx::{AnyConnection, Row};
 
 use super::{balance_from, history_column, Balance, COLUMNS};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::Tenant;
 
 /// How long a successful run is reused by the next refreshes of its account (ms): the guide's
 /// debounce.
 pub const DEBOUNCE_MS: i64 = 60_000;
-/// A run that never finished (its job lost with its database) is taken over after this long (ms).
-pub const STALE_MS: i64 = 15 * 60_000;
 /// Days of history a balance keeps (the newest).
 pub const HISTORY_KEPT_DAYS: usize = 400;
 
@@ -22,8 +20,11 @@ pub const HISTORY_KEPT_DAYS: usize = 400;
 /// of the run to reuse (one still running, or one that succeeded within [`DEBOUNCE_MS`]).
 ///
 /// One statement decides: the insert, or on a clash the takeover of a run that failed, finished
-/// long enough ago or went stale. On PostgreSQL a concurrent claimer waits on the row and then
-/// sees the winner's run; on SQLite write transactions exclude each other.
+/// long enough ago, or started more than `stale_ms` ago (longer than its job can live: a run
+/// whose job was lost). On PostgreSQL a concurrent claimer waits on the row and then sees the
+/// winner's run; on SQLite write transactions exclude each other. The row is the tenant's (account
+/// ids are unique across tenants, and the caller checked the account); it is never taken over
+/// for another tenant.
 pub async fn claim(
     conn: &mut AnyConnection,
     tenant: &Tenant,
@@ -31,14 +32,16 @@ pub async fn claim(
     method: &str,
     record_id: &str,
     now: i64,
+    stale_ms: i64,
 ) -> Result<Option<String>> {
     let won = sqlx::query(
         "INSERT INTO balance_refreshes (account_id, method, owner_id, env, record_id, started_at, finished_at) \
          VALUES ($1, $2, $3, $4, $5, $6, NULL) \
          ON CONFLICT (account_id, method) DO UPDATE SET owner_id = excluded.owner_id, env = excluded.env, \
          record_id = excluded.record_id, started_at = excluded.started_at, finished_at = NULL \
-         WHERE (balance_refreshes.finished_at IS NOT NULL AND balance_refreshes.finished_at <= $7) \
-         OR balance_refreshes.started_at <= $8 \
+         WHERE balance_refreshes.owner_id = excluded.owner_id AND balance_refreshes.env = excluded.env \
+         AND ((balance_refreshes.finished_at IS NOT NULL AND balance_refreshes.finished_at <= $7) \
+         OR balance_refreshes.started_at <= $8) \
          RETURNING record_id",
     )
     .bind(account_id)
@@ -48,7 +51,7 @@ pub async fn claim(
     .bind(record_id)
     .bind(now)
     .bind(now - DEBOUNCE_MS)
-    .bind(now - STALE_MS)
+    .bind(now - stale_ms)
     .fetch_optional(&mut *conn)
     .await?;
     if won.is_some() {
@@ -62,15 +65,21 @@ pub async fn claim(
     .bind(method)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(Some(row.try_get("record_id")?))
+    match row {
+        Some(row) => Ok(Some(row.try_get("record_id")?)),
+        None => Err(StoreError::Conflict(
+            "the account's refresh belongs to another tenant".into(),
+        )),
+    }
 }
 
 /// Ends the run of `record_id` on `conn`: a success is reused for [`DEBOUNCE_MS`] from `now`, a
 /// failure not at all (the next refresh asks the bank again). A run already replaced is left.
 pub async fn finish(
     conn: &mut AnyConnection,
+    tenant: &Tenant,
     account_id: &str,
     method: &str,
     record_id: &str,
@@ -79,12 +88,14 @@ pub async fn finish(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE balance_refreshes SET finished_at = $1 \
-         WHERE account_id = $2 AND method = $3 AND record_id = $4",
+         WHERE account_id = $2 AND method = $3 AND record_id = $4 AND owner_id = $5 AND env = $6",
     )
     .bind(if succeeded { now } else { 0 })
     .bind(account_id)
     .bind(method)
     .bind(record_id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
     .execute(conn)
     .await?;
     Ok(())
