@@ -450,6 +450,10 @@ _today = datetime.datetime.now(datetime.timezone.utc).date()
 DATES = '"from":"%s","to":"%s"' % (_today - datetime.timedelta(days=30), _today)
 DATES_BODY = "{" + DATES + "}"
 OPTIONS_BODY = '{"options":{"loan_id":"L-1"}}'
+# getByType: balances of at least ₦1,000,000 (a minority of the loaded people), and of at least ₦0
+# (every balance: the total is a count of a million index entries).
+TYPE_BODY = '{"type":"available_balance","value":1000000}'
+TYPE_ALL_BODY = '{"type":"ledger_balance","value":0}'
 
 OPERATIONS = [
     # (label, method, op, wrk mode, wrk arg: for getById (ids of, body field), else the page)
@@ -472,6 +476,9 @@ OPERATIONS = [
     ("balance/getByAccount", "POST", "balance/getByAccount", "getById", ("accounts", "account"), None),
     ("balance/getByCustomer", "POST", "balance/getByCustomer", "getById", ("customers", "customer"), None),
     ("products/balances page 1", "POST", "products/balances", "list", 1, None),
+    ("balance/getByType (>= ₦1,000,000)", "POST", "balance/getByType", "fixed", TYPE_BODY, None),
+    ("balance/getByType (>= ₦0: every balance)", "POST", "balance/getByType", "fixed", TYPE_ALL_BODY,
+     None),
     ("banks/list", "GET", "banks/list", "get", None, None),
 ]
 
@@ -494,6 +501,7 @@ def by_id_answers(ds):
         ("balance-getById", "POST", "balance/getById", {"id": first_id(ds, "balances")}),
         ("balance-getByAccount", "POST", "balance/getByAccount", {"account": first_id(ds, "accounts")}),
         ("balance-getByCustomer", "POST", "balance/getByCustomer", {"customer": first_id(ds, "customers")}),
+        ("balance-getByType", "POST", "balance/getByType", json.loads(TYPE_BODY)),
     ]
 
 

@@ -132,6 +132,18 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
             body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
+        "balance-getByType" => {
+            let kind = body
+                .req_str(&["type"])
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            if kind != "available_balance" && kind != "ledger_balance" {
+                return Err(StatusCode::UNPROCESSABLE_ENTITY);
+            }
+            body.req_amount_minor(&["value", "amount"])
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
+            Ok(String::new())
+        }
         "balance-getByAccount" => {
             body.req_id(&["account", "account_id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;

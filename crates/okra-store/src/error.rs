@@ -68,14 +68,17 @@ fn is_busy_code(code: &str) -> bool {
 }
 
 /// PostgreSQL SQLSTATEs that mean the database cannot be had right now: admin shutdown / cannot
-/// connect now (57P), connection exceptions (08), too many connections (53300), and rejected
-/// credentials (28). A missing database (3D000) is its own variant.
+/// connect now (57P), connection exceptions (08), too many connections (53300), rejected
+/// credentials (28), and a statement cancelled at its `statement_timeout` (57014: as SQLite's
+/// interrupted statement, the database did not answer in time). A missing database (3D000) is
+/// its own variant.
 fn is_unavailable_code(code: &str) -> bool {
     code.len() == 5
         && (code.starts_with("57P")
             || code.starts_with("08")
             || code.starts_with("28")
-            || code == "53300")
+            || code == "53300"
+            || code == "57014")
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -121,7 +124,7 @@ mod tests {
     #[test]
     fn unavailable_codes_are_connection_troubles_only() {
         for gone in [
-            "57P01", "57P03", "08006", "08001", "53300", "28P01", "28000",
+            "57P01", "57P03", "08006", "08001", "53300", "28P01", "28000", "57014",
         ] {
             assert!(is_unavailable_code(gone), "{gone}");
         }
