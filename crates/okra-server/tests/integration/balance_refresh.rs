@@ -89,6 +89,16 @@ async fn slow_bank(s: &TestServer, bank: &str, delay_ms: u64) {
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
 }
 
+/// The body of the first webhook with `code` the receiver got (waiting for it).
+async fn first_webhook(hook: &Receiver, code: &str) -> Value {
+    let got = hook
+        .wait_until(Duration::from_secs(20), |got| {
+            got.iter().any(|d| d.code() == code)
+        })
+        .await;
+    got.iter().find(|d| d.code() == code).unwrap().json()
+}
+
 fn bank_of(balance: &Value) -> String {
     balance["account"]["bank"]["slug"]
         .as_str()
@@ -276,16 +286,7 @@ async fn a_refresh_fetches_the_balance_and_reports_it(b: Backend) {
         "a refresh adds no balance"
     );
     // BALANCE_SUCCESS, with the NUBAN and the same Balance object.
-    let got = hook
-        .wait_until(Duration::from_secs(20), |got| {
-            got.iter().any(|d| d.code() == "BALANCE_SUCCESS")
-        })
-        .await;
-    let body = got
-        .iter()
-        .find(|d| d.code() == "BALANCE_SUCCESS")
-        .unwrap()
-        .json();
+    let body = first_webhook(&hook, "BALANCE_SUCCESS").await;
     assert_eq!(body["record"], run["record"]);
     assert_eq!(body["method"], "BALANCE");
     assert_eq!(body["status"], "is_success");
@@ -403,16 +404,7 @@ async fn a_bank_timeout_fails_the_refresh_and_keeps_the_balance(b: Backend) {
         record.json()["data"]["status"]["balance"]["status"],
         "failed"
     );
-    let got = hook
-        .wait_until(Duration::from_secs(20), |got| {
-            got.iter().any(|d| d.code() == "BALANCE_FAILED")
-        })
-        .await;
-    let failed = got
-        .iter()
-        .find(|d| d.code() == "BALANCE_FAILED")
-        .unwrap()
-        .json();
+    let failed = first_webhook(&hook, "BALANCE_FAILED").await;
     assert_eq!(failed["record"], run["record"]);
     assert_eq!(failed["status"], "is_failed");
     // A check fails the same way, and stores nothing.
