@@ -475,6 +475,10 @@ OPERATIONS = [
     ("balance/getById", "POST", "balance/getById", "getById", ("balances", "id"), None),
     ("balance/getByAccount", "POST", "balance/getByAccount", "getById", ("accounts", "account"), None),
     ("balance/getByCustomer", "POST", "balance/getByCustomer", "getById", ("customers", "customer"), None),
+    ("balance/getByDate (30 days)", "POST", "balance/getByDate", "fixed", DATES_BODY, None),
+    ("balance/getByCustomerDate (30 days)", "POST", "balance/getByCustomerDate", "getById",
+     ("customers", "customer", DATES), None),
+    ("balance/getByOptions (no match)", "POST", "balance/getByOptions", "fixed", OPTIONS_BODY, None),
     ("products/balances page 1", "POST", "products/balances", "list", 1, None),
     ("balance/getByType (>= ₦1,000,000)", "POST", "balance/getByType", "fixed", TYPE_BODY, None),
     ("balance/getByType (>= ₦0: every balance)", "POST", "balance/getByType", "fixed", TYPE_ALL_BODY,
@@ -502,6 +506,10 @@ def by_id_answers(ds):
         ("balance-getByAccount", "POST", "balance/getByAccount", {"account": first_id(ds, "accounts")}),
         ("balance-getByCustomer", "POST", "balance/getByCustomer", {"customer": first_id(ds, "customers")}),
         ("balance-getByType", "POST", "balance/getByType", json.loads(TYPE_BODY)),
+        ("balance-getByDate", "POST", "balance/getByDate", json.loads(DATES_BODY)),
+        ("balance-getByCustomerDate", "POST", "balance/getByCustomerDate",
+         {"customer": first_id(ds, "customers"), **json.loads("{" + DATES + "}")}),
+        ("balance-getByOptions", "POST", "balance/getByOptions", json.loads(OPTIONS_BODY)),
     ]
 
 

@@ -111,13 +111,13 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "identity-getByDate" => {
+        "identity-getByDate" | "balance-getByDate" => {
             body.date_range()
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "identity-getByCustomerDate" => {
+        "identity-getByCustomerDate" | "balance-getByCustomerDate" => {
             body.req_id(&["customer", "customer_id"])
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             body.date_range()
@@ -125,7 +125,7 @@ fn parse_body(op: &str, bytes: &[u8]) -> Result<String, StatusCode> {
             body.page().map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?;
             Ok(String::new())
         }
-        "identity-getByOptions" => {
+        "identity-getByOptions" | "balance-getByOptions" => {
             body.opt_object("options")
                 .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY)?
                 .ok_or(StatusCode::UNPROCESSABLE_ENTITY)?;

@@ -154,6 +154,7 @@ impl InsertRow for AccountRow {
             collection: crate::counters::ACCOUNTS,
             customer: Some(&self.new.customer_id),
             created_at: self.created_at,
+            amounts: None,
         })
     }
 }

@@ -228,6 +228,7 @@ impl InsertRow for BalanceRow {
             collection: BALANCES,
             customer: Some(&self.new.customer_id),
             created_at: self.created_at,
+            amounts: Some((self.new.available_minor, self.new.ledger_minor)),
         })
     }
 }

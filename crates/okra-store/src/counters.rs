@@ -48,6 +48,119 @@ pub struct Counted<'a> {
     pub customer: Option<&'a str>,
     /// The row's creation time (ms), which picks its day.
     pub created_at: i64,
+    /// A balance's (available, ledger) amounts in minor units, counted by amount bucket
+    /// ([`amount_bucket`]) for `balance/getByType`; `None` for other rows.
+    pub amounts: Option<(Option<i64>, Option<i64>)>,
+}
+
+/// The kind of a balance amount in `balance_amount_counts`: the available amount.
+pub const AVAILABLE: &str = "available";
+/// The ledger amount.
+pub const LEDGER: &str = "ledger";
+
+/// The bucket a balance amount (minor units) is counted under: the amount itself below 1,000,
+/// else its number of digits × 1,000 + its first three digits (1,000–1,009 is 4100, 72,500,000
+/// is 8725), negated for negative amounts. Buckets grow with the amount, each is one contiguous
+/// range ([`bucket_top`]) holding at most a thousandth of a decade, so a count of the amounts at
+/// least V sums the counters of the buckets above V's and counts only V's own bucket in the
+/// index. Migration 0017 computes the same in SQL (kept equal by a test).
+pub fn amount_bucket(amount: i64) -> i64 {
+    let magnitude = amount.unsigned_abs();
+    let positive = if magnitude < 1000 {
+        magnitude as i64
+    } else {
+        let digits = magnitude.ilog10() as i64 + 1;
+        let first3 = (magnitude / 10u64.pow(digits as u32 - 3)) as i64;
+        digits * 1000 + first3
+    };
+    if amount < 0 {
+        -positive
+    } else {
+        positive
+    }
+}
+
+/// The largest amount in the bucket of `amount` that is still ≥ `amount`'s bucket start — the
+/// top of the range `[amount, top]` the index counts for a bucket only partly at least `amount`.
+pub fn bucket_top(amount: i64) -> i64 {
+    // The range of a magnitude bucket: [first3 × 10^(digits−3), (first3 + 1) × 10^(digits−3) − 1].
+    let range = |magnitude: u64| -> (i64, i64) {
+        if magnitude < 1000 {
+            return (magnitude as i64, magnitude as i64);
+        }
+        let digits = magnitude.ilog10() + 1;
+        let scale = 10u64.pow(digits - 3);
+        let first3 = magnitude / scale;
+        (
+            (first3 * scale) as i64,
+            ((first3 + 1) * scale - 1).min(i64::MAX as u64) as i64,
+        )
+    };
+    let (low, high) = range(amount.unsigned_abs());
+    if amount < 0 {
+        -low
+    } else {
+        high
+    }
+}
+
+/// Amount-bucket counter rows a set of rows adds to: ((kind, bucket), n), sorted by key.
+type AmountSums = Vec<((&'static str, i64), i64)>;
+
+fn amount_sums<'a>(rows: impl IntoIterator<Item = Counted<'a>>, sign: i64) -> AmountSums {
+    let mut sums: BTreeMap<(&'static str, i64), i64> = BTreeMap::new();
+    for (available, ledger) in rows.into_iter().filter_map(|r| r.amounts) {
+        for (kind, amount) in [(AVAILABLE, available), (LEDGER, ledger)] {
+            if let Some(a) = amount {
+                *sums.entry((kind, amount_bucket(a))).or_default() += sign;
+            }
+        }
+    }
+    sums.into_iter().filter(|(_, n)| *n != 0).collect()
+}
+
+const AMOUNTS_HEAD: &str = "INSERT INTO balance_amount_counts (owner_id, env, kind, bucket, n)";
+const AMOUNTS_TAIL: &str = "ON CONFLICT (owner_id, env, kind, bucket) DO UPDATE SET n = balance_amount_counts.n + excluded.n";
+
+/// Moves a balance's amounts from `old` to `new` (available, ledger) in its amount-bucket
+/// counters on `conn`, in the caller's transaction (a refresh updating a balance in place).
+pub async fn move_amounts(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    old: (Option<i64>, Option<i64>),
+    new: (Option<i64>, Option<i64>),
+) -> Result<()> {
+    let as_counted = |amounts| Counted {
+        collection: BALANCES,
+        customer: None,
+        created_at: 0,
+        amounts: Some(amounts),
+    };
+    let mut sums: BTreeMap<(&'static str, i64), i64> = BTreeMap::new();
+    for (key, n) in amount_sums([as_counted(old)], -1)
+        .into_iter()
+        .chain(amount_sums([as_counted(new)], 1))
+    {
+        *sums.entry(key).or_default() += n;
+    }
+    let rows: AmountSums = sums.into_iter().filter(|(_, n)| *n != 0).collect();
+    add_amounts(conn, tenant, &rows).await
+}
+
+async fn add_amounts(conn: &mut AnyConnection, tenant: &Tenant, rows: &AmountSums) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    multirow::upsert_rows(
+        conn,
+        tenant,
+        AMOUNTS_HEAD,
+        5,
+        AMOUNTS_TAIL,
+        rows,
+        |q, ((kind, bucket), n)| q.bind(*kind).bind(*bucket).bind(*n),
+    )
+    .await
 }
 
 /// The UTC day number (days since 1970-01-01) of a millisecond timestamp, as the migration's
@@ -94,10 +207,13 @@ pub async fn add<'a>(
     tenant: &Tenant,
     rows: impl IntoIterator<Item = Counted<'a>>,
 ) -> Result<()> {
+    let rows: Vec<Counted<'a>> = rows.into_iter().collect();
+    let amounts = amount_sums(rows.iter().copied(), 1);
     let (totals, days) = sums(rows);
     if totals.is_empty() {
         return Ok(());
     }
+    add_amounts(conn, tenant, &amounts).await?;
     multirow::upsert_rows(
         conn,
         tenant,
@@ -127,8 +243,16 @@ pub(crate) fn add_sqlite<'a>(
     tenant: &Tenant,
     rows: impl IntoIterator<Item = Counted<'a>>,
 ) -> Result<()> {
+    let rows: Vec<Counted<'a>> = rows.into_iter().collect();
+    let amounts = amount_sums(rows.iter().copied(), 1);
     let (totals, days) = sums(rows);
     let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
+    let mut upsert = conn.prepare_cached(&format!(
+        "{AMOUNTS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {AMOUNTS_TAIL}"
+    ))?;
+    for ((kind, bucket), n) in amounts {
+        upsert.execute(rusqlite::params![owner, env, kind, bucket, n])?;
+    }
     let mut upsert = conn.prepare_cached(&format!(
         "{TOTALS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {TOTALS_TAIL}"
     ))?;
@@ -151,9 +275,33 @@ pub(crate) async fn add_postgres<'a>(
     tenant: &Tenant,
     rows: impl IntoIterator<Item = Counted<'a>>,
 ) -> Result<()> {
+    let rows: Vec<Counted<'a>> = rows.into_iter().collect();
+    let amounts = amount_sums(rows.iter().copied(), 1);
     let (totals, days) = sums(rows);
     if totals.is_empty() {
         return Ok(());
+    }
+    if !amounts.is_empty() {
+        let (kinds, buckets, ns): (Vec<&str>, Vec<i64>, Vec<i64>) =
+            amounts
+                .iter()
+                .fold((vec![], vec![], vec![]), |mut acc, ((k, b), n)| {
+                    acc.0.push(*k);
+                    acc.1.push(*b);
+                    acc.2.push(*n);
+                    acc
+                });
+        sqlx::query(&format!(
+            "{AMOUNTS_HEAD} SELECT $1, $2, k, b, n FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) \
+             WITH ORDINALITY AS u(k, b, n, o) ORDER BY o {AMOUNTS_TAIL}"
+        ))
+        .bind(tenant.owner_id.as_str())
+        .bind(tenant.env.as_str())
+        .bind(kinds)
+        .bind(buckets)
+        .bind(ns)
+        .execute(&mut *conn)
+        .await?;
     }
     let (collections, customers, ns): (Vec<&str>, Vec<&str>, Vec<i64>) = totals
         .iter()
@@ -291,6 +439,45 @@ pub async fn count_between(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn amount_buckets_grow_with_the_amount_and_hold_contiguous_ranges() {
+        assert_eq!(amount_bucket(0), 0);
+        assert_eq!(amount_bucket(999), 999);
+        assert_eq!(amount_bucket(1000), 4100);
+        assert_eq!(amount_bucket(1009), 4100);
+        assert_eq!(amount_bucket(1010), 4101);
+        assert_eq!(amount_bucket(72_500_000), 8725);
+        assert_eq!(amount_bucket(-1009), -4100);
+        assert_eq!(bucket_top(1000), 1009);
+        assert_eq!(bucket_top(1005), 1009);
+        assert_eq!(bucket_top(72_512_345), 72_599_999);
+        assert_eq!(bucket_top(5), 5);
+        assert_eq!(bucket_top(-1005), -1000);
+        assert_eq!(bucket_top(-5), -5);
+        assert_eq!(amount_bucket(i64::MAX), 19 * 1000 + 922);
+        assert_eq!(bucket_top(i64::MAX), i64::MAX);
+        let mut previous = i64::MIN;
+        let mut amounts: Vec<i64> = (-30_000..30_000).collect();
+        amounts.extend((0..60).map(|i| 7i64.pow(i % 22) + i64::from(i)));
+        amounts.extend([i64::MIN + 1, -99_999_999_999, 99_999_999_999, i64::MAX]);
+        amounts.sort();
+        for a in amounts {
+            let b = amount_bucket(a);
+            assert!(b >= previous, "{a}");
+            previous = b;
+            let top = bucket_top(a);
+            assert!(top >= a, "{a}");
+            assert_eq!(amount_bucket(top), b, "{a}: its bucket ends at {top}");
+            if top < i64::MAX {
+                assert!(
+                    amount_bucket(top + 1) > b,
+                    "{a}: {top} + 1 is in the next bucket"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -228,6 +228,7 @@ impl InsertRow for IdentityRow {
             collection: IDENTITIES,
             customer: Some(&self.customer_id),
             created_at: self.created_at,
+            amounts: None,
         })
     }
 }

@@ -68,6 +68,7 @@ pub async fn insert(conn: &mut AnyConnection, tenant: &Tenant, r: &NewReceipt) -
             collection: RECEIPTS,
             customer: None,
             created_at: r.created_at,
+            amounts: None,
         }],
     )
     .await

@@ -178,6 +178,7 @@ impl RecordRow {
             collection: crate::counters::RECORDS,
             customer: Some(&self.new.customer_id),
             created_at: self.created_at,
+            amounts: None,
         }
     }
 }

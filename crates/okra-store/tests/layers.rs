@@ -23,7 +23,7 @@ const HELPERS: &[&str] = &[
 /// Table modules and the tables each one owns (writes with INSERT).
 const TABLES: &[(&str, &[&str])] = &[
     ("accounts", &["accounts"]),
-    ("balances", &["balances"]),
+    ("balances", &["balances", "balance_refreshes"]),
     ("banks", &["banks"]),
     ("customers", &["customers"]),
     ("ephemeral", &["ephemeral"]),
@@ -44,11 +44,13 @@ const TABLES: &[(&str, &[&str])] = &[
 ];
 
 /// Tables owned by a helper: named counters and row counts are infrastructure, like the
-/// connection pool (row counts hold numbers per tenant, never a tenant's data).
+/// connection pool (row counts, and balances counted by amount bucket, hold numbers per tenant,
+/// never a tenant's data).
 const HELPER_TABLES: &[(&str, &str)] = &[
     ("sequences", "sequences"),
     ("counters", "row_counts"),
     ("counters", "daily_row_counts"),
+    ("counters", "balance_amount_counts"),
 ];
 
 /// Operations no table uses, which may use helpers and, like helpers, name no table: data-key

@@ -371,14 +371,15 @@ async fn store_refresh(
     let stored = refresh::latest_for_update(conn, tenant, &work.account.id)
         .await
         .map_err(store_error)?;
-    if let Some(mut b) = stored {
+    if let Some(was) = stored {
+        let mut b = was.clone();
         // An amount the bank did not give keeps its last known value.
         b.available_minor = fetched.available_minor.or(b.available_minor);
         b.ledger_minor = fetched.ledger_minor.or(b.ledger_minor);
         b.currency = fetched.currency;
         b.history = add_point(std::mem::take(&mut b.history));
         b.last_updated = now;
-        refresh::update(conn, tenant, &b)
+        refresh::update(conn, tenant, &was, &b)
             .await
             .map_err(store_error)?;
         return Ok(b);

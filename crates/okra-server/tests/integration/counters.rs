@@ -2,10 +2,15 @@
 //! same transaction as the rows. After random batches through the real insert paths (the API,
 //! `sandbox load`, the repositories' inserts), a rolled-back and a failed batch, and concurrent
 //! inserters, every counter equals COUNT(*) over the rows, and the API's `totalDocs` with it.
+//! Balances are also counted by amount bucket (issue 12, `getByType`): its totals at thresholds
+//! around every stored amount equal COUNT(*), also after refreshes move amounts and a refresh is
+//! rolled back.
 
+use okra_core::pagination::PageRequest;
 use okra_core::Environment;
 use okra_server::services::sandbox_load::{self, LoadOptions};
 use okra_store::accounts::{self, NewAccount};
+use okra_store::balances::{self, AmountKind, BalanceFilter};
 use okra_store::counters::{self, ACCOUNTS, BALANCES, CUSTOMERS, IDENTITIES, RECORDS};
 use okra_store::crypto::Keyring;
 use okra_store::customers::{CustomerRow, NewCustomer};
@@ -130,7 +135,40 @@ async fn assert_counters_exact(s: &TestServer, when: &str) -> u64 {
             assert_eq!(counted, rows, "{when}: {table} from day {from} to {to}");
         }
     }
+    assert_amount_totals_exact(s, when).await;
     customers
+}
+
+/// `balance/getByType`'s total (amount-bucket counters and the threshold's own bucket) against
+/// COUNT(*), at thresholds on, just above and just below stored amounts, and past both ends.
+async fn assert_amount_totals_exact(s: &TestServer, when: &str) {
+    let tenant = s.tenant(Environment::Sandbox);
+    for (kind, column) in [
+        (AmountKind::Available, "available_minor"),
+        (AmountKind::Ledger, "ledger_minor"),
+    ] {
+        let amounts: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT {column} FROM balances WHERE owner_id = $1 AND env = 'sandbox' \
+             AND {column} IS NOT NULL ORDER BY {column}"
+        ))
+        .bind(&s.creds.owner_id)
+        .fetch_all(s.db.pool())
+        .await
+        .unwrap();
+        let mut thresholds = vec![i64::MIN / 4, -1, 0, 1, i64::MAX / 4];
+        for a in amounts.iter().step_by((amounts.len() / 12).max(1)) {
+            thresholds.extend([*a - 1, *a, *a + 1]);
+        }
+        for v in thresholds {
+            let filter = BalanceFilter::AtLeast { kind, minor: v };
+            let (_, total) =
+                balances::page(&s.db, &tenant, &filter, PageRequest { page: 1, limit: 1 })
+                    .await
+                    .unwrap();
+            let rows = amounts.iter().filter(|a| **a >= v).count() as u64;
+            assert_eq!(total, rows, "{when}: {column} >= {v}");
+        }
+    }
 }
 
 /// `n` customers ready to insert, with creation times spread over the last `days` days.
@@ -236,6 +274,33 @@ async fn counters_equal_counts_after_random_batches(b: Backend) {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        // Refreshes move amounts (to another bucket, a negative one, none), one rolled back.
+        for (i, keep) in [true, true, false].into_iter().enumerate() {
+            let account: String =
+                sqlx::query_scalar("SELECT account_id FROM balances ORDER BY id LIMIT 1 OFFSET $1")
+                    .bind(rng.between(0, 5) as i64)
+                    .fetch_one(s.db.pool())
+                    .await
+                    .unwrap();
+            let mut tx = s.db.begin().await.unwrap();
+            let was = balances::refresh::latest_for_update(tx.conn(), &tenant, &account)
+                .await
+                .unwrap()
+                .unwrap();
+            let mut now = was.clone();
+            now.available_minor = match i {
+                0 => Some(rng.between(0, 10_000_000_000) as i64),
+                1 => Some(-(rng.between(1, 5_000) as i64)),
+                _ => None,
+            };
+            now.ledger_minor = Some(rng.between(0, 999) as i64);
+            balances::refresh::update(tx.conn(), &tenant, &was, &now)
+                .await
+                .unwrap();
+            if keep {
+                tx.commit().await.unwrap();
+            }
+        }
         assert_counters_exact(&s, &format!("round {round}")).await;
     }
     let before = assert_counters_exact(&s, "before the failed batches").await;
@@ -357,6 +422,27 @@ async fn the_migration_counts_existing_rows(b: Backend) {
         for sql in backfills {
             sqlx::query(&sql).execute(s.db.pool()).await.unwrap();
         }
+    }
+    // Amounts are counted by bucket from migration 0018 on: its backfill, run again.
+    let m18 = match s.backend {
+        Backend::Sqlite => {
+            include_str!("../../../okra-store/migrations/sqlite/0018_balance_amount_counts.sql")
+        }
+        Backend::Postgres(_) => {
+            include_str!("../../../okra-store/migrations/postgres/0018_balance_amount_counts.sql")
+        }
+    };
+    sqlx::query("DELETE FROM balance_amount_counts")
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    let backfills: Vec<&str> = m18
+        .split(';')
+        .filter(|statement| statement.contains("INSERT INTO balance_amount_counts"))
+        .collect();
+    assert_eq!(backfills.len(), 2, "available and ledger");
+    for sql in backfills {
+        sqlx::query(sql).execute(s.db.pool()).await.unwrap();
     }
     assert_eq!(assert_counters_exact(&s, "after the backfill").await, 29);
     s.stop().await;

@@ -423,15 +423,17 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
                 .sql()
                 .page(db.backend())
                 .into(),
-            args: with_args(page_args(0), &[Arg::Int(9_000_000)]),
+            args: with_args(page_args(0), &at_least_args(9_000_000)),
             sqlite: &[
                 "balances_available (<expr>=? AND available_minor>?)",
+                "balances_available (<expr>=? AND available_minor>? AND available_minor<?)",
+                "balance_amount_counts USING INDEX sqlite_autoindex_balance_amount_counts_1 (owner_id=? AND env=? AND kind=? AND bucket>?)",
                 "USING INDEX sqlite_autoindex_balances_1 (id=?)",
                 "USING INDEX sqlite_autoindex_accounts_1 (id=?)",
                 "USING INDEX sqlite_autoindex_customers_1 (id=?)",
                 "USING INDEX sqlite_autoindex_records_1 (id=?)",
             ],
-            postgres: &["balances_available", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey"],
+            postgres: &["balances_available", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey", "balance_amount_counts_pkey"],
             replanned: true,
             sorts: false,
         },
@@ -441,15 +443,17 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
                 .sql()
                 .page(db.backend())
                 .into(),
-            args: with_args(page_args(2 * 20), &[Arg::Int(9_500_000)]),
+            args: with_args(page_args(2 * 20), &at_least_args(9_500_000)),
             sqlite: &[
                 "balances_ledger (<expr>=? AND ledger_minor>?)",
+                "balances_ledger (<expr>=? AND ledger_minor>? AND ledger_minor<?)",
+                "balance_amount_counts USING INDEX sqlite_autoindex_balance_amount_counts_1 (owner_id=? AND env=? AND kind=? AND bucket>?)",
                 "USING INDEX sqlite_autoindex_balances_1 (id=?)",
                 "USING INDEX sqlite_autoindex_accounts_1 (id=?)",
                 "USING INDEX sqlite_autoindex_customers_1 (id=?)",
                 "USING INDEX sqlite_autoindex_records_1 (id=?)",
             ],
-            postgres: &["balances_ledger", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey"],
+            postgres: &["balances_ledger", "balances_pkey", "accounts_pkey", "customers_pkey", "records_pkey", "balance_amount_counts_pkey"],
             replanned: true,
             sorts: false,
         },
@@ -462,6 +466,16 @@ async fn hot(db: &Db, owner_id: &str) -> Vec<Hot> {
             replanned: false,
             sorts: false,
         },
+    ]
+}
+
+/// The parameters of a `getByType` page after the page's: the least amount, its bucket, and the
+/// bucket's top (`BalanceFilter::AtLeast`).
+fn at_least_args(minor: i64) -> Vec<Arg> {
+    vec![
+        Arg::Int(minor),
+        Arg::Int(okra_store::counters::amount_bucket(minor)),
+        Arg::Int(okra_store::counters::bucket_top(minor)),
     ]
 }
 

@@ -10,7 +10,7 @@ use okra_core::pagination::PageRequest;
 use time::Date;
 
 use super::{history_from_column, Balance};
-use crate::counters::day_of_date;
+use crate::counters::{self, day_of_date};
 use crate::db::Db;
 use crate::error::Result;
 use crate::read::{
@@ -246,23 +246,30 @@ static OPTIONS: LazyLock<Vec<PageSql>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A tenant's balances whose amount `column` (named `name` in its index) is at least `$5`,
-/// largest first: the ids walk the amount's index (`owner:env:name`, amount, id) backwards from the
-/// top; the total counts the same index range. The tenant is named only through the index's own
-/// expression, so neither the plain tenant index (`balances_page`) nor the other amount's index can
-/// serve the search, and no amount index a page of the tenant alone.
+/// A tenant's balances whose amount `column` (named `name` in its index and its counters) is at
+/// least `$5`, largest first: the ids walk the amount's index (`owner:env:name`, amount, id)
+/// backwards from the top. The total adds the amount-bucket counters above `$5`'s bucket (`$6`,
+/// [`counters::amount_bucket`]) to a count of `$5`'s own bucket in the index (`$5` to `$7`, the
+/// bucket's top): a few counter rows and at most a thousandth of a decade of index entries,
+/// however many balances match. The tenant is named only through the index's own expression, so
+/// neither the plain tenant index (`balances_page`) nor the other amount's index can serve the
+/// search, and no amount index a page of the tenant alone.
 fn at_least(column: &str, name: &str) -> PageSql {
-    let scope = format!(
-        "(owner_id || ':' || env || ':{name}') = ($1 || ':' || $2 || ':{name}') AND {column} >= $5"
+    let tenant = format!("(owner_id || ':' || env || ':{name}') = ($1 || ':' || $2 || ':{name}')");
+    let scope = format!("{tenant} AND {column} >= $5");
+    let total = format!(
+        "(CAST((SELECT COALESCE(SUM(n), 0) FROM balance_amount_counts WHERE owner_id = $1 \
+         AND env = $2 AND kind = '{name}' AND bucket > $6) AS BIGINT) \
+         + (SELECT COUNT(*) FROM balances WHERE {tenant} AND {column} >= $5 AND {column} <= $7))"
     );
-    let total = format!("(SELECT COUNT(*) FROM balances WHERE {scope})");
     let order = format!("{column} DESC, id DESC");
     PageSql::new(&SHAPE, &scope, &total, &order)
 }
 
 static AVAILABLE_AT_LEAST: LazyLock<PageSql> =
-    LazyLock::new(|| at_least("available_minor", "available"));
-static LEDGER_AT_LEAST: LazyLock<PageSql> = LazyLock::new(|| at_least("ledger_minor", "ledger"));
+    LazyLock::new(|| at_least("available_minor", counters::AVAILABLE));
+static LEDGER_AT_LEAST: LazyLock<PageSql> =
+    LazyLock::new(|| at_least("ledger_minor", counters::LEDGER));
 
 impl BalanceFilter {
     /// The statements of this filter's pages.
@@ -309,7 +316,11 @@ impl BalanceFilter {
                 .iter()
                 .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
                 .collect(),
-            BalanceFilter::AtLeast { minor, .. } => vec![Param::Int(*minor)],
+            BalanceFilter::AtLeast { minor, .. } => vec![
+                Param::Int(*minor),
+                Param::Int(counters::amount_bucket(*minor)),
+                Param::Int(counters::bucket_top(*minor)),
+            ],
         }
     }
 

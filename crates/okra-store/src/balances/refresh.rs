@@ -124,8 +124,14 @@ pub async fn latest_for_update(
     row.as_ref().map(balance_from).transpose()
 }
 
-/// Writes `balance` (its amounts, currency, history and `last_updated`) over the stored row.
-pub async fn update(conn: &mut AnyConnection, tenant: &Tenant, balance: &Balance) -> Result<()> {
+/// Writes `balance` (its amounts, currency, history and `last_updated`) over the stored row
+/// `was` (as [`latest_for_update`] read it), moving its amounts' counters in the same transaction.
+pub async fn update(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    was: &Balance,
+    balance: &Balance,
+) -> Result<()> {
     sqlx::query(
         "UPDATE balances SET available_minor = $1, ledger_minor = $2, currency = $3, periodic = $4, \
          last_updated = $5 WHERE id = $6 AND owner_id = $7 AND env = $8",
@@ -138,9 +144,15 @@ pub async fn update(conn: &mut AnyConnection, tenant: &Tenant, balance: &Balance
     .bind(&balance.id)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    crate::counters::move_amounts(
+        conn,
+        tenant,
+        (was.available_minor, was.ledger_minor),
+        (balance.available_minor, balance.ledger_minor),
+    )
+    .await
 }
 
 /// `history` with `point` as its entry for `point.date`: the day's entry replaced (the latest of

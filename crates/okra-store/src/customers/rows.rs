@@ -101,6 +101,7 @@ impl InsertRow for CustomerRow {
             collection: crate::counters::CUSTOMERS,
             customer: None,
             created_at: self.created_at,
+            amounts: None,
         })
     }
 }

@@ -148,6 +148,29 @@ pub async fn tenant(db: &Db, owner_id: &str, bank_id: &str, salt: i64) {
         "{with}INSERT INTO daily_row_counts (owner_id, env, collection, day, n) \
          SELECT 'other-{salt}-' || (n / 90), 'sandbox', 'identities', 20000 + n % 90, 1 {from}"
     ));
+    // The balances' amount buckets, as inserts keep them (migration 0018's backfill for this
+    // owner), among a thousand other tenants' buckets.
+    let m18 = match flavour {
+        "sqlite" => {
+            include_str!("../../../../okra-store/migrations/sqlite/0018_balance_amount_counts.sql")
+        }
+        _ => include_str!(
+            "../../../../okra-store/migrations/postgres/0018_balance_amount_counts.sql"
+        ),
+    };
+    for backfill in m18
+        .split(';')
+        .filter(|statement| statement.contains("INSERT INTO balance_amount_counts"))
+    {
+        statements.push(backfill.replace(
+            "FROM balances WHERE",
+            &format!("FROM balances WHERE owner_id = '{owner_id}' AND"),
+        ));
+    }
+    statements.push(format!(
+        "{with}INSERT INTO balance_amount_counts (owner_id, env, kind, bucket, n) \
+         SELECT 'other-{salt}-' || (n / 100), 'sandbox', 'available', 4100 + n % 100, 1 {from}"
+    ));
     for sql in statements {
         sqlx::query(&sql).execute(db.pool()).await.unwrap();
     }
