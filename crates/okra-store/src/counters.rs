@@ -13,7 +13,9 @@
 //! it itself, so no insert path can forget a counter.
 //!
 //! Lock order: within one call the rows are bumped sorted by key, the whole-collection row first,
-//! so two transactions of one tenant queue on that row instead of deadlocking over the others.
+//! so two transactions of one tenant queue on that row instead of deadlocking over the others;
+//! balances' amount buckets (`balance_amount_counts`) come last, after the tenant's balance row,
+//! also when a refresh moves a balance's amounts ([`move_amounts`]).
 
 use std::collections::BTreeMap;
 
@@ -63,7 +65,7 @@ pub const LEDGER: &str = "ledger";
 /// is 8725), negated for negative amounts. Buckets grow with the amount, each is one contiguous
 /// range ([`bucket_top`]) holding at most a thousandth of a decade, so a count of the amounts at
 /// least V sums the counters of the buckets above V's and counts only V's own bucket in the
-/// index. Migration 0017 computes the same in SQL (kept equal by a test).
+/// index. Migration 0018 computes the same in SQL (kept equal by the counters test).
 pub fn amount_bucket(amount: i64) -> i64 {
     let magnitude = amount.unsigned_abs();
     let positive = if magnitude < 1000 {
@@ -144,6 +146,19 @@ pub async fn move_amounts(
         *sums.entry(key).or_default() += n;
     }
     let rows: AmountSums = sums.into_iter().filter(|(_, n)| *n != 0).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Queue on the tenant's balance row first, as every balance insert does ([`add`]): the
+    // bucket rows are then only ever taken by a transaction holding it, so no two deadlock.
+    sqlx::query(&format!(
+        "{TOTALS_HEAD} VALUES ($1, $2, $3, '', 0) {TOTALS_TAIL}"
+    ))
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(BALANCES)
+    .execute(&mut *conn)
+    .await?;
     add_amounts(conn, tenant, &rows).await
 }
 
@@ -213,7 +228,6 @@ pub async fn add<'a>(
     if totals.is_empty() {
         return Ok(());
     }
-    add_amounts(conn, tenant, &amounts).await?;
     multirow::upsert_rows(
         conn,
         tenant,
@@ -233,7 +247,9 @@ pub async fn add<'a>(
         &days,
         |q, ((collection, day), n)| q.bind(*collection).bind(*day).bind(*n),
     )
-    .await
+    .await?;
+    // Amount buckets last: every balance writer has queued on the tenant's row by now.
+    add_amounts(conn, tenant, &amounts).await
 }
 
 /// [`add`] on a bulk load's rusqlite transaction ([`crate::loader`]): the same rows, one cached
@@ -248,12 +264,6 @@ pub(crate) fn add_sqlite<'a>(
     let (totals, days) = sums(rows);
     let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
     let mut upsert = conn.prepare_cached(&format!(
-        "{AMOUNTS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {AMOUNTS_TAIL}"
-    ))?;
-    for ((kind, bucket), n) in amounts {
-        upsert.execute(rusqlite::params![owner, env, kind, bucket, n])?;
-    }
-    let mut upsert = conn.prepare_cached(&format!(
         "{TOTALS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {TOTALS_TAIL}"
     ))?;
     for ((collection, customer), n) in totals {
@@ -264,6 +274,12 @@ pub(crate) fn add_sqlite<'a>(
     ))?;
     for ((collection, day), n) in days {
         upsert.execute(rusqlite::params![owner, env, collection, day, n])?;
+    }
+    let mut upsert = conn.prepare_cached(&format!(
+        "{AMOUNTS_HEAD} VALUES (?1, ?2, ?3, ?4, ?5) {AMOUNTS_TAIL}"
+    ))?;
+    for ((kind, bucket), n) in amounts {
+        upsert.execute(rusqlite::params![owner, env, kind, bucket, n])?;
     }
     Ok(())
 }
@@ -280,28 +296,6 @@ pub(crate) async fn add_postgres<'a>(
     let (totals, days) = sums(rows);
     if totals.is_empty() {
         return Ok(());
-    }
-    if !amounts.is_empty() {
-        let (kinds, buckets, ns): (Vec<&str>, Vec<i64>, Vec<i64>) =
-            amounts
-                .iter()
-                .fold((vec![], vec![], vec![]), |mut acc, ((k, b), n)| {
-                    acc.0.push(*k);
-                    acc.1.push(*b);
-                    acc.2.push(*n);
-                    acc
-                });
-        sqlx::query(&format!(
-            "{AMOUNTS_HEAD} SELECT $1, $2, k, b, n FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) \
-             WITH ORDINALITY AS u(k, b, n, o) ORDER BY o {AMOUNTS_TAIL}"
-        ))
-        .bind(tenant.owner_id.as_str())
-        .bind(tenant.env.as_str())
-        .bind(kinds)
-        .bind(buckets)
-        .bind(ns)
-        .execute(&mut *conn)
-        .await?;
     }
     let (collections, customers, ns): (Vec<&str>, Vec<&str>, Vec<i64>) = totals
         .iter()
@@ -342,6 +336,28 @@ pub(crate) async fn add_postgres<'a>(
     .bind(ns)
     .execute(&mut *conn)
     .await?;
+    if !amounts.is_empty() {
+        let (kinds, buckets, ns): (Vec<&str>, Vec<i64>, Vec<i64>) =
+            amounts
+                .iter()
+                .fold((vec![], vec![], vec![]), |mut acc, ((k, b), n)| {
+                    acc.0.push(*k);
+                    acc.1.push(*b);
+                    acc.2.push(*n);
+                    acc
+                });
+        sqlx::query(&format!(
+            "{AMOUNTS_HEAD} SELECT $1, $2, k, b, n FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) \
+             WITH ORDINALITY AS u(k, b, n, o) ORDER BY o {AMOUNTS_TAIL}"
+        ))
+        .bind(tenant.owner_id.as_str())
+        .bind(tenant.env.as_str())
+        .bind(kinds)
+        .bind(buckets)
+        .bind(ns)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

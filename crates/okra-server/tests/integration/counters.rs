@@ -155,9 +155,34 @@ async fn assert_amount_totals_exact(s: &TestServer, when: &str) {
         .fetch_all(s.db.pool())
         .await
         .unwrap();
-        let mut thresholds = vec![i64::MIN / 4, -1, 0, 1, i64::MAX / 4];
+        // The counter rows themselves: each bucket holds the amounts Rust puts in it.
+        let mut expected = std::collections::BTreeMap::new();
+        for a in &amounts {
+            *expected.entry(counters::amount_bucket(*a)).or_insert(0i64) += 1;
+        }
+        let kind_name = match kind {
+            AmountKind::Available => counters::AVAILABLE,
+            AmountKind::Ledger => counters::LEDGER,
+        };
+        let stored: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT bucket, CAST(n AS BIGINT) FROM balance_amount_counts \
+             WHERE owner_id = $1 AND env = 'sandbox' AND kind = $2 AND n <> 0 ORDER BY bucket",
+        )
+        .bind(&s.creds.owner_id)
+        .bind(kind_name)
+        .fetch_all(s.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            stored,
+            expected.into_iter().collect::<Vec<_>>(),
+            "{when}: {column} buckets"
+        );
+        let mut thresholds = vec![i64::MIN, i64::MIN / 4, -1, 0, 1, i64::MAX / 4, i64::MAX];
         for a in amounts.iter().step_by((amounts.len() / 12).max(1)) {
-            thresholds.extend([*a - 1, *a, *a + 1]);
+            let top = counters::bucket_top(*a);
+            thresholds.extend([a.saturating_sub(1), *a, a.saturating_add(1), top]);
+            thresholds.push(top.saturating_add(1));
         }
         for v in thresholds {
             let filter = BalanceFilter::AtLeast { kind, minor: v };
@@ -432,6 +457,22 @@ async fn the_migration_counts_existing_rows(b: Backend) {
             include_str!("../../../okra-store/migrations/postgres/0018_balance_amount_counts.sql")
         }
     };
+    // Over amounts of every sign, the least BIGINT among them (its negation overflows in SQL).
+    for (i, (available, ledger)) in [(-1_234_567, i64::MIN), (-5, 0), (1009, -1000)]
+        .into_iter()
+        .enumerate()
+    {
+        sqlx::query(
+            "UPDATE balances SET available_minor = $1, ledger_minor = $2 \
+             WHERE id = (SELECT id FROM balances ORDER BY id LIMIT 1 OFFSET $3)",
+        )
+        .bind(available)
+        .bind(ledger)
+        .bind(i as i64)
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    }
     sqlx::query("DELETE FROM balance_amount_counts")
         .execute(s.db.pool())
         .await
@@ -448,8 +489,74 @@ async fn the_migration_counts_existing_rows(b: Backend) {
     s.stop().await;
 }
 
+/// Balance writers at once — transactions inserting two balances in opposite bucket orders (as a
+/// connection's balance job does, one balance at a time) and refreshes moving amounts — never
+/// deadlock over the counters (every one queues on the tenant's balance row before any amount
+/// bucket), and the counters add up.
+async fn balance_writers_at_once_do_not_deadlock(b: Backend) {
+    let s = TestServer::start(b).await;
+    let keyring = s.state().keyring();
+    let tenant = s.tenant(Environment::Sandbox);
+    sandbox_load::load(&s.db, &keyring, &s.config, &load(0, 4, 4))
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT account_id, customer_id, record_id FROM balances ORDER BY id LIMIT 4",
+    )
+    .fetch_all(s.db.pool())
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..12usize {
+        let (db, tenant, rows) = (s.db.clone(), tenant.clone(), rows.clone());
+        tasks.push(tokio::spawn(async move {
+            for round in 0..5usize {
+                let mut tx = db.begin().await?;
+                if i % 3 == 2 {
+                    let account = &rows[(i + round) % rows.len()].0;
+                    let was = balances::refresh::latest_for_update(tx.conn(), &tenant, account)
+                        .await?
+                        .expect("a balance");
+                    let mut now = was.clone();
+                    now.available_minor = Some((i * 7 + round) as i64 * 1_000_003);
+                    now.ledger_minor = Some(-((i + round) as i64));
+                    balances::refresh::update(tx.conn(), &tenant, &was, &now).await?;
+                } else {
+                    let amounts: [i64; 2] = if i % 2 == 0 {
+                        [5_000_000_000, 1_000]
+                    } else {
+                        [1_000, 5_000_000_000]
+                    };
+                    for (k, a) in amounts.iter().enumerate() {
+                        let (account_id, customer_id, record_id) = rows[k].clone();
+                        let new = balances::NewBalance {
+                            account_id,
+                            customer_id,
+                            record_id,
+                            available_minor: Some(a + round as i64),
+                            ledger_minor: Some(*a),
+                            currency: "NGN".into(),
+                            history: Vec::new(),
+                            created_at: None,
+                        };
+                        balances::insert(tx.conn(), &tenant, &new).await?;
+                    }
+                }
+                tx.commit().await?;
+            }
+            Ok::<(), okra_store::StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("no writer deadlocks or gives up");
+    }
+    assert_counters_exact(&s, "after balance writers at once").await;
+    s.stop().await;
+}
+
 backend_tests!(
     counters_equal_counts_after_random_batches,
+    balance_writers_at_once_do_not_deadlock,
     concurrent_inserters_add_up,
     the_migration_counts_existing_rows,
 );

@@ -132,7 +132,7 @@ pub async fn update(
     was: &Balance,
     balance: &Balance,
 ) -> Result<()> {
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE balances SET available_minor = $1, ledger_minor = $2, currency = $3, periodic = $4, \
          last_updated = $5 WHERE id = $6 AND owner_id = $7 AND env = $8",
     )
@@ -146,6 +146,13 @@ pub async fn update(
     .bind(tenant.env.as_str())
     .execute(&mut *conn)
     .await?;
+    // The counters move from `was`: it must be the row just overwritten.
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "balance {} was not there to update",
+            balance.id
+        )));
+    }
     crate::counters::move_amounts(
         conn,
         tenant,
