@@ -297,67 +297,85 @@ pub(crate) async fn add_postgres<'a>(
     if totals.is_empty() {
         return Ok(());
     }
-    let (collections, customers, ns): (Vec<&str>, Vec<&str>, Vec<i64>) = totals
-        .iter()
-        .map(|((c, k), n)| (*c, *k, *n))
-        .fold((vec![], vec![], vec![]), |mut acc, (c, k, n)| {
-            acc.0.push(c);
-            acc.1.push(k);
-            acc.2.push(n);
-            acc
-        });
-    sqlx::query(&format!(
-        "{TOTALS_HEAD} SELECT $1, $2, c, k, n FROM UNNEST($3::text[], $4::text[], $5::bigint[]) \
-         WITH ORDINALITY AS u(c, k, n, o) ORDER BY o {TOTALS_TAIL}"
-    ))
-    .bind(tenant.owner_id.as_str())
-    .bind(tenant.env.as_str())
-    .bind(collections)
-    .bind(customers)
-    .bind(ns)
-    .execute(&mut *conn)
+    let (collections, customers, ns) = columns(&totals);
+    unnest_upsert(
+        conn,
+        tenant,
+        TOTALS_HEAD,
+        "text",
+        TOTALS_TAIL,
+        collections,
+        customers,
+        ns,
+    )
     .await?;
-    let (collections, day_list, ns): (Vec<&str>, Vec<i64>, Vec<i64>) =
-        days.iter()
-            .fold((vec![], vec![], vec![]), |mut acc, ((c, d), n)| {
-                acc.0.push(*c);
-                acc.1.push(*d);
-                acc.2.push(*n);
-                acc
-            });
-    sqlx::query(&format!(
-        "{DAYS_HEAD} SELECT $1, $2, c, d, n FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) \
-         WITH ORDINALITY AS u(c, d, n, o) ORDER BY o {DAYS_TAIL}"
-    ))
-    .bind(tenant.owner_id.as_str())
-    .bind(tenant.env.as_str())
-    .bind(collections)
-    .bind(day_list)
-    .bind(ns)
-    .execute(&mut *conn)
+    let (collections, day_list, ns) = columns(&days);
+    unnest_upsert(
+        conn,
+        tenant,
+        DAYS_HEAD,
+        "bigint",
+        DAYS_TAIL,
+        collections,
+        day_list,
+        ns,
+    )
     .await?;
     if !amounts.is_empty() {
-        let (kinds, buckets, ns): (Vec<&str>, Vec<i64>, Vec<i64>) =
-            amounts
-                .iter()
-                .fold((vec![], vec![], vec![]), |mut acc, ((k, b), n)| {
-                    acc.0.push(*k);
-                    acc.1.push(*b);
-                    acc.2.push(*n);
-                    acc
-                });
-        sqlx::query(&format!(
-            "{AMOUNTS_HEAD} SELECT $1, $2, k, b, n FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) \
-             WITH ORDINALITY AS u(k, b, n, o) ORDER BY o {AMOUNTS_TAIL}"
-        ))
-        .bind(tenant.owner_id.as_str())
-        .bind(tenant.env.as_str())
-        .bind(kinds)
-        .bind(buckets)
-        .bind(ns)
-        .execute(&mut *conn)
+        let (kinds, buckets, ns) = columns(&amounts);
+        unnest_upsert(
+            conn,
+            tenant,
+            AMOUNTS_HEAD,
+            "bigint",
+            AMOUNTS_TAIL,
+            kinds,
+            buckets,
+            ns,
+        )
         .await?;
     }
+    Ok(())
+}
+
+/// Counter rows `((text key, second key), n)` as three columns.
+fn columns<'k, K: Copy>(rows: &[((&'k str, K), i64)]) -> (Vec<&'k str>, Vec<K>, Vec<i64>) {
+    let mut out = (Vec::with_capacity(rows.len()), Vec::new(), Vec::new());
+    for ((first, second), n) in rows {
+        out.0.push(*first);
+        out.1.push(*second);
+        out.2.push(*n);
+    }
+    out
+}
+
+/// `head SELECT owner, env, a, b, n FROM UNNEST(a, b, n) … tail`: a counter table's rows of the
+/// tenant upserted in one statement, in the given (lock) order; `second` is the SQL type of `b`.
+#[allow(clippy::too_many_arguments)]
+async fn unnest_upsert<K>(
+    conn: &mut sqlx::PgConnection,
+    tenant: &Tenant,
+    head: &str,
+    second: &str,
+    tail: &str,
+    first: Vec<&str>,
+    keys: Vec<K>,
+    ns: Vec<i64>,
+) -> Result<()>
+where
+    Vec<K>: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+{
+    sqlx::query(&format!(
+        "{head} SELECT $1, $2, a, b, n FROM UNNEST($3::text[], $4::{second}[], $5::bigint[]) \
+         WITH ORDINALITY AS u(a, b, n, o) ORDER BY o {tail}"
+    ))
+    .bind(tenant.owner_id.as_str())
+    .bind(tenant.env.as_str())
+    .bind(first)
+    .bind(keys)
+    .bind(ns)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

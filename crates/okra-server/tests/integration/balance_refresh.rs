@@ -89,6 +89,18 @@ async fn slow_bank(s: &TestServer, bank: &str, delay_ms: u64) {
     assert_eq!(r.status.as_u16(), 200, "{}", r.text);
 }
 
+/// Sets the sandbox owner's default webhook URL (where runs of connections that named none go).
+async fn default_webhook(s: &TestServer, url: &str) {
+    let set = okra_server::services::webhooks::admin::set_url(
+        &s.db,
+        &s.config,
+        &s.tenant(okra_core::Environment::Sandbox),
+        Some(url),
+    )
+    .await;
+    assert!(set.is_ok());
+}
+
 /// The body of the first webhook with `code` the receiver got (waiting for it).
 async fn first_webhook(hook: &Receiver, code: &str) -> Value {
     let got = hook
@@ -208,14 +220,7 @@ async fn a_refresh_fetches_the_balance_and_reports_it(b: Backend) {
     let drifted = stored(&s, account).await;
     assert_ne!(drifted["available_balance"], before["available_balance"]);
     // The webhook of the refresh goes to the owner's default (the connection named none).
-    let set = okra_server::services::webhooks::admin::set_url(
-        &s.db,
-        &s.config,
-        &s.tenant(okra_core::Environment::Sandbox),
-        Some(&url),
-    )
-    .await;
-    assert!(set.is_ok());
+    default_webhook(&s, &url).await;
     // okra-node's body: `{account_id}`.
     let run = start(&s, "balance/refresh", json!({"account_id": account})).await;
     assert_eq!(run["method"], "BALANCE");
@@ -368,14 +373,7 @@ async fn twenty_concurrent_refreshes_ask_the_bank_once(b: Backend) {
 async fn a_bank_timeout_fails_the_refresh_and_keeps_the_balance(b: Backend) {
     let hook = Receiver::start(Answer::Ok).await;
     let s = linking_server(b, |_| {}).await;
-    let set = okra_server::services::webhooks::admin::set_url(
-        &s.db,
-        &s.config,
-        &s.tenant(okra_core::Environment::Sandbox),
-        Some(&hook.url),
-    )
-    .await;
-    assert!(set.is_ok());
+    default_webhook(&s, &hook.url).await;
     let (_, accounts) = connected_with_balances(&s, json!({})).await;
     let account = &accounts[0];
     let before = stored(&s, account).await;
@@ -666,14 +664,7 @@ async fn a_refresh_killed_mid_job_completes_after_restart(b: Backend) {
 async fn refresh_and_check_keep_personal_data_sealed(b: Backend) {
     let hook = Receiver::start(Answer::Ok).await;
     let s = linking_server(b, |_| {}).await;
-    let set = okra_server::services::webhooks::admin::set_url(
-        &s.db,
-        &s.config,
-        &s.tenant(okra_core::Environment::Sandbox),
-        Some(&hook.url),
-    )
-    .await;
-    assert!(set.is_ok());
+    default_webhook(&s, &hook.url).await;
     let (customer, accounts) = connected_with_balances(&s, json!({})).await;
     let mut secrets = Vec::new();
     for a in &accounts {
