@@ -429,6 +429,33 @@ pub(crate) fn page_params(
     ]
 }
 
+/// The parameters of a page of rows created from `from` to `to` (whole UTC days): the millisecond
+/// range (`$5`, `$6`) and its day numbers for the daily counters (`$7`, `$8`).
+pub(crate) fn date_params(from: time::Date, to: time::Date) -> Vec<Param> {
+    let (start, end) = okra_core::time::day_range_ms(from, to);
+    vec![
+        Param::Int(start),
+        Param::Int(end),
+        Param::Int(crate::counters::day_of_date(from)),
+        Param::Int(crate::counters::day_of_date(to)),
+    ]
+}
+
+/// The parameters of a page of a customer's rows created from `from` to `to`: the customer (`$5`)
+/// and the millisecond range (`$6`, `$7`).
+pub(crate) fn customer_date_params(customer: &str, from: time::Date, to: time::Date) -> Vec<Param> {
+    let (start, end) = okra_core::time::day_range_ms(from, to);
+    vec![Param::from(customer), Param::Int(start), Param::Int(end)]
+}
+
+/// The parameters of [`options_filter`]: each pair's key and JSON value, from `$5` on.
+pub(crate) fn option_params(pairs: &[(String, String)]) -> Vec<Param> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
+        .collect()
+}
+
 /// ` AND record_id IN (…)`: the records whose options hold all `n` (key, JSON value) pairs,
 /// keys and values from `$5` on, joined over `record_options` (one index search per pair).
 pub(crate) fn options_filter(n: usize) -> String {

@@ -10,11 +10,12 @@ use okra_core::pagination::PageRequest;
 use time::Date;
 
 use super::{history_from_column, Balance};
-use crate::counters::{self, day_of_date};
+use crate::counters;
 use crate::db::Db;
 use crate::error::Result;
 use crate::read::{
-    options_filter, page_params, Columns, PageShape, Param, NEWEST_FIRST, NEWEST_FIRST_SORTED,
+    customer_date_params, date_params, option_params, options_filter, page_params, Columns,
+    PageShape, Param, NEWEST_FIRST, NEWEST_FIRST_SORTED,
 };
 pub use crate::read::{PageSql, MAX_OPTION_PAIRS};
 use crate::Tenant;
@@ -289,33 +290,16 @@ impl BalanceFilter {
     }
 
     fn params(&self) -> Vec<Param> {
-        let range = |from: &Date, to: &Date| okra_core::time::day_range_ms(*from, *to);
         match self {
             BalanceFilter::All => Vec::new(),
             BalanceFilter::Account(id) | BalanceFilter::Customer(id) => {
                 vec![Param::from(id.as_str())]
             }
-            BalanceFilter::Dates { from, to } => {
-                let (start, end) = range(from, to);
-                vec![
-                    Param::Int(start),
-                    Param::Int(end),
-                    Param::Int(day_of_date(*from)),
-                    Param::Int(day_of_date(*to)),
-                ]
-            }
+            BalanceFilter::Dates { from, to } => date_params(*from, *to),
             BalanceFilter::CustomerDates { customer, from, to } => {
-                let (start, end) = range(from, to);
-                vec![
-                    Param::from(customer.as_str()),
-                    Param::Int(start),
-                    Param::Int(end),
-                ]
+                customer_date_params(customer, *from, *to)
             }
-            BalanceFilter::Options(pairs) => pairs
-                .iter()
-                .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
-                .collect(),
+            BalanceFilter::Options(pairs) => option_params(pairs),
             BalanceFilter::AtLeast { minor, .. } => vec![
                 Param::Int(*minor),
                 Param::Int(counters::amount_bucket(*minor)),

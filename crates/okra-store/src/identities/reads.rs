@@ -15,12 +15,12 @@ use time::Date;
 
 use super::{Identity, IdentityProfile, PII_CONTEXT};
 use crate::blind::{bvn_index, nuban_index};
-use crate::counters::day_of_date;
 use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::error::Result;
 use crate::read::{
-    options_filter, page_params, Columns, PageShape, Param, NEWEST_FIRST, NEWEST_FIRST_SORTED,
+    customer_date_params, date_params, option_params, options_filter, page_params, Columns,
+    PageShape, Param, NEWEST_FIRST, NEWEST_FIRST_SORTED,
 };
 pub use crate::read::{PageSql, MAX_OPTION_PAIRS};
 use crate::Tenant;
@@ -323,31 +323,14 @@ impl IdentityFilter {
 
     /// The parameters after owner, env, limit and offset (`$5` on).
     fn params(&self) -> Vec<Param> {
-        let range = |from: &Date, to: &Date| okra_core::time::day_range_ms(*from, *to);
         match self {
             IdentityFilter::All => Vec::new(),
             IdentityFilter::Customer(c) => vec![Param::from(c.as_str())],
-            IdentityFilter::Dates { from, to } => {
-                let (start, end) = range(from, to);
-                vec![
-                    Param::Int(start),
-                    Param::Int(end),
-                    Param::Int(day_of_date(*from)),
-                    Param::Int(day_of_date(*to)),
-                ]
-            }
+            IdentityFilter::Dates { from, to } => date_params(*from, *to),
             IdentityFilter::CustomerDates { customer, from, to } => {
-                let (start, end) = range(from, to);
-                vec![
-                    Param::from(customer.as_str()),
-                    Param::Int(start),
-                    Param::Int(end),
-                ]
+                customer_date_params(customer, *from, *to)
             }
-            IdentityFilter::Options(pairs) => pairs
-                .iter()
-                .flat_map(|(k, v)| [Param::from(k.as_str()), Param::from(v.as_str())])
-                .collect(),
+            IdentityFilter::Options(pairs) => option_params(pairs),
         }
     }
 }
