@@ -25,9 +25,12 @@ pub enum SourceError {
     /// The bank locked the user's online access (too many attempts, or a hold).
     #[error("account locked")]
     Locked,
-    /// The bank asks for a one-time password the flow cannot supply.
+    /// The bank asks for a one-time password: log in again with [`Credentials::otp`].
     #[error("one-time password required")]
     OtpRequired,
+    /// The one-time password given was wrong or has expired.
+    #[error("invalid one-time password")]
+    InvalidOtp,
     /// The bank (or registry) is down; worth retrying later.
     #[error("bank unavailable")]
     BankUnavailable,
@@ -52,6 +55,10 @@ pub struct Credentials {
     pub username: String,
     /// The password or PIN.
     pub password: String,
+    /// The one-time password the bank sent, on the second attempt of a login that answered
+    /// [`SourceError::OtpRequired`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }
 
 /// A logged-in session at one bank, returned by [`BankSource::authenticate`] and passed back to

@@ -7,7 +7,7 @@
 //! | where | trigger | effect |
 //! |---|---|---|
 //! | username | `locked` / `locked.<anything>` | `Locked` |
-//! | username | `otp` / `otp.<anything>` | `OtpRequired` |
+//! | username | `otp.<username>` | `OtpRequired` until [`SANDBOX_OTP`] is sent, then a login as `<username>`; another code: `InvalidOtp` |
 //! | username | `timeout` / `timeout.<anything>` | `Timeout` |
 //! | username | `down` / `down.<anything>` | `BankUnavailable` |
 //! | username | `wrong` / `wrong.<anything>` | `InvalidCredentials` |
@@ -51,12 +51,36 @@ fn trigger_word(username: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// The one-time password the simulated banks send (the same for everyone: it is a sandbox).
+pub const SANDBOX_OTP: &str = "123456";
+
+/// What the simulated bank says to a one-time password: none yet → `OtpRequired`, the sandbox's
+/// code → accepted, anything else → `InvalidOtp`.
+pub fn check_otp(otp: Option<&str>) -> Result<(), SourceError> {
+    match otp.map(str::trim) {
+        None | Some("") => Err(SourceError::OtpRequired),
+        Some(SANDBOX_OTP) => Ok(()),
+        Some(_) => Err(SourceError::InvalidOtp),
+    }
+}
+
+/// The login behind an `otp.` username once the one-time password is right: `None` when the
+/// username has no `otp` trigger, else the rest of the username (`otp.ada.obi.3` → `ada.obi.3`)
+/// or the bank's answer to the password.
+pub fn otp_login<'a>(username: &'a str, otp: Option<&str>) -> Option<Result<&'a str, SourceError>> {
+    if trigger_word(username) != "otp" {
+        return None;
+    }
+    let rest = username.trim().split_once('.').map_or("", |(_, rest)| rest);
+    Some(check_otp(otp).map(|()| rest))
+}
+
 /// The fault a username triggers, if any.
 pub fn fault_for_username(username: &str) -> Option<Fault> {
     let word = trigger_word(username);
     let error = match word.as_str() {
         "locked" => SourceError::Locked,
-        "otp" => SourceError::OtpRequired,
+
         "timeout" => SourceError::Timeout,
         "down" => SourceError::BankUnavailable,
         "wrong" => SourceError::InvalidCredentials,
@@ -137,10 +161,21 @@ mod tests {
             fault_for_username("locked"),
             Some(Fault::Fail(SourceError::Locked))
         );
+        assert_eq!(fault_for_username("OTP.ada.obi.3"), None);
         assert_eq!(
-            fault_for_username("OTP.ada.obi.3"),
-            Some(Fault::Fail(SourceError::OtpRequired))
+            otp_login("OTP.ada.obi.3", None),
+            Some(Err(SourceError::OtpRequired))
         );
+        assert_eq!(
+            otp_login("otp.ada.obi.3", Some("654321")),
+            Some(Err(SourceError::InvalidOtp))
+        );
+        assert_eq!(
+            otp_login("otp.ada.obi.3", Some(" 123456 ")),
+            Some(Ok("ada.obi.3"))
+        );
+        assert_eq!(otp_login("otp", Some("123456")), Some(Ok("")));
+        assert_eq!(otp_login("ada.obi.3", None), None);
         assert_eq!(
             fault_for_username("timeout.x"),
             Some(Fault::Fail(SourceError::Timeout))

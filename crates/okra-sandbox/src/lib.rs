@@ -43,7 +43,10 @@ mod tests;
 pub use accounts::Account;
 pub use custom::{Lookup, CUSTOM_BASE, CUSTOM_CAPACITY};
 pub use dates::Date;
-pub use faults::{delay_for_username, fault_for_bvn, fault_for_nuban, fault_for_username, Fault};
+pub use faults::{
+    check_otp, delay_for_username, fault_for_bvn, fault_for_nuban, fault_for_username, otp_login,
+    Fault, SANDBOX_OTP,
+};
 pub use ids::MAX_POPULATION;
 pub use network::{AccountSummary, Network, PersonSummary, DEFAULT_POPULATION, DEFAULT_SEED};
 pub use person::{Company, Person};

@@ -195,7 +195,11 @@ impl Network {
         (index < self.population).then_some(())?;
         let username = Network::username(&self.person(index)?);
         let password = Network::password_for(&username);
-        Some(Credentials { username, password })
+        Some(Credentials {
+            username,
+            password,
+            otp: None,
+        })
     }
 
     /// The person a username names, if they hold an account at `bank_id` (id or slug). Fault
@@ -238,6 +242,7 @@ impl Network {
             let credentials = Credentials {
                 password: Network::password_for(&username),
                 username,
+                otp: None,
             };
             out.push((credentials, summary(&person)));
         }

@@ -39,10 +39,14 @@ impl Network {
         credentials: &Credentials,
     ) -> Result<BankSession, SourceError> {
         let (_, info) = bank(bank_id)?;
-        if let Some(Fault::Fail(error)) = faults::fault_for_username(&credentials.username) {
+        let typed = match faults::otp_login(&credentials.username, credentials.otp.as_deref()) {
+            Some(answer) => answer?,
+            None => credentials.username.as_str(),
+        };
+        if let Some(Fault::Fail(error)) = faults::fault_for_username(typed) {
             return Err(error);
         }
-        let username = faults::strip_delay_prefix(&credentials.username);
+        let username = faults::strip_delay_prefix(typed);
         let person = self
             .person_by_username(info.id, username)
             .ok_or(SourceError::InvalidCredentials)?;

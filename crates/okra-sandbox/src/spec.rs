@@ -182,5 +182,12 @@ fn random_spec(rng: &mut Draw) -> (PersonSpec, Credentials) {
         identity: Some(identity),
         internet_speed: Some(internet_speed),
     };
-    (spec, Credentials { username, password })
+    (
+        spec,
+        Credentials {
+            username,
+            password,
+            otp: None,
+        },
+    )
 }

@@ -86,6 +86,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
         "options_enc",
         link_sessions::OPTIONS_CONTEXT,
     ),
+    ("link_sessions", "login_enc", link_sessions::LOGIN_CONTEXT),
     ("webhook_messages", "body_enc", webhooks::BODY_CONTEXT),
     ("webhook_settings", "token_enc", webhooks::TOKEN_CONTEXT),
     (

@@ -1,17 +1,26 @@
 //! Link sessions: the buildWithOptions options of one linking attempt, stored by `links/new` and
 //! completed once by the connection they lead to. The options are sealed: they may carry a
 //! customer's BVN (`customer.bvn`) and okra-js' `token`.
+//!
+//! The hosted widget finds a session by the SHA-256 of its secret token (never by its id, which
+//! is guessable) and keeps the bank login made in it sealed until the user picks accounts. Logins
+//! are counted in one statement before the bank is asked, so parallel attempts cannot pass the
+//! limit between a read and a write.
 
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::crypto::Keyring;
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::Tenant;
 
 /// Associated-data context of the sealed options.
 pub const OPTIONS_CONTEXT: &str = "link_sessions.options";
+/// Associated-data context of the sealed bank login.
+pub const LOGIN_CONTEXT: &str = "link_sessions.login";
+/// Failed logins in a row after which a link accepts no more.
+pub const MAX_LOGIN_ATTEMPTS: i64 = 5;
 
 /// A stored link session.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +37,54 @@ pub struct LinkSession {
     pub expires_at: i64,
     /// Creation time (ms).
     pub created_at: i64,
+    /// The bank login made in the widget (the source's session), once one succeeded.
+    pub login: Option<Value>,
+    /// Failed logins in a row.
+    pub login_attempts: i64,
+}
+
+/// The columns a [`LinkSession`] is read from.
+const COLUMNS: &str =
+    "id, owner_id, env, options_enc, status, record_id, expires_at, created_at, login_enc, login_attempts";
+
+fn from_row(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<(Tenant, LinkSession)> {
+    let sealed: Vec<u8> = r.try_get("options_enc")?;
+    let options = keyring.open_str(OPTIONS_CONTEXT, &sealed)?;
+    let login: Option<Vec<u8>> = r.try_get("login_enc")?;
+    let login = match login {
+        Some(sealed) => Some(serde_json::from_str(
+            &keyring.open_str(LOGIN_CONTEXT, &sealed)?,
+        )?),
+        None => None,
+    };
+    let env: String = r.try_get("env")?;
+    let tenant = Tenant {
+        owner_id: r.try_get("owner_id")?,
+        env: env
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("link session env {env:?}")))?,
+    };
+    let session = LinkSession {
+        id: r.try_get("id")?,
+        options: serde_json::from_str(&options)?,
+        status: r.try_get("status")?,
+        record_id: r.try_get("record_id")?,
+        expires_at: r.try_get("expires_at")?,
+        created_at: r.try_get("created_at")?,
+        login,
+        login_attempts: r.try_get("login_attempts")?,
+    };
+    Ok((tenant, session))
+}
+
+/// A new session: its id, the SHA-256 (hex) of its widget token, and its options.
+pub struct NewLinkSession<'a> {
+    /// Link id.
+    pub id: &'a str,
+    /// SHA-256 (hex) of the secret token in the widget's URL.
+    pub token_hash: &'a str,
+    /// The buildWithOptions options.
+    pub options: &'a Value,
 }
 
 /// Writes a new open session.
@@ -35,15 +92,15 @@ pub async fn insert(
     db: &Db,
     keyring: &Keyring,
     tenant: &Tenant,
-    id: &str,
-    options: &Value,
+    new: &NewLinkSession<'_>,
     created_at: i64,
     expires_at: i64,
 ) -> Result<()> {
+    let (id, options) = (new.id, new.options);
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO link_sessions (id, owner_id, env, options_enc, status, expires_at, created_at) \
-         VALUES ($1, $2, $3, $4, 'open', $5, $6)",
+        "INSERT INTO link_sessions (id, owner_id, env, options_enc, status, expires_at, created_at, token_hash) \
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7)",
     )
     .bind(id)
     .bind(&tenant.owner_id)
@@ -51,6 +108,7 @@ pub async fn insert(
     .bind(keyring.seal_str(OPTIONS_CONTEXT, &options.to_string()))
     .bind(expires_at)
     .bind(created_at)
+    .bind(new.token_hash)
     .execute(tx.conn())
     .await?;
     tx.commit().await
@@ -63,26 +121,92 @@ pub async fn get(
     tenant: &Tenant,
     id: &str,
 ) -> Result<Option<LinkSession>> {
-    let row = sqlx::query(
-        "SELECT id, options_enc, status, record_id, expires_at, created_at FROM link_sessions \
-         WHERE id = $1 AND owner_id = $2 AND env = $3",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM link_sessions WHERE id = $1 AND owner_id = $2 AND env = $3"
+    ))
     .bind(id)
     .bind(&tenant.owner_id)
     .bind(tenant.env.as_str())
     .fetch_optional(db.pool())
     .await?;
-    let Some(r) = row else { return Ok(None) };
-    let sealed: Vec<u8> = r.try_get("options_enc")?;
-    let options = keyring.open_str(OPTIONS_CONTEXT, &sealed)?;
-    Ok(Some(LinkSession {
-        id: r.try_get("id")?,
-        options: serde_json::from_str(&options)?,
-        status: r.try_get("status")?,
-        record_id: r.try_get("record_id")?,
-        expires_at: r.try_get("expires_at")?,
-        created_at: r.try_get("created_at")?,
-    }))
+    row.map(|r| from_row(keyring, &r).map(|(_, s)| s))
+        .transpose()
+}
+
+/// The session whose widget token hashes to `token_hash`, with its tenant.
+pub async fn by_token(
+    db: &Db,
+    keyring: &Keyring,
+    token_hash: &str,
+) -> Result<Option<(Tenant, LinkSession)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM link_sessions WHERE token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| from_row(keyring, &r)).transpose()
+}
+
+/// Counts a login attempt before the bank is asked: false when the session is not open, has
+/// expired, or has had [`MAX_LOGIN_ATTEMPTS`] failed logins in a row.
+pub async fn begin_login(db: &Db, tenant: &Tenant, id: &str, now: i64) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let r = sqlx::query(
+        "UPDATE link_sessions SET login_attempts = login_attempts + 1 \
+         WHERE id = $1 AND owner_id = $2 AND env = $3 AND status = 'open' AND expires_at > $4 \
+         AND login_attempts < $5",
+    )
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .bind(now)
+    .bind(MAX_LOGIN_ATTEMPTS)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// How a counted login ended.
+pub enum LoginOutcome<'a> {
+    /// The bank accepted it: keep this login (sealed) and start counting afresh.
+    Succeeded(&'a Value),
+    /// The user's credentials or code were refused: the attempt stays counted, any earlier
+    /// login is dropped.
+    Refused,
+    /// Not the user's doing (the bank asked for a one-time password, or was down): the attempt
+    /// is given back.
+    Released,
+}
+
+/// Records how a login counted by [`begin_login`] ended.
+pub async fn end_login(
+    db: &Db,
+    keyring: &Keyring,
+    tenant: &Tenant,
+    id: &str,
+    outcome: LoginOutcome<'_>,
+) -> Result<()> {
+    let set = match outcome {
+        LoginOutcome::Succeeded(_) => "login_enc = $4, login_attempts = 0",
+        LoginOutcome::Refused => "login_enc = NULL",
+        LoginOutcome::Released => {
+            "login_attempts = CASE WHEN login_attempts > 0 THEN login_attempts - 1 ELSE 0 END"
+        }
+    };
+    let sql =
+        format!("UPDATE link_sessions SET {set} WHERE id = $1 AND owner_id = $2 AND env = $3");
+    let mut query = sqlx::query(&sql)
+        .bind(id)
+        .bind(&tenant.owner_id)
+        .bind(tenant.env.as_str());
+    if let LoginOutcome::Succeeded(login) = outcome {
+        query = query.bind(keyring.seal_str(LOGIN_CONTEXT, &login.to_string()));
+    }
+    let mut tx = db.begin().await?;
+    query.execute(tx.conn()).await?;
+    tx.commit().await
 }
 
 /// Completes an open, unexpired session with the record of its connection, on `conn` (inside the
@@ -96,7 +220,7 @@ pub async fn complete(
     now: i64,
 ) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE link_sessions SET status = 'completed', record_id = $1 \
+        "UPDATE link_sessions SET status = 'completed', record_id = $1, login_enc = NULL \
          WHERE id = $2 AND owner_id = $3 AND env = $4 AND status = 'open' AND expires_at > $5",
     )
     .bind(record_id)

@@ -131,6 +131,7 @@ fn credentials_rule_and_login_failures() {
             &Credentials {
                 username: username.into(),
                 password: password.into(),
+                otp: None,
             },
         ))
     };

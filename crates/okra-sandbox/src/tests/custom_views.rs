@@ -110,6 +110,7 @@ fn custom_people_cannot_log_in_by_the_rule() {
     let creds = Credentials {
         password: Network::password_for(&username),
         username,
+        otp: None,
     };
     let bank = p.accounts[0].bank.slug;
     assert_eq!(

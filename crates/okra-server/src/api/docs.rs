@@ -22,6 +22,14 @@ use utoipa::{Modify, OpenApi};
         super::health::health,
         super::health::ready,
         super::assets::bank_asset,
+        super::widget::script,
+        super::widget::page_asset,
+        super::widget::options_page,
+        super::widget::link_page,
+        super::widget::short_link,
+        super::widget::link_state,
+        super::widget::login,
+        super::widget::connect,
         openapi_json,
         super::faults::create,
         super::faults::list,
@@ -73,6 +81,7 @@ use utoipa::{Modify, OpenApi};
          (name = "identity", description = "Identity profiles"),
          (name = "kyc", description = "Paid KYC verifies, the wallet and its receipts"),
          (name = "balance", description = "Account balances"),
+         (name = "widget", description = "The hosted link widget: widget.js, its pages and the calls they make with a link's token"),
          (name = "sandbox", description = "Sandbox-only operations (fault injection, sandbox customers)"),
          (name = "operations", description = "Health, readiness and documents"))
 )]

@@ -65,7 +65,7 @@ pub struct NewLink {
     pub link_id: String,
     /// The hosted widget's page for this link.
     pub url: String,
-    /// The same page (Okra's short links).
+    /// A shorter address of the same page (Okra's short links), for e-mail and SMS.
     pub short_url: String,
     /// When the link stops working (ISO-8601).
     pub expires_at: String,
@@ -87,7 +87,7 @@ pub async fn new_link(
     let link = linking::create_link(&state, &tenant, &request.parsed).await?;
     let data = NewLink {
         link_id: link.link_id,
-        short_url: link.url.clone(),
+        short_url: link.short_url,
         url: link.url,
         expires_at: okra_core::time::iso_ms(link.expires_at),
     };

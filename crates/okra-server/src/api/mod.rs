@@ -21,6 +21,7 @@ pub mod photos;
 pub mod records;
 pub mod sandbox_customers;
 pub mod webhooks;
+pub mod widget;
 
 use axum::routing::{get, post, MethodRouter};
 use okra_core::body::{Body, Invalid};
@@ -152,5 +153,13 @@ pub fn unversioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/openapi.json", get(docs::openapi_json)),
         ("/assets/banks/{slug}/{file}", get(assets::bank_asset)),
         ("/sandbox/photos/{token}", get(photos::photo)),
+        ("/widget.js", get(widget::script)),
+        ("/widget/{file}", get(widget::page_asset)),
+        ("/link", get(widget::options_page)),
+        ("/link/{token}", get(widget::link_page)),
+        ("/l/{token}", get(widget::short_link)),
+        ("/widget/api/link", get(widget::link_state)),
+        ("/widget/api/login", post(widget::login)),
+        ("/widget/api/connect", post(widget::connect)),
     ]
 }

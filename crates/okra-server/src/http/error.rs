@@ -104,6 +104,9 @@ impl From<okra_core::source::SourceError> for ApiError {
             SourceError::OtpRequired => {
                 ApiError::BadRequest("The bank requires a one-time password for this login".into())
             }
+            SourceError::InvalidOtp => ApiError::BadRequest(
+                "The one-time password is wrong or has expired, please try again".into(),
+            ),
             SourceError::NotFound => {
                 ApiError::BadRequest("No matching record was found at the data source".into())
             }

@@ -39,7 +39,10 @@ pub(crate) fn clients_dir() -> Option<PathBuf> {
         return None;
     }
     let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if !dir.join("node_modules/okra-node/package.json").exists() {
+    let installed = ["okra-node", "playwright-core", "axe-core"]
+        .iter()
+        .all(|p| dir.join(format!("node_modules/{p}/package.json")).exists());
+    if !installed {
         let out = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir)

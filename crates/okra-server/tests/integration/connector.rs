@@ -37,6 +37,7 @@ async fn bank_source_success_paths() {
     let creds = Credentials {
         username: "ada".into(),
         password: "pass-ada".into(),
+        otp: None,
     };
     let session = source.authenticate(BANK, &creds).await.unwrap();
     assert_eq!(session, ada_session());
@@ -92,6 +93,7 @@ async fn every_error_code_maps_to_its_source_error() {
     let login = |user: &str| Credentials {
         username: user.into(),
         password: "nope".into(),
+        otp: None,
     };
     let cases = [
         ("ada", SourceError::InvalidCredentials),
@@ -216,6 +218,7 @@ async fn adapter_down_is_bank_unavailable() {
     let creds = Credentials {
         username: "ada".into(),
         password: "pass-ada".into(),
+        otp: None,
     };
     let down = SourceError::BankUnavailable;
     assert_eq!(c.authenticate(BANK, &creds).await.unwrap_err(), down);

@@ -360,6 +360,7 @@ async fn built_in_triggers_produce_their_errors(b: Backend) {
     let login = |u: &str| Credentials {
         username: u.into(),
         password: "anything".into(),
+        otp: None,
     };
     for (username, expected) in [
         ("timeout", SourceError::Timeout),

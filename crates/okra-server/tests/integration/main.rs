@@ -35,3 +35,5 @@ mod sandbox_customers;
 mod sandbox_load;
 mod security;
 mod statistics;
+mod widget;
+mod widget_browser;

@@ -58,6 +58,7 @@ async fn created_customers_honour_their_spec_and_can_log_in(b: Backend) {
     let login = Credentials {
         username: "Chiamaka".into(),
         password: "pa55word!".into(),
+        otp: None,
     };
     let session = src
         .authenticate(gtb, &login)
@@ -101,6 +102,7 @@ async fn created_customers_honour_their_spec_and_can_log_in(b: Backend) {
     let wrong = Credentials {
         username: "chiamaka".into(),
         password: "nope".into(),
+        otp: None,
     };
     assert_eq!(
         src.authenticate(gtb, &wrong).await.unwrap_err(),
@@ -233,6 +235,7 @@ async fn generate_makes_people_who_can_log_in(b: Backend) {
         let login = Credentials {
             username: c["sandbox"]["username"].as_str().unwrap().into(),
             password: c["sandbox"]["password"].as_str().unwrap().into(),
+            otp: None,
         };
         let bank = c["sandbox"]["bank"].as_str().unwrap();
         assert!(src.authenticate(bank, &login).await.is_ok(), "{c}");

@@ -54,71 +54,129 @@ pub async fn connect(state: &AppState, tenant: &Tenant, req: ConnectRequest) -> 
             let session = okra_store::link_sessions::get(&state.db, &state.keyring(), tenant, id)
                 .await?
                 .ok_or_else(|| Error::Refused("Link not found".into()))?;
-            if session.status != "open" {
-                return Err(Error::Refused("This link has already been used".into()));
-            }
-            if session.expires_at <= now {
-                return Err(Error::Refused("This link has expired".into()));
-            }
-            let raw = session.options.as_object().cloned().unwrap_or_default();
-            LinkOptions::read(&Body::from_value(session.options.clone())?, &raw)?
+            usable_link(&session, now)?;
+            link_options(&session)?
         }
     };
-    let bank =
-        okra_core::banks::find(&req.bank).ok_or_else(|| Error::UnknownBank(req.bank.clone()))?;
-    if !options.allows_bank(bank) {
-        return Err(Error::Refused(
-            "This bank is not available for this link".into(),
-        ));
-    }
-    let keyring = state.keyring();
-    let url = match &options.callback_url {
-        Some(url) => {
-            check_webhook_url(&state.config, tenant.env, "callback_url", url).await?;
-            Some(url.clone())
-        }
-        None => {
-            okra_store::webhooks::settings(&state.db, &keyring, tenant)
-                .await?
-                .url
-        }
-    };
+    let bank = allowed_bank(&options, &req.bank)?;
+    let url = webhook_url(state, tenant, &options).await?;
 
     // Everything the bank is asked, before anything is written.
     let source = TenantSource::new(state, tenant).await?;
     let credentials = Credentials {
         username: req.username.clone(),
         password: req.password.clone(),
+        otp: None,
     };
     let session = source.authenticate(bank.id, &credentials).await?;
-    let listed = source.list_accounts(&session).await?;
-    let holder = source.identity(&session).await?;
-    let chosen = choose(&listed, req.accounts.as_deref(), options.multi_account)?;
-
-    let written = write(
+    let login = Login {
+        bank,
+        source: &source,
+        session: &session,
+    };
+    finish(
         state,
         tenant,
-        bank,
         &options,
+        req.link_id.as_deref(),
         url.as_deref(),
-        &req,
-        &listed,
-        &chosen,
-        &holder,
+        login,
+        req.accounts.as_deref(),
         now,
+    )
+    .await
+}
+
+/// A refusal unless the link session can still connect (open and unexpired).
+pub(super) fn usable_link(
+    session: &okra_store::link_sessions::LinkSession,
+    now: i64,
+) -> Result<()> {
+    if session.status != "open" {
+        return Err(Error::Refused("This link has already been used".into()));
+    }
+    if session.expires_at <= now {
+        return Err(Error::Refused("This link has expired".into()));
+    }
+    Ok(())
+}
+
+/// The options a link session stored, read as if they were sent again.
+pub(super) fn link_options(
+    session: &okra_store::link_sessions::LinkSession,
+) -> Result<LinkOptions> {
+    let raw = session.options.as_object().cloned().unwrap_or_default();
+    Ok(LinkOptions::read(
+        &Body::from_value(session.options.clone())?,
+        &raw,
+    )?)
+}
+
+/// The bank named by id or slug, if the options' `filter.banks` allows it.
+pub(super) fn allowed_bank(options: &LinkOptions, bank: &str) -> Result<&'static BankInfo> {
+    let bank = okra_core::banks::find(bank).ok_or_else(|| Error::UnknownBank(bank.to_string()))?;
+    if !options.allows_bank(bank) {
+        return Err(Error::Refused(
+            "This bank is not available for this link".into(),
+        ));
+    }
+    Ok(bank)
+}
+
+/// The webhook URL of the connection's records: the options' (checked against the outbound
+/// policy), else the owner's default.
+pub(super) async fn webhook_url(
+    state: &AppState,
+    tenant: &Tenant,
+    options: &LinkOptions,
+) -> Result<Option<String>> {
+    Ok(match &options.callback_url {
+        Some(url) => {
+            check_webhook_url(&state.config, tenant.env, "callback_url", url).await?;
+            Some(url.clone())
+        }
+        None => {
+            okra_store::webhooks::settings(&state.db, &state.keyring(), tenant)
+                .await?
+                .url
+        }
+    })
+}
+
+/// A bank login that succeeded: where, and the source's session.
+#[derive(Clone, Copy)]
+pub(super) struct Login<'a> {
+    pub bank: &'static BankInfo,
+    pub source: &'a TenantSource,
+    pub session: &'a okra_core::source::BankSession,
+}
+
+/// The rest of a connection once the bank accepted the login: the accounts and the holder's
+/// identity asked of the bank, the accounts chosen, everything written in one transaction, and
+/// the onSuccess payload.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn finish(
+    state: &AppState,
+    tenant: &Tenant,
+    options: &LinkOptions,
+    link_id: Option<&str>,
+    url: Option<&str>,
+    login: Login<'_>,
+    accounts: Option<&[String]>,
+    now: i64,
+) -> Result<Value> {
+    let bank = login.bank;
+    let listed = login.source.list_accounts(login.session).await?;
+    let holder = login.source.identity(login.session).await?;
+    let chosen = choose(&listed, accounts, options.multi_account)?;
+
+    let written = write(
+        state, tenant, bank, options, url, link_id, &listed, &chosen, &holder, now,
     )
     .await?;
     state.jobs_ready.notify_waiters();
     Ok(on_success(
-        state,
-        tenant,
-        bank,
-        &options,
-        url.as_deref(),
-        &listed,
-        &chosen,
-        &holder,
-        &written,
+        state, tenant, bank, options, url, &listed, &chosen, &holder, &written,
     ))
 }
 
@@ -166,7 +224,7 @@ async fn write(
     bank: &'static BankInfo,
     options: &LinkOptions,
     url: Option<&str>,
-    req: &ConnectRequest,
+    link_id: Option<&str>,
     listed: &[SourceAccount],
     chosen: &[usize],
     holder: &SourceIdentity,
@@ -227,7 +285,7 @@ async fn write(
     let new_record = NewRecord {
         customer_id: customer_id.clone(),
         bank_id: bank.id.to_string(),
-        link_id: req.link_id.clone(),
+        link_id: link_id.map(str::to_string),
         products: options.products.clone(),
         options: options.options.clone(),
         meta: options.meta.clone(),
@@ -273,7 +331,7 @@ async fn write(
     }
     okra_store::multirow::insert(conn, tenant, &new_rows).await?;
 
-    if let Some(link_id) = &req.link_id {
+    if let Some(link_id) = link_id {
         if !okra_store::link_sessions::complete(conn, tenant, link_id, &record_id, now).await? {
             // Used or expired since it was read: the whole connection is undone.
             return Err(Error::Refused("This link has already been used".into()));

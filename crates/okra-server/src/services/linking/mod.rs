@@ -9,6 +9,7 @@
 
 mod connect;
 pub mod options;
+pub mod widget;
 
 use okra_core::id::new_id;
 use okra_core::Environment;
@@ -30,6 +31,8 @@ pub struct NewLink {
     pub link_id: String,
     /// The hosted widget's page for this link.
     pub url: String,
+    /// The same page by a shorter address (it redirects to `url`).
+    pub short_url: String,
     /// Expiry (ms).
     pub expires_at: i64,
 }
@@ -69,21 +72,20 @@ pub async fn create_link(
         check_webhook_url(&state.config, tenant.env, "callback_url", url).await?;
     }
     let id = new_id();
+    let token = widget::new_token();
     let now = okra_core::time::now_ms();
     let expires_at = now.saturating_add((state.config.link_ttl_secs as i64).saturating_mul(1000));
     let stored = serde_json::Value::Object(options.stored.clone());
-    okra_store::link_sessions::insert(
-        &state.db,
-        &state.keyring(),
-        tenant,
-        &id,
-        &stored,
-        now,
-        expires_at,
-    )
-    .await?;
+    let new = okra_store::link_sessions::NewLinkSession {
+        id: &id,
+        token_hash: &widget::token_hash(&token),
+        options: &stored,
+    };
+    okra_store::link_sessions::insert(&state.db, &state.keyring(), tenant, &new, now, expires_at)
+        .await?;
     Ok(NewLink {
-        url: format!("{}/link/{id}", state.public_url),
+        url: format!("{}/link/{token}", state.public_url),
+        short_url: format!("{}/l/{token}", state.public_url),
         link_id: id,
         expires_at,
     })

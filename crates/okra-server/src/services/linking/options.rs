@@ -32,6 +32,20 @@ pub struct LinkOptions {
     pub stored: Map<String, Value>,
 }
 
+/// A `redirect_url` must be an absolute `http`/`https` URL: the hosted widget sends the user's
+/// browser there, so `javascript:` or relative addresses are refused.
+fn check_redirect_url(url: &str) -> Result<(), Invalid> {
+    let refused = || Invalid("`redirect_url` must be an absolute http or https URL".into());
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| refused())?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || url.len() > 2048
+    {
+        return Err(refused());
+    }
+    Ok(())
+}
+
 impl LinkOptions {
     /// Reads the options from a body. Unknown options are ignored (okra-js sends many that only
     /// its own widget used); the ones honoured are type-checked with the reference's messages.
@@ -50,6 +64,9 @@ impl LinkOptions {
         }
         let callback_url = body.opt_str(&["callback_url", "webhook_url"])?;
         let redirect_url = body.opt_str(&["redirect_url"])?;
+        if let Some(url) = redirect_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            check_redirect_url(url)?;
+        }
         let options = body.opt_object("options")?.cloned().unwrap_or_default();
         let meta = body.opt_object("meta")?.cloned().unwrap_or_default();
         let filter_banks = match body.opt_object("filter")? {
@@ -133,6 +150,28 @@ mod tests {
         assert_eq!(
             read(json!({"products": [1]})).unwrap_err().0,
             "`products[0]` must be a string"
+        );
+    }
+
+    #[test]
+    fn redirect_urls_must_be_absolute_http() {
+        for bad in [
+            "javascript:alert(1)",
+            "/done",
+            "ftp://x.ng/a",
+            "data:text/html,hi",
+            "https://",
+        ] {
+            assert_eq!(
+                read(json!({"redirect_url": bad})).unwrap_err().0,
+                "`redirect_url` must be an absolute http or https URL",
+                "{bad}"
+            );
+        }
+        let o = read(json!({"redirect_url": "https://app.example/linked?x=1"})).unwrap();
+        assert_eq!(
+            o.redirect_url.as_deref(),
+            Some("https://app.example/linked?x=1")
         );
     }
 

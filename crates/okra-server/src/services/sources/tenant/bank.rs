@@ -16,8 +16,12 @@ impl TenantSource {
         credentials: &Credentials,
     ) -> Result<BankSession, SourceError> {
         let target = Self::bank_target(bank_id);
-        if let Some(err) = self.login_fault(&target).await {
-            return Err(err);
+        match self.login_fault(&target).await {
+            // A scripted OTP request is answered like the `otp.` trigger: the sandbox's code
+            // passes it, so the widget's OTP step can be driven by a fault too.
+            Some(SourceError::OtpRequired) => okra_sandbox::check_otp(credentials.otp.as_deref())?,
+            Some(err) => return Err(err),
+            None => {}
         }
         if let Some(answer) = self
             .login_sandbox_customer(&target, bank_id, credentials)

@@ -1,0 +1,371 @@
+//! The hosted widget's side of linking: a link session opened by its secret token, the bank login
+//! made in the browser (with the bank's one-time-password step), and the connection of the
+//! accounts the user picked, after consent.
+//!
+//! The token is the only thing that opens a link in a browser: 192 random bits in the link's URL,
+//! kept as a SHA-256 like API keys, so a leaked database or a guessed link id opens nothing. The
+//! login is asked of the bank once; the source's session is kept sealed on the link until the
+//! user has picked accounts and agreed, and the connection then reads the accounts and identity
+//! through that session (a bank that sent a one-time password is not asked for another).
+
+use base64::Engine;
+use okra_core::source::{BankSession, Credentials, SourceError};
+use okra_store::link_sessions::{self, LinkSession, LoginOutcome};
+use okra_store::Tenant;
+use rand::RngCore;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::connect::{allowed_bank, finish, link_options, usable_link, webhook_url, Login};
+use super::options::LinkOptions;
+use crate::app::AppState;
+use crate::services::error::{Error, Result};
+use crate::services::identity_profile::env_label;
+use crate::services::sources::TenantSource;
+
+/// Random bytes in a widget token (base64url: 32 characters).
+const TOKEN_BYTES: usize = 24;
+/// Length of a widget token.
+const TOKEN_LEN: usize = 32;
+/// Longest `logo` data URL the widget shows.
+const MAX_LOGO_DATA_URL: usize = 200_000;
+
+/// A new widget token.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the store keeps of a token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A link session opened by its token.
+pub struct WidgetLink {
+    /// Owner and environment of the link.
+    pub tenant: Tenant,
+    /// The stored session.
+    pub session: LinkSession,
+    /// Its buildWithOptions options.
+    pub options: LinkOptions,
+}
+
+/// The link a token opens ([`Error::NotFound`] `Link` for anything else, malformed tokens
+/// without asking the database).
+pub async fn open(state: &AppState, token: &str) -> Result<WidgetLink> {
+    let shaped = token.len() == TOKEN_LEN
+        && (token.bytes()).all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+    if !shaped {
+        return Err(Error::NotFound("Link"));
+    }
+    let (tenant, session) =
+        link_sessions::by_token(&state.db, &state.keyring(), &token_hash(token))
+            .await?
+            .ok_or(Error::NotFound("Link"))?;
+    let options = link_options(&session)?;
+    Ok(WidgetLink {
+        tenant,
+        session,
+        options,
+    })
+}
+
+/// What the widget page draws: the link's state, the display options (never `meta`, `options`,
+/// `customer` or tokens), the consent text of the products, and the banks it may offer.
+pub async fn view(state: &AppState, token: &str) -> Result<Value> {
+    let link = open(state, token).await?;
+    let now = okra_core::time::now_ms();
+    let status = match link.session.status.as_str() {
+        "open" if link.session.expires_at <= now => "expired",
+        other => other,
+    };
+    let stored = &link.options.stored;
+    let text = |key: &str, max: usize| -> Value {
+        match stored.get(key).and_then(Value::as_str).map(str::trim) {
+            Some(s) if !s.is_empty() => json!(s.chars().take(max).collect::<String>()),
+            _ => Value::Null,
+        }
+    };
+    let flag = |key: &str| stored.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let banks: Vec<Value> = (okra_core::banks::BANKS.iter())
+        .filter(|b| link.options.allows_bank(b))
+        .map(|b| {
+            let assets = format!("/assets/banks/{}", b.slug);
+            json!({"id": b.id, "name": b.name, "slug": b.slug, "type": b.bank_type.as_str(),
+                   "icon": format!("{assets}/icon.svg"), "logo": format!("{assets}/logo.svg"),
+                   "colors": {"primary": b.colors.primary, "accent": b.colors.accent}})
+        })
+        .collect();
+    let consent: Vec<Value> = (link.options.products.iter())
+        .filter_map(|p| {
+            consent_text(p).map(|(title, data)| json!({"product": p, "title": title, "data": data}))
+        })
+        .collect();
+    Ok(json!({
+        "link_id": link.session.id,
+        "env": env_label(link.tenant.env),
+        "status": status,
+        "expires_at": okra_core::time::iso_ms(link.session.expires_at),
+        "record_id": link.session.record_id,
+        "options": {
+            "name": text("name", 80),
+            "products": link.options.products,
+            "multi_account": link.options.multi_account,
+            "showBalance": flag("showBalance"),
+            "connectMessage": text("connectMessage", 300),
+            "success_title": text("success_title", 120),
+            "success_message": text("success_message", 500),
+            "color": stored.get("color").and_then(Value::as_str).and_then(css_color),
+            "logo": stored.get("logo").and_then(Value::as_str).and_then(logo_url),
+            "redirect_url": link.options.redirect_url,
+        },
+        "consent": consent,
+        "banks": banks,
+    }))
+}
+
+/// What a product shares, named plainly: (title, data).
+fn consent_text(product: &str) -> Option<(&'static str, &'static str)> {
+    Some(match product {
+        "auth" => (
+            "Confirm your bank login",
+            "Your bank checks your login. Your password is used once and never stored.",
+        ),
+        "accounts" => (
+            "Your accounts",
+            "The names, numbers, types and currencies of the accounts you connect.",
+        ),
+        "identity" => (
+            "Your identity",
+            "Your name, BVN, date of birth, gender, phone numbers, e-mail and address as your bank holds them.",
+        ),
+        "balance" => (
+            "Your balances",
+            "The available and ledger balances of the accounts you connect, and their daily history.",
+        ),
+        _ => return None,
+    })
+}
+
+/// A `color` option the page may use: `#rgb`, `#rrggbb` or `#rrggbbaa` only, so that no other
+/// CSS can ride in.
+fn css_color(c: &str) -> Option<String> {
+    let hex = c.trim().strip_prefix('#')?;
+    (matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("#{}", hex.to_ascii_lowercase()))
+}
+
+/// A `logo` option the page may show: an `https` URL (the integrator's own host, the one request
+/// the widget may make elsewhere), a `data:image/…;base64` URL, or a path on this server.
+fn logo_url(url: &str) -> Option<String> {
+    let url = url.trim();
+    if let Some(data) = url.strip_prefix("data:image/") {
+        let (kind, payload) = data.split_once(";base64,")?;
+        let ok = matches!(kind, "png" | "jpeg" | "gif" | "webp" | "svg+xml")
+            && url.len() <= MAX_LOGO_DATA_URL
+            && (payload.bytes()).all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c));
+        return ok.then(|| url.to_string());
+    }
+    if url.starts_with('/') && !url.starts_with("//") && !url.contains('\\') {
+        return (url.len() <= 2048).then(|| url.to_string());
+    }
+    let parsed = reqwest::Url::parse(url).ok()?;
+    (parsed.scheme() == "https" && parsed.host_str().is_some() && url.len() <= 2048)
+        .then(|| parsed.to_string())
+}
+
+/// A login typed into the widget. Its `Debug` leaves the password and code out.
+#[derive(Clone)]
+pub struct WidgetLogin {
+    /// Bank id or slug.
+    pub bank: String,
+    /// Online-banking username.
+    pub username: String,
+    /// Online-banking password.
+    pub password: String,
+    /// The one-time password, on the second attempt.
+    pub otp: Option<String>,
+}
+
+impl std::fmt::Debug for WidgetLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WidgetLogin")
+            .field("bank", &self.bank)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Logs in at the bank for a link: `{"step":"otp"}` when the bank asks for a one-time password,
+/// else `{"step":"accounts", bank, accounts}` (balances only when the link asked `showBalance`).
+/// Wrong credentials or codes count towards the link's limit; outages and OTP requests do not.
+pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Value> {
+    let link = open(state, token).await?;
+    let now = okra_core::time::now_ms();
+    usable_link(&link.session, now)?;
+    let bank = allowed_bank(&link.options, &req.bank)?;
+    let (tenant, id) = (&link.tenant, link.session.id.as_str());
+    if !link_sessions::begin_login(&state.db, tenant, id, now).await? {
+        return Err(Error::Refused(
+            "Too many failed attempts: start again with a new link".into(),
+        ));
+    }
+    let source = TenantSource::new(state, tenant).await?;
+    let credentials = Credentials {
+        username: req.username,
+        password: req.password,
+        otp: req.otp.filter(|o| !o.trim().is_empty()),
+    };
+    let keyring = state.keyring();
+    let end = |outcome| link_sessions::end_login(&state.db, &keyring, tenant, id, outcome);
+    let asked = async {
+        let session = source.authenticate(bank.id, &credentials).await?;
+        let accounts = source.list_accounts(&session).await?;
+        Ok::<_, SourceError>((session, accounts))
+    };
+    let (session, accounts) = match asked.await {
+        Ok(answer) => answer,
+        Err(SourceError::OtpRequired) => {
+            end(LoginOutcome::Released).await?;
+            return Ok(json!({
+                "step": "otp",
+                "message": "Enter the one-time password your bank sent you",
+            }));
+        }
+        Err(
+            e @ (SourceError::InvalidCredentials | SourceError::InvalidOtp | SourceError::Locked),
+        ) => {
+            end(LoginOutcome::Refused).await?;
+            return Err(e.into());
+        }
+        Err(e) => {
+            end(LoginOutcome::Released).await?;
+            return Err(e.into());
+        }
+    };
+    if accounts.is_empty() {
+        end(LoginOutcome::Released).await?;
+        return Err(Error::Refused("No account was found at this login".into()));
+    }
+    let show_balance =
+        (link.options.stored.get("showBalance")).and_then(Value::as_bool) == Some(true);
+    let mut shown = Vec::with_capacity(accounts.len());
+    for a in &accounts {
+        let mut account = json!({"nuban": a.nuban, "name": a.name, "type": a.account_type.as_str(),
+                                 "currency": a.currency});
+        if show_balance {
+            // A balance the bank cannot give now leaves the amount empty; it is not a reason to
+            // refuse the login.
+            let balance = source.balance(bank.id, &a.account_ref).await.ok();
+            let major = |m: Option<i64>| m.map(|m| m as f64 / 100.0);
+            account["available_balance"] =
+                json!(balance.as_ref().and_then(|b| major(b.available_minor)));
+            account["ledger_balance"] = json!(balance.as_ref().and_then(|b| major(b.ledger_minor)));
+        }
+        shown.push(account);
+    }
+    let kept = json!({"bank": bank.id, "session": session});
+    end(LoginOutcome::Succeeded(&kept)).await?;
+    Ok(json!({
+        "step": "accounts",
+        "bank": {"id": bank.id, "name": bank.name, "slug": bank.slug},
+        "multi_account": link.options.multi_account,
+        "accounts": shown,
+    }))
+}
+
+/// Connects the accounts the user picked (NUBANs) through the link's kept login, once the user
+/// agreed: the same connection as `link/connect`, and the onSuccess payload.
+pub async fn connect(
+    state: &AppState,
+    token: &str,
+    accounts: &[String],
+    consent: bool,
+) -> Result<Value> {
+    if !consent {
+        return Err(Error::Invalid(
+            "`consent` must be true: the user agrees to share the data before connecting".into(),
+        ));
+    }
+    let link = open(state, token).await?;
+    let now = okra_core::time::now_ms();
+    usable_link(&link.session, now)?;
+    let kept: Map<String, Value> = (link.session.login.as_ref())
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| Error::Refused("Log in at your bank first".into()))?;
+    let bank_id = kept.get("bank").and_then(Value::as_str).unwrap_or_default();
+    let bank = allowed_bank(&link.options, bank_id)?;
+    let session: BankSession =
+        serde_json::from_value(kept.get("session").cloned().unwrap_or_default())
+            .map_err(|e| Error::Internal(format!("kept bank login unreadable: {e}")))?;
+    let tenant = &link.tenant;
+    let url = webhook_url(state, tenant, &link.options).await?;
+    let source = TenantSource::new(state, tenant).await?;
+    let login = Login {
+        bank,
+        source: &source,
+        session: &session,
+    };
+    finish(
+        state,
+        tenant,
+        &link.options,
+        Some(&link.session.id),
+        url.as_deref(),
+        login,
+        Some(accounts),
+        now,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_url_safe() {
+        let a = new_token();
+        assert_eq!(a.len(), TOKEN_LEN);
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_ne!(a, new_token());
+        assert_eq!(token_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn only_plain_colours_pass() {
+        assert_eq!(css_color("#3D5AFE").as_deref(), Some("#3d5afe"));
+        assert_eq!(css_color("#abc").as_deref(), Some("#abc"));
+        for bad in [
+            "red",
+            "#12345",
+            "#zzzzzz",
+            "#fff;background:url(x)",
+            "",
+            "#",
+        ] {
+            assert_eq!(css_color(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn logos_are_https_data_images_or_local_paths() {
+        assert!(logo_url("https://cdn.app.example/logo.png").is_some());
+        assert!(logo_url("data:image/png;base64,iVBORw0KGgo=").is_some());
+        assert!(logo_url("/assets/banks/gtb/logo.svg").is_some());
+        for bad in [
+            "http://app.example/logo.png",
+            "javascript:alert(1)",
+            "//evil.example/x.png",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "data:image/png;base64,\"onerror=alert(1)",
+            "/\\evil.example",
+        ] {
+            assert_eq!(logo_url(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,637 @@
+//! Issue 13: the hosted widget's server side, over HTTP. A link opens by its secret token only;
+//! its page, script and styles are served with a policy that loads nothing from elsewhere; the
+//! page's calls log in at the simulated bank (with its one-time-password step), count failed
+//! logins atomically, and connect the chosen accounts once, after consent. The same flows in a
+//! real browser are in `widget_browser.rs`.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::backend_tests;
+use crate::common::receiver::{Answer, Receiver};
+use crate::common::{assert_error, Backend, Reply, TestServer};
+use crate::linking::{linking_server, person_with, row_counts};
+
+const LINKS_NEW: &str = "/v2/sandbox/links/new";
+const INVALID_LOGIN: &str = "Invalid login credentials, please check and try again";
+
+/// A link made with the sandbox publishable key: (link id, widget token, `data`).
+pub(crate) async fn new_link(s: &TestServer, options: Value) -> (String, String, Value) {
+    let pk = s.key("sandbox", "publishable");
+    let r = s.post(LINKS_NEW, Some(&pk), options).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let data = r.json()["data"].clone();
+    let url = data["url"].as_str().unwrap();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    (data["link_id"].as_str().unwrap().to_string(), token, data)
+}
+
+/// A call of the widget page with a link token.
+pub(crate) async fn page_call(
+    s: &TestServer,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    let url = format!("{}{path}", s.base);
+    let req = match &body {
+        Some(b) => s.client.post(url).json(b),
+        None => s.client.get(url),
+    };
+    let res = req.header("x-okra-link", token).send().await.unwrap();
+    Reply {
+        status: res.status(),
+        headers: res.headers().clone(),
+        text: res.text().await.unwrap(),
+    }
+}
+
+async fn login(s: &TestServer, token: &str, body: Value) -> Reply {
+    page_call(s, token, "/widget/api/login", Some(body)).await
+}
+
+async fn connect(s: &TestServer, token: &str, body: Value) -> Reply {
+    page_call(s, token, "/widget/api/connect", Some(body)).await
+}
+
+async fn link_row(s: &TestServer, id: &str) -> (String, Option<Vec<u8>>, i64, Option<String>) {
+    let row: (String, Option<Vec<u8>>, i64, Option<String>) = sqlx::query_as(
+        "SELECT status, login_enc, CAST(login_attempts AS BIGINT), token_hash FROM link_sessions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(s.db.pool())
+    .await
+    .unwrap();
+    row
+}
+
+async fn links_open_the_widget_by_a_secret_token(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let bvn = "22212345678";
+    let (id, token, data) = new_link(
+        &s,
+        json!({"name": "Acme Loans", "color": "#0A7D4F", "logo": "javascript:alert(1)",
+               "filter": {"banks": ["zenith-bank", "access-bank"]}, "meta": {"secret_meta": "m-1"},
+               "options": {"user_ref": "u-9"}, "customer": {"bvn": bvn}, "showBalance": true,
+               "redirect_url": "https://app.example/done"}),
+    )
+    .await;
+    // The address holds a 32-character token, never the (guessable) link id.
+    assert_eq!(data["url"], json!(format!("{}/link/{token}", s.base)));
+    assert_eq!(data["short_url"], json!(format!("{}/l/{token}", s.base)));
+    assert_eq!(token.len(), 32);
+    assert!(!token.contains(&id));
+    // Only the token's SHA-256 is stored.
+    let (status, login_enc, attempts, hash) = link_row(&s, &id).await;
+    assert_eq!((status.as_str(), login_enc, attempts), ("open", None, 0));
+    assert_eq!(hash.unwrap(), hex::encode(Sha256::digest(token.as_bytes())));
+
+    let short = s
+        .client
+        .get(format!("{}/l/{token}", s.base))
+        .send()
+        .await
+        .unwrap();
+    // reqwest follows the redirect: the page answers at /link/<token>.
+    assert_eq!(short.status(), 200);
+    assert_eq!(short.url().path(), format!("/link/{token}"));
+
+    let page = s.get(&format!("/link/{token}"), None).await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = page.header("content-security-policy").unwrap();
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors *",
+    ] {
+        assert!(csp.contains(part), "{part} in {csp}");
+    }
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert!(
+        page.text.contains("/widget/app.js") && !page.text.contains("http"),
+        "page loads only local files"
+    );
+    let script = s.get("/widget.js", None).await;
+    assert_eq!(script.status, 200);
+    assert!(script
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    for needle in [
+        "window.Okra",
+        "buildWithOptions",
+        "buildWithShortUrl",
+        "ifameLoaded",
+        "onSuccess",
+        "beforeClose",
+    ] {
+        assert!(script.text.contains(needle), "{needle}");
+    }
+    assert_eq!(s.get_status("/widget/app.js", None).await, 200);
+    assert_eq!(s.get_status("/widget/app.css", None).await, 200);
+    assert_eq!(s.get_status("/widget/secrets.txt", None).await, 404);
+    assert_eq!(s.get_status("/l/..%2F..%2Fetc", None).await, 404);
+
+    // The page's first call: the link as it draws it.
+    let r = page_call(&s, &token, "/widget/api/link", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let view = r.json()["data"].clone();
+    assert_eq!(view["link_id"], json!(id));
+    assert_eq!(view["status"], "open");
+    assert_eq!(view["env"], "production-sandbox");
+    assert_eq!(view["options"]["name"], "Acme Loans");
+    assert_eq!(view["options"]["color"], "#0a7d4f");
+    assert_eq!(
+        view["options"]["logo"],
+        Value::Null,
+        "a javascript: logo is dropped"
+    );
+    assert_eq!(view["options"]["showBalance"], true);
+    assert_eq!(view["options"]["redirect_url"], "https://app.example/done");
+    let banks: Vec<&str> = (view["banks"].as_array().unwrap().iter())
+        .map(|b| b["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(banks, ["access-bank", "zenith-bank"]);
+    assert!(view["banks"][0]["icon"]
+        .as_str()
+        .unwrap()
+        .starts_with("/assets/banks/"));
+    let products: Vec<&str> = (view["consent"].as_array().unwrap().iter())
+        .map(|c| c["product"].as_str().unwrap())
+        .collect();
+    assert_eq!(products, ["auth", "identity", "balance"]);
+    // Nothing the integrator keeps to itself reaches the browser.
+    for private in [bvn, "secret_meta", "u-9", "user_ref"] {
+        assert!(
+            !r.text.contains(private),
+            "{private} must not reach the page"
+        );
+    }
+
+    // Anything but the token opens nothing, with one answer for all.
+    for wrong in [
+        id.as_str(),
+        "",
+        "x",
+        &token[..31],
+        &format!("{}A", &token[..31]),
+        &"A".repeat(32),
+    ] {
+        let r = page_call(&s, wrong, "/widget/api/link", None).await;
+        assert_error(&r, 400, "Link not found");
+    }
+    let r = s.get("/widget/api/link", None).await;
+    assert_error(&r, 400, "Link not found");
+    s.stop().await;
+
+    // Framing follows cors_origins when it names the integrators' front ends.
+    let s = linking_server(Backend::Sqlite, |c| {
+        c.cors_origins = vec![
+            "https://app.example".into(),
+            "https://www.app.example/".into(),
+        ]
+    })
+    .await;
+    let page = s.get("/link", None).await;
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .ends_with("frame-ancestors https://app.example https://www.app.example"));
+    s.stop().await;
+}
+
+async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let hook = Receiver::start(Answer::Ok).await;
+    let (creds, person, bank) = person_with(&s, 2);
+    let nubans: Vec<String> = (person.accounts.iter())
+        .filter(|a| a.bank == bank)
+        .map(|a| a.nuban.clone())
+        .collect();
+    let (id, token, _) = new_link(
+        &s,
+        json!({"products": ["auth", "accounts", "identity", "balance"], "multi_account": true,
+               "showBalance": true, "callback_url": hook.url, "options": {"user_ref": "u-1"},
+               "meta": {"plan": "gold"}}),
+    )
+    .await;
+    let user = |name: &str| json!({"bank": bank, "username": name, "password": creds.password});
+
+    let r = login(
+        &s,
+        &token,
+        json!({"bank": bank, "username": creds.username, "password": "nope"}),
+    )
+    .await;
+    assert_error(&r, 400, INVALID_LOGIN);
+    assert_eq!(link_row(&s, &id).await.2, 1, "a wrong password counts");
+
+    // The bank asks for a one-time password; asking is not a failure.
+    let otp_user = format!("otp.{}", creds.username);
+    let r = login(&s, &token, user(&otp_user)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["data"]["step"], "otp");
+    assert_eq!(link_row(&s, &id).await.2, 1);
+    let mut with_otp = user(&otp_user);
+    with_otp["otp"] = json!("000000");
+    let r = login(&s, &token, with_otp.clone()).await;
+    assert_error(
+        &r,
+        400,
+        "The one-time password is wrong or has expired, please try again",
+    );
+    assert_eq!(link_row(&s, &id).await.2, 2);
+    with_otp["otp"] = json!("123456");
+    let r = login(&s, &token, with_otp).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let shown = r.json()["data"].clone();
+    assert_eq!(shown["step"], "accounts");
+    assert_eq!(shown["bank"]["slug"], json!(bank));
+    let listed: Vec<&str> = (shown["accounts"].as_array().unwrap().iter())
+        .map(|a| a["nuban"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        nubans.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    for a in shown["accounts"].as_array().unwrap() {
+        assert!(a["available_balance"].is_number(), "showBalance: {a}");
+        assert!(a["ledger_balance"].is_number());
+    }
+    let (_, kept, attempts, _) = link_row(&s, &id).await;
+    assert!(kept.is_some(), "the bank's session is kept, sealed");
+    assert_eq!(attempts, 0, "a login that worked starts the count afresh");
+    let kept = kept.unwrap();
+    assert!(
+        !String::from_utf8_lossy(&kept).contains("sbx1."),
+        "sealed, not plain"
+    );
+
+    let before = row_counts(&s).await;
+    let r = connect(
+        &s,
+        &token,
+        json!({"accounts": [nubans[1]], "consent": false}),
+    )
+    .await;
+    assert_error(
+        &r,
+        422,
+        "`consent` must be true: the user agrees to share the data before connecting",
+    );
+    let r = connect(
+        &s,
+        &token,
+        json!({"accounts": ["0000000000"], "consent": true}),
+    )
+    .await;
+    assert_error(&r, 400, "An account to connect is not held at this login");
+    assert_eq!(
+        row_counts(&s).await,
+        before,
+        "refused connections write nothing"
+    );
+
+    let r = connect(
+        &s,
+        &token,
+        json!({"accounts": [nubans[1]], "consent": true}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let payload = r.json()["data"].clone();
+    let record = payload["record_id"].as_str().unwrap().to_string();
+    assert_eq!(payload["options"], json!({"user_ref": "u-1"}));
+    assert_eq!(payload["meta"], json!({"plan": "gold"}));
+    assert_eq!(payload["identity"]["bvn"], json!(person.bvn));
+    let connected: Vec<(&str, bool)> = (payload["accounts"].as_array().unwrap().iter())
+        .map(|a| {
+            (
+                a["nuban"].as_str().unwrap(),
+                a["connected"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        connected,
+        [(nubans[0].as_str(), false), (nubans[1].as_str(), true)]
+    );
+
+    // The record, read back with the secret key, and the link used up.
+    let sk = s.sandbox_key();
+    let r = s
+        .post(
+            "/v2/sandbox/records/getById",
+            Some(&sk),
+            json!({"id": record}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rec = r.json()["data"].clone();
+    let rec = if rec["record"].is_object() {
+        rec["record"].clone()
+    } else {
+        rec
+    };
+    assert_eq!(
+        rec["customer"].as_str().or(rec["customer"]["_id"].as_str()),
+        payload["customer_id"].as_str()
+    );
+    let (status, kept, _, _) = link_row(&s, &id).await;
+    assert_eq!(
+        (status.as_str(), kept),
+        ("completed", None),
+        "the bank's session is dropped"
+    );
+    let view = page_call(&s, &token, "/widget/api/link", None).await.json()["data"].clone();
+    assert_eq!(
+        (view["status"].clone(), view["record_id"].clone()),
+        (json!("completed"), json!(record))
+    );
+    let r = connect(
+        &s,
+        &token,
+        json!({"accounts": [nubans[1]], "consent": true}),
+    )
+    .await;
+    assert_error(&r, 400, "This link has already been used");
+    let r = login(&s, &token, user(&creds.username)).await;
+    assert_error(&r, 400, "This link has already been used");
+
+    // The link's webhook URL gets the connection's webhooks.
+    let got = hook
+        .wait_until(std::time::Duration::from_secs(10), |got| {
+            got.iter().any(|d| d.raw.contains("AUTH_SUCCESS"))
+        })
+        .await;
+    assert!(
+        got.iter().any(|d| d.raw.contains(&record)),
+        "the record's webhooks"
+    );
+
+    // Without showBalance no amount is shown.
+    let (_, token, _) = new_link(&s, json!({"products": ["auth"]})).await;
+    let r = login(&s, &token, user(&creds.username)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.json()["data"]["accounts"][0]
+        .get("available_balance")
+        .is_none());
+    s.stop().await;
+}
+
+async fn failed_logins_lock_a_link_after_five_counted_atomically(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let (creds, _, bank) = person_with(&s, 1);
+    let right = json!({"bank": bank, "username": creds.username, "password": creds.password});
+    let wrong = json!({"bank": bank, "username": creds.username, "password": "guess"});
+    let locked = "Too many failed attempts: start again with a new link";
+
+    let (_, token, _) = new_link(&s, json!({})).await;
+    for _ in 0..5 {
+        assert_error(&login(&s, &token, wrong.clone()).await, 400, INVALID_LOGIN);
+    }
+    assert_error(&login(&s, &token, right.clone()).await, 400, locked);
+
+    // Twenty guesses at once: five reach the bank, the rest are refused before it.
+    let (id, token, _) = new_link(&s, json!({})).await;
+    let replies =
+        futures::future::join_all((0..20).map(|_| login(&s, &token, wrong.clone()))).await;
+    let messages: Vec<String> = replies
+        .iter()
+        .map(|r| r.json()["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        messages.iter().filter(|m| *m == INVALID_LOGIN).count(),
+        5,
+        "{messages:?}"
+    );
+    assert_eq!(messages.iter().filter(|m| *m == locked).count(), 15);
+    assert!(replies.iter().all(|r| r.status == 400));
+    assert_eq!(link_row(&s, &id).await.2, 5);
+
+    // OTP requests and outages are not the user's failures.
+    let (id, token, _) = new_link(&s, json!({})).await;
+    for _ in 0..6 {
+        let r = login(
+            &s,
+            &token,
+            json!({"bank": bank, "username": "otp.someone", "password": "x"}),
+        )
+        .await;
+        assert_eq!(r.json()["data"]["step"], "otp", "{}", r.text);
+        let r = login(
+            &s,
+            &token,
+            json!({"bank": bank, "username": "down", "password": "x"}),
+        )
+        .await;
+        assert_eq!(r.status, 503, "{}", r.text);
+    }
+    assert_eq!(link_row(&s, &id).await.2, 0);
+    let r = login(&s, &token, right).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.stop().await;
+}
+
+async fn one_link_connects_once_across_processes(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let other = s.second_process().await;
+    let (creds, _, bank) = person_with(&s, 1);
+    let (_, token, _) = new_link(&s, json!({"products": ["auth", "balance"]})).await;
+    let r = login(
+        &s,
+        &token,
+        json!({"bank": bank, "username": creds.username, "password": creds.password}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let nuban = r.json()["data"]["accounts"][0]["nuban"].clone();
+    let records_before = count(&s, "records").await;
+    let body = json!({"accounts": [nuban], "consent": true});
+    let replies = futures::future::join_all((0..8).map(|i| {
+        let server = if i % 2 == 0 { &s } else { &other };
+        connect(server, &token, body.clone())
+    }))
+    .await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 200) {
+        // Refused before or inside the transaction; never a 500.
+        assert!(
+            r.status == 400 || r.status == 503,
+            "{} {}",
+            r.status,
+            r.text
+        );
+    }
+    assert_eq!(count(&s, "records").await, records_before + 1);
+    other.stop().await;
+    s.stop().await;
+}
+
+async fn count(s: &TestServer, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(s.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
+    let s = linking_server(b, |c| c.link_ttl_secs = 2).await;
+    let (creds, _, bank) = person_with(&s, 1);
+    let (_, token, _) = new_link(&s, json!({"filter": {"banks": ["zenith-bank"]}})).await;
+    let before = row_counts(&s).await;
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        (
+            "/widget/api/login",
+            json!({}),
+            422,
+            "`bank` is a required input",
+        ),
+        (
+            "/widget/api/login",
+            json!({"bank": "zenith-bank", "username": 7, "password": "x"}),
+            422,
+            "`username` must be a string",
+        ),
+        (
+            "/widget/api/login",
+            json!({"bank": "zenith-bank", "username": "a"}),
+            422,
+            "`password` is a required input",
+        ),
+        (
+            "/widget/api/login",
+            json!({"bank": "zenith-bank", "username": "a", "password": "b", "otp": 123456}),
+            422,
+            "`otp` must be a string",
+        ),
+        ("/widget/api/login", json!([1, 2]), 422, ""),
+        (
+            "/widget/api/login",
+            json!({"bank": "no-such-bank", "username": "a", "password": "b"}),
+            400,
+            "",
+        ),
+        (
+            "/widget/api/connect",
+            json!({"consent": true}),
+            422,
+            "`accounts` is a required input",
+        ),
+        (
+            "/widget/api/connect",
+            json!({"accounts": "0123456789", "consent": true}),
+            422,
+            "`accounts` must be an array",
+        ),
+        (
+            "/widget/api/connect",
+            json!({"accounts": []}),
+            422,
+            "`consent` is a required input",
+        ),
+        (
+            "/widget/api/connect",
+            json!({"accounts": [], "consent": "yes"}),
+            422,
+            "`consent` must be a boolean",
+        ),
+        (
+            "/widget/api/connect",
+            json!({"accounts": [], "consent": true}),
+            400,
+            "Log in at your bank first",
+        ),
+    ];
+    for (path, body, status, message) in cases {
+        let r = page_call(&s, &token, path, Some(body.clone())).await;
+        assert_eq!(r.status, status, "{path} {body}: {}", r.text);
+        if !message.is_empty() {
+            assert_eq!(r.json()["message"], message, "{path} {body}");
+        }
+    }
+    if bank != "zenith-bank" {
+        let r = login(
+            &s,
+            &token,
+            json!({"bank": bank, "username": creds.username, "password": creds.password}),
+        )
+        .await;
+        assert_error(&r, 400, "This bank is not available for this link");
+    }
+    // Malformed and oversized bodies.
+    for (body, status) in [("{\"bank\":", 400), ("not json", 400)] {
+        let res = s
+            .client
+            .post(format!("{}/widget/api/login", s.base))
+            .header("x-okra-link", &token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{body}");
+    }
+    let huge = json!({"bank": "zenith-bank", "username": "a".repeat(3 << 20), "password": "b"});
+    assert_eq!(login(&s, &token, huge).await.status, 413);
+    // Two link headers are ambiguous: refused.
+    let res = s
+        .client
+        .get(format!("{}/widget/api/link", s.base))
+        .header("x-okra-link", &token)
+        .header("x-okra-link", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let counts: Vec<_> = row_counts(&s).await;
+    assert_eq!(counts, before, "nothing written");
+
+    // An expired link says so, and takes no login.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let view = page_call(&s, &token, "/widget/api/link", None).await.json()["data"].clone();
+    assert_eq!(view["status"], "expired");
+    let r = login(
+        &s,
+        &token,
+        json!({"bank": "zenith-bank", "username": "a", "password": "b"}),
+    )
+    .await;
+    assert_error(&r, 400, "This link has expired");
+    // links/new refuses redirect URLs the page must not follow.
+    let pk = s.key("sandbox", "publishable");
+    let r = s
+        .post(
+            LINKS_NEW,
+            Some(&pk),
+            json!({"redirect_url": "javascript:alert(1)"}),
+        )
+        .await;
+    assert_error(
+        &r,
+        422,
+        "`redirect_url` must be an absolute http or https URL",
+    );
+    s.stop().await;
+}
+
+backend_tests!(
+    links_open_the_widget_by_a_secret_token,
+    the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts,
+    failed_logins_lock_a_link_after_five_counted_atomically,
+    one_link_connects_once_across_processes,
+    widget_calls_refuse_bad_input_and_write_nothing,
+);
