@@ -135,6 +135,9 @@ pub struct Config {
     /// Origins browsers may call the publishable-key routes from (`*` for any). Secret-key routes
     /// never answer CORS; credentials are never allowed.
     pub cors_origins: Vec<String>,
+    /// Whether the widget shows an integrator's `logo` given as an `https` URL on another host
+    /// (the one request the widget would then make elsewhere). Off: only `data:` and local logos.
+    pub widget_remote_logos: bool,
     /// Failed authentications one client address may make per minute before its requests are
     /// answered 429 without a key lookup (0 turns the throttle off).
     pub auth_failures_per_minute: u32,
@@ -199,6 +202,7 @@ impl Default for Config {
             max_connections: 4096,
             max_header_bytes: 128 * 1024,
             cors_origins: vec!["*".into()],
+            widget_remote_logos: false,
             auth_failures_per_minute: 120,
             create_database: false,
             webhook_retry_schedule: "5s, 5m, 30m, 2h, 5h, 10h, 10h".into(),

@@ -19,7 +19,7 @@ use crate::Tenant;
 pub const OPTIONS_CONTEXT: &str = "link_sessions.options";
 /// Associated-data context of the sealed bank login.
 pub const LOGIN_CONTEXT: &str = "link_sessions.login";
-/// Failed logins in a row after which a link accepts no more.
+/// Logins that did not succeed after which a link accepts no more.
 pub const MAX_LOGIN_ATTEMPTS: i64 = 5;
 
 /// A stored link session.
@@ -39,24 +39,26 @@ pub struct LinkSession {
     pub created_at: i64,
     /// The bank login made in the widget (the source's session), once one succeeded.
     pub login: Option<Value>,
-    /// Failed logins in a row.
+    /// Logins that did not succeed.
     pub login_attempts: i64,
+    /// Made with the publishable key (by the integrator's page).
+    pub by_publishable: bool,
 }
 
 /// The columns a [`LinkSession`] is read from.
 const COLUMNS: &str =
-    "id, owner_id, env, options_enc, status, record_id, expires_at, created_at, login_enc, login_attempts";
+    "id, owner_id, env, options_enc, status, record_id, expires_at, created_at, login_enc, login_attempts, by_publishable";
 
 fn from_row(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<(Tenant, LinkSession)> {
     let sealed: Vec<u8> = r.try_get("options_enc")?;
     let options = keyring.open_str(OPTIONS_CONTEXT, &sealed)?;
     let login: Option<Vec<u8>> = r.try_get("login_enc")?;
-    let login = match login {
-        Some(sealed) => Some(serde_json::from_str(
-            &keyring.open_str(LOGIN_CONTEXT, &sealed)?,
-        )?),
-        None => None,
-    };
+    // A kept login that cannot be opened (a lost data key, a damaged row) is no login: the user
+    // logs in again, and the link itself stays readable.
+    let login = login.and_then(|sealed| {
+        let text = keyring.open_str(LOGIN_CONTEXT, &sealed).ok()?;
+        serde_json::from_str(&text).ok()
+    });
     let env: String = r.try_get("env")?;
     let tenant = Tenant {
         owner_id: r.try_get("owner_id")?,
@@ -73,6 +75,7 @@ fn from_row(keyring: &Keyring, r: &sqlx::any::AnyRow) -> Result<(Tenant, LinkSes
         created_at: r.try_get("created_at")?,
         login,
         login_attempts: r.try_get("login_attempts")?,
+        by_publishable: r.try_get::<i64, _>("by_publishable")? != 0,
     };
     Ok((tenant, session))
 }
@@ -85,6 +88,8 @@ pub struct NewLinkSession<'a> {
     pub token_hash: &'a str,
     /// The buildWithOptions options.
     pub options: &'a Value,
+    /// Made with the publishable key.
+    pub by_publishable: bool,
 }
 
 /// Writes a new open session.
@@ -99,8 +104,8 @@ pub async fn insert(
     let (id, options) = (new.id, new.options);
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO link_sessions (id, owner_id, env, options_enc, status, expires_at, created_at, token_hash) \
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7)",
+        "INSERT INTO link_sessions (id, owner_id, env, options_enc, status, expires_at, created_at, token_hash, by_publishable) \
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(&tenant.owner_id)
@@ -109,6 +114,7 @@ pub async fn insert(
     .bind(expires_at)
     .bind(created_at)
     .bind(new.token_hash)
+    .bind(i64::from(new.by_publishable))
     .execute(tx.conn())
     .await?;
     tx.commit().await
@@ -148,12 +154,13 @@ pub async fn by_token(
     row.map(|r| from_row(keyring, &r)).transpose()
 }
 
-/// Counts a login attempt before the bank is asked: false when the session is not open, has
-/// expired, or has had [`MAX_LOGIN_ATTEMPTS`] failed logins in a row.
+/// Counts a login attempt before the bank is asked, and drops any earlier login (a connection
+/// always uses the last login the user made): false when the session is not open, has expired,
+/// or has had [`MAX_LOGIN_ATTEMPTS`] logins that did not succeed.
 pub async fn begin_login(db: &Db, tenant: &Tenant, id: &str, now: i64) -> Result<bool> {
     let mut tx = db.begin().await?;
     let r = sqlx::query(
-        "UPDATE link_sessions SET login_attempts = login_attempts + 1 \
+        "UPDATE link_sessions SET login_attempts = login_attempts + 1, login_enc = NULL \
          WHERE id = $1 AND owner_id = $2 AND env = $3 AND status = 'open' AND expires_at > $4 \
          AND login_attempts < $5",
     )
@@ -170,13 +177,12 @@ pub async fn begin_login(db: &Db, tenant: &Tenant, id: &str, now: i64) -> Result
 
 /// How a counted login ended.
 pub enum LoginOutcome<'a> {
-    /// The bank accepted it: keep this login (sealed) and start counting afresh.
+    /// The bank accepted it: keep this login (sealed); the attempt is given back.
     Succeeded(&'a Value),
-    /// The user's credentials or code were refused: the attempt stays counted, any earlier
-    /// login is dropped.
+    /// Refused (credentials, code, lockout) or stopped at a one-time password: the attempt stays
+    /// counted.
     Refused,
-    /// Not the user's doing (the bank asked for a one-time password, or was down): the attempt
-    /// is given back.
+    /// Not the user's doing (the bank was down or slow): the attempt is given back.
     Released,
 }
 
@@ -188,15 +194,17 @@ pub async fn end_login(
     id: &str,
     outcome: LoginOutcome<'_>,
 ) -> Result<()> {
+    let give_back =
+        "login_attempts = CASE WHEN login_attempts > 0 THEN login_attempts - 1 ELSE 0 END";
     let set = match outcome {
-        LoginOutcome::Succeeded(_) => "login_enc = $4, login_attempts = 0",
-        LoginOutcome::Refused => "login_enc = NULL",
-        LoginOutcome::Released => {
-            "login_attempts = CASE WHEN login_attempts > 0 THEN login_attempts - 1 ELSE 0 END"
-        }
+        LoginOutcome::Succeeded(_) => format!("login_enc = $4, {give_back}"),
+        LoginOutcome::Refused => return Ok(()),
+        LoginOutcome::Released => give_back.to_string(),
     };
-    let sql =
-        format!("UPDATE link_sessions SET {set} WHERE id = $1 AND owner_id = $2 AND env = $3");
+    // Only while the link is open: a login that ends after the link was used leaves nothing.
+    let sql = format!(
+        "UPDATE link_sessions SET {set} WHERE id = $1 AND owner_id = $2 AND env = $3 AND status = 'open'"
+    );
     let mut query = sqlx::query(&sql)
         .bind(id)
         .bind(&tenant.owner_id)

@@ -14,12 +14,14 @@
   var backButton = document.getElementById("back");
   var closeButton = document.getElementById("close");
   var embedded = window.parent !== window;
+  var seq = 0; // the latest request's number: answers to older ones are ignored
   var parentOrigin = null; // learnt from the options message; until then only ifameLoaded is posted
   var state = {
     token: null,
     link: null,
     bank: null,
     login: null, // {username, password}: kept in memory only, for the OTP step
+    nonce: null, // the login's connect nonce: only this page can connect its login
     accounts: [],
     chosen: [],
     payload: null,
@@ -68,6 +70,9 @@
     view.setAttribute("data-step", step);
     document.body.setAttribute("data-step", step);
     backButton.hidden = !state.back;
+    // While the bank or the server is working, the widget cannot be closed: a connection that
+    // completes must reach onSuccess.
+    closeButton.hidden = step === "working";
     var target = focus || view.querySelector("h1");
     if (target) target.focus();
   }
@@ -185,6 +190,7 @@
 
   function chooseBank() {
     state.back = null;
+    seq++;
     var list = h("ul", { class: "banks", id: "bank-list" });
     var search = h("input", {
       type: "search",
@@ -227,6 +233,7 @@
 
   function pickBank(bank) {
     state.bank = bank;
+    state.login = null;
     event("BANK_SELECTED", { bank: bank.slug });
     loginForm(null);
   }
@@ -235,6 +242,8 @@
     state.back = chooseBank;
     var bank = state.bank;
     var user = h("input", { type: "text", id: "username", name: "username", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
+    // After a refused login the username stays; the password is typed again.
+    if (state.login) user.value = state.login.username;
     var pass = h("input", { type: "password", id: "password", name: "password", autocomplete: "current-password", required: true });
     var submit = h("button", { type: "submit", class: "primary", text: "Log in" });
     var form = h("form", { novalidate: true, "aria-describedby": error ? "login-error" : null }, [
@@ -267,19 +276,25 @@
     var body = { bank: state.bank.slug, username: state.login.username, password: state.login.password };
     if (otp) body.otp = otp;
     event(otp ? "OTP_SUBMITTED" : "LOGIN_SUBMITTED", { bank: state.bank.slug });
+    state.back = null;
+    state.nonce = null;
+    var mine = ++seq;
     show("working", [heading("Logging in"), spinner("Talking to " + state.bank.name + "…")]);
     api("POST", "/widget/api/login", body)
       .then(function (data) {
+        if (mine !== seq) return;
         if (data.step === "otp") {
           event("OTP_REQUESTED", { bank: state.bank.slug });
           return otpForm(otp ? "That code was not accepted. Check it and try again." : null, data.message);
         }
         state.login = null; // the server keeps the bank's session; the password is forgotten here
+        state.nonce = data.nonce;
         state.accounts = data.accounts || [];
         event("LOGIN_SUCCESS", { bank: state.bank.slug, accounts: state.accounts.length });
         pickAccounts(null);
       })
       .catch(function (e) {
+        if (mine !== seq) return;
         post("error", { type: otp ? "OTP_FAILED" : "LOGIN_FAILED", message: e.message });
         if (otp && e.status === 400 && /one-time password/i.test(e.message)) return otpForm(e.message);
         loginForm(e.message);
@@ -381,14 +396,15 @@
     event("CONSENT_GIVEN", {});
     state.back = null;
     show("working", [heading("Connecting"), spinner("Connecting your " + state.bank.name + " account…")]);
-    api("POST", "/widget/api/connect", { accounts: state.chosen, consent: true })
+    var body = { accounts: state.chosen, consent: true, nonce: state.nonce, bank: state.bank.slug };
+    api("POST", "/widget/api/connect", body)
       .then(function (payload) {
         state.payload = payload;
+        state.nonce = null;
         post("success", payload);
         success();
       })
       .catch(function (e) {
-        post("error", { type: "CONNECT_FAILED", message: e.message });
         fatal(e.message, "CONNECT_FAILED");
       });
   }
@@ -424,6 +440,7 @@
   }
 
   function close() {
+    if (view.getAttribute("data-step") === "working") return;
     post("beforeClose", null);
     event("WIDGET_CLOSED", { step: view.getAttribute("data-step") });
     if (embedded) post("close", state.payload ? { record_id: state.payload.record_id } : null);
@@ -436,8 +453,22 @@
   });
   closeButton.addEventListener("click", close);
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") close();
+    // Escape in a text field belongs to the field (clearing a search); elsewhere it closes.
+    if (e.key === "Escape" && !(e.target && e.target.tagName === "INPUT")) close();
   });
+
+  // A frame that is not widget.js' (an e-mail preview, an integrator's own iframe) never sends
+  // options: after a while the page behaves as if opened by itself, so that close, Done and
+  // redirect_url work and nothing waits in the queue for an origin that will never be known.
+  function standaloneUnlessAnswered() {
+    if (!embedded) return;
+    setTimeout(function () {
+      if (!parentOrigin) {
+        embedded = false;
+        queued.length = 0;
+      }
+    }, 3000);
+  }
 
   // ---- start ----
   var match = location.pathname.match(/^\/link\/([A-Za-z0-9_-]+)$/);
@@ -452,6 +483,7 @@
       post("ifameLoaded");
     }
     load(match[1]);
+    standaloneUnlessAnswered();
   } else if (embedded) {
     window.addEventListener("message", function onOptions(e) {
       if (e.source !== window.parent || !e.data || e.data.type !== "options") return;

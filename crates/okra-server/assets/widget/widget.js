@@ -63,11 +63,17 @@
     s.background = "transparent";
     var overflow = document.body.style.overflow;
     document.body.style.overflow = "hidden";
+    // Keyboard focus moves into the widget and comes back where it was when the widget closes.
+    var focused = document.activeElement;
+    frame.addEventListener("load", function () {
+      frame.focus();
+    });
 
     function teardown() {
       window.removeEventListener("message", onMessage);
       if (frame.parentNode) frame.parentNode.removeChild(frame);
       document.body.style.overflow = overflow;
+      if (focused && typeof focused.focus === "function") focused.focus();
       if (current && current.frame === frame) current = null;
     }
 

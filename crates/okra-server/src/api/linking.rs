@@ -80,11 +80,12 @@ pub struct NewLink {
               (status = 422, description = "Invalid options")),
     security(("bearer" = [])))]
 pub async fn new_link(
-    LinkAuth(tenant): LinkAuth,
+    LinkAuth(tenant, kind): LinkAuth,
     State(state): State<AppState>,
     ValidJson(request): ValidJson<NewLinkRequest>,
 ) -> ApiResult<Response> {
-    let link = linking::create_link(&state, &tenant, &request.parsed).await?;
+    let by_publishable = kind == okra_core::apikey::KeyKind::Publishable;
+    let link = linking::create_link(&state, &tenant, &request.parsed, by_publishable).await?;
     let data = NewLink {
         link_id: link.link_id,
         short_url: link.short_url,
@@ -153,7 +154,7 @@ impl Validate for ConnectBody {
               (status = 503, description = "The bank is down or timed out")),
     security(("bearer" = [])))]
 pub async fn connect(
-    LinkAuth(tenant): LinkAuth,
+    LinkAuth(tenant, _): LinkAuth,
     State(state): State<AppState>,
     ValidJson(body): ValidJson<ConnectBody>,
 ) -> ApiResult<Response> {

@@ -5,6 +5,8 @@
 //! origin; the pages' Content-Security-Policy lets them load nothing from anywhere else (an
 //! integrator's `https` logo is the one exception).
 
+use std::net::IpAddr;
+
 use axum::extract::{Path, State};
 use axum::http::header::{self, HeaderName};
 use axum::http::request::Parts;
@@ -21,24 +23,54 @@ use crate::http::body::ValidJson;
 use crate::http::envelope::{JsonObject, SuccessBody};
 use crate::http::error::ApiResult;
 use crate::http::{success, ApiError};
-use crate::services::linking::widget::{self, WidgetLogin};
+use crate::services::linking::widget::{self, WidgetConnect, WidgetLogin};
 
 static WIDGET: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/widget");
 
 /// The header carrying a link's widget token on the page's calls.
 pub const LINK_HEADER: &str = "x-okra-link";
 
-/// The widget token of a page call (missing: the link is not found).
-pub struct LinkToken(String);
+/// The widget token of a page call, and the caller's address. Calls from an address over its
+/// failed-authentication budget (the API keys' throttle: unknown tokens and refused bank logins
+/// count) are answered 429 before anything is looked up.
+pub struct LinkToken {
+    token: String,
+    peer: Option<IpAddr>,
+}
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LinkToken {
+impl axum::extract::FromRequestParts<AppState> for LinkToken {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = crate::http::listener::peer(parts).map(|a| a.ip());
+        if let Some(ip) = peer {
+            state
+                .auth_throttle
+                .check(ip)
+                .map_err(ApiError::RateLimited)?;
+        }
         let mut values = parts.headers.get_all(LINK_HEADER).iter();
-        match (values.next().and_then(|v| v.to_str().ok()), values.next()) {
-            (Some(token), None) => Ok(LinkToken(token.trim().to_string())),
-            _ => Err(ApiError::BadRequest("Link not found".into())),
+        let token = match (values.next().and_then(|v| v.to_str().ok()), values.next()) {
+            (Some(token), None) => token.trim().to_string(),
+            _ => String::new(),
+        };
+        Ok(LinkToken { token, peer })
+    }
+}
+
+impl LinkToken {
+    /// Counts a failure against the caller's address when `result` is an unknown link or a
+    /// login the bank refused.
+    fn judge<T>(&self, state: &AppState, result: &crate::services::error::Result<T>) {
+        use crate::services::Error;
+        use okra_core::source::SourceError as S;
+        let failed = matches!(
+            result,
+            Err(Error::NotFound(_)
+                | Error::Source(S::InvalidCredentials | S::InvalidOtp | S::Locked))
+        );
+        if let (true, Some(ip)) = (failed, self.peer) {
+            state.auth_throttle.failed(ip);
         }
     }
 }
@@ -114,8 +146,13 @@ fn page(state: &AppState) -> Response {
     } else {
         ancestors
     };
+    let images = if state.config.widget_remote_logos {
+        "'self' data: https:"
+    } else {
+        "'self' data:"
+    };
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; \
          connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
     );
     let mut res = (StatusCode::OK, file("index.html")).into_response();
@@ -133,9 +170,12 @@ fn page(state: &AppState) -> Response {
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
     );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    // Never without a policy: should the configured origins not make a header value, the page
+    // keeps the strict policy and may be framed by no one.
+    let strict = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                  connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+    let value = HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static(strict));
+    h.insert(header::CONTENT_SECURITY_POLICY, value);
     res
 }
 
@@ -184,12 +224,10 @@ pub async fn short_link(Path(token): Path<String>) -> Response {
     params(("x-okra-link" = String, Header, description = "The link's widget token")),
     responses((status = 200, description = "The link", body = SuccessBody<JsonObject>),
               (status = 400, description = "Link not found")))]
-pub async fn link_state(
-    State(state): State<AppState>,
-    LinkToken(token): LinkToken,
-) -> ApiResult<Response> {
-    let view = widget::view(&state, &token).await?;
-    Ok(success("Link", view).into_response())
+pub async fn link_state(State(state): State<AppState>, link: LinkToken) -> ApiResult<Response> {
+    let view = widget::view(&state, &link.token).await;
+    link.judge(&state, &view);
+    Ok(success("Link found", view?).into_response())
 }
 
 /// Body of the widget's bank login.
@@ -236,20 +274,25 @@ impl Validate for LoginBody {
               (status = 503, description = "The bank is down or timed out")))]
 pub async fn login(
     State(state): State<AppState>,
-    LinkToken(token): LinkToken,
+    link: LinkToken,
     ValidJson(body): ValidJson<LoginBody>,
 ) -> ApiResult<Response> {
-    let answer = widget::login(&state, &token, body.login).await?;
-    Ok(success("Logged in", answer).into_response())
+    let answer = widget::login(&state, &link.token, body.login).await;
+    link.judge(&state, &answer);
+    Ok(success("Logged in", answer?).into_response())
 }
 
 /// Body of the widget's connection.
 #[derive(ToSchema)]
 pub struct ConnectBody {
-    /// NUBANs of the accounts the user picked.
+    /// NUBANs of the accounts the user picked (at least one).
     pub accounts: Vec<String>,
     /// The user agreed to share the products' data.
     pub consent: bool,
+    /// The `nonce` of the login's answer.
+    pub nonce: String,
+    /// The bank of the login (id or slug).
+    pub bank: String,
 }
 
 impl Validate for ConnectBody {
@@ -261,7 +304,14 @@ impl Validate for ConnectBody {
         let consent = body
             .opt_bool("consent")?
             .ok_or_else(|| okra_core::body::required("consent"))?;
-        Ok(ConnectBody { accounts, consent })
+        let nonce = body.req_str(&["nonce"])?;
+        let bank = body.req_str(&["bank", "bank_id"])?;
+        Ok(ConnectBody {
+            accounts,
+            consent,
+            nonce,
+            bank,
+        })
     }
 }
 
@@ -275,9 +325,16 @@ impl Validate for ConnectBody {
               (status = 503, description = "The bank is down or timed out")))]
 pub async fn connect(
     State(state): State<AppState>,
-    LinkToken(token): LinkToken,
+    link: LinkToken,
     ValidJson(body): ValidJson<ConnectBody>,
 ) -> ApiResult<Response> {
-    let payload = widget::connect(&state, &token, &body.accounts, body.consent).await?;
-    Ok(success("Account connected successfully", payload).into_response())
+    let request = WidgetConnect {
+        accounts: &body.accounts,
+        consent: body.consent,
+        nonce: &body.nonce,
+        bank: &body.bank,
+    };
+    let payload = widget::connect(&state, &link.token, request).await;
+    link.judge(&state, &payload);
+    Ok(success("Account connected successfully", payload?).into_response())
 }

@@ -205,17 +205,20 @@ impl FromRequestParts<AppState> for SecretAuth {
 }
 
 /// A request made with a secret or a publishable key (the widget's routes: `links/new`,
-/// `link/connect`): its tenant.
-pub struct LinkAuth(pub Tenant);
+/// `link/connect`): its tenant, and which kind of key it was.
+pub struct LinkAuth(pub Tenant, pub KeyKind);
 
 impl FromRequestParts<AppState> for LinkAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let grant = authenticate(parts, state, &[KeyKind::Secret, KeyKind::Publishable]).await?;
-        Ok(LinkAuth(Tenant {
-            owner_id: grant.owner_id,
-            env: grant.env,
-        }))
+        Ok(LinkAuth(
+            Tenant {
+                owner_id: grant.owner_id,
+                env: grant.env,
+            },
+            grant.kind,
+        ))
     }
 }

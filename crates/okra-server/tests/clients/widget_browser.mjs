@@ -4,11 +4,11 @@
 // on another origin of 127.0.0.1 and loads the server's /widget.js.
 //
 // Environment: OKRA_BASE_URL, OKRA_PUBLISHABLE_KEY, OKRA_SECRET_KEY (the error run checks that it
-// never leaves the page), OKRA_SCENARIO (connect | errors | standalone), OKRA_USERNAME,
+// never leaves the page), OKRA_SCENARIO (connect | errors | shorturl | standalone), OKRA_USERNAME,
 // OKRA_PASSWORD, OKRA_BANK and OKRA_BANK_NAME (the user's bank), OKRA_SCREENSHOTS (a folder, optional), CHROMIUM.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -45,9 +45,10 @@ const browser = await chromium.launch({
 const LOGO = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#0A7D4F"/><text x="16" y="22" font-size="16" text-anchor="middle" fill="#fff" font-family="sans-serif">T</text></svg>';
 const phone = { width: 360, height: 740 };
 const desktop = { width: 1280, height: 800 };
-// bypassCSP only lets the test inject axe-core into the widget's frame; the page's own policy is
-// checked by the Rust test on the response headers.
-const context = await browser.newContext({ viewport: scenario === "errors" ? desktop : phone, bypassCSP: true });
+// The pages' own Content-Security-Policy applies; axe-core is evaluated through the debugging
+// protocol, which no page policy governs.
+const context = await browser.newContext({ viewport: scenario === "errors" ? desktop : phone });
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const page = await context.newPage();
 const requests = [];
 page.on("request", (r) =>
@@ -69,7 +70,7 @@ async function step(name, root = frame()) {
 }
 async function axe(name, target) {
   const f = target ?? page.frames().find((fr) => fr.url().startsWith(base + "/link"));
-  await f.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  await f.evaluate(axeSource);
   const result = await f.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
@@ -159,6 +160,16 @@ try {
     out.focused = await frame().locator(":focus").getAttribute("id");
     await shot("7-wrong-credentials");
     await axe("login-error");
+    // Messages that do not come from the widget's frame are ignored: the integrator's page (or
+    // anything in it) cannot fake a success or a close.
+    await page.evaluate(() => {
+      window.postMessage({ type: "success", data: { record_id: "forged" } }, "*");
+      window.postMessage({ type: "close" }, "*");
+      window.postMessage(JSON.stringify({ type: "success", data: {} }), "*");
+    });
+    await page.waitForTimeout(300);
+    out.afterForged = await page.evaluate(() => window.okraLog.map((e) => e.name));
+    out.frameAfterForged = await page.locator("iframe[data-okra-widget]").count();
     await frame().locator("#close").click();
     await page.locator("iframe[data-okra-widget]").waitFor({ state: "detached", timeout: 10000 });
     out.afterClose = await page.evaluate(() => window.okraLog.map((e) => e.name));
@@ -167,6 +178,34 @@ try {
     await step("error");
     out.secretKeyError = await frame().locator(".alert").textContent();
     await frame().locator("#heading").press("Escape");
+    await page.locator("iframe[data-okra-widget]").waitFor({ state: "detached", timeout: 10000 });
+  } else if (scenario === "shorturl") {
+    // A link the integrator's back end made (secret key), opened in its page by buildWithShortUrl.
+    const made = await fetch(`${base}/v2/sandbox/links/new`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.OKRA_SECRET_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ products: ["auth", "identity"], name: "Test App", meta: { secret_meta: "m" } }),
+    }).then((r) => r.json());
+    out.link = made.data;
+    await page.goto(appUrl);
+    await page.evaluate(() =>
+      window.Okra.buildWithShortUrl(Object.assign({ short_url: "https://elsewhere.example/l/x" }, window.callbacks))
+    );
+    out.refusedShortUrl = await page.evaluate(() => window.okraLog.slice());
+    await page.evaluate((u) => window.Okra.buildWithShortUrl(Object.assign({ short_url: u }, window.callbacks)), made.data.short_url);
+    await step("banks");
+    await frame().locator("#bank-search").fill(env.OKRA_BANK_NAME);
+    await frame().locator(`button[data-bank="${env.OKRA_BANK}"]`).click();
+    await step("login");
+    await frame().locator("#username").fill(env.OKRA_USERNAME);
+    await frame().locator("#password").fill(env.OKRA_PASSWORD);
+    await frame().locator("#password").press("Enter");
+    await step("accounts");
+    await frame().locator("button.primary").click();
+    await step("consent");
+    await frame().locator("#agree").click();
+    await step("success");
+    await frame().locator("#done").click();
     await page.locator("iframe[data-okra-widget]").waitFor({ state: "detached", timeout: 10000 });
   } else if (scenario === "standalone") {
     // A link the integrator's back end made (secret key) and sent by e-mail, opened in the browser

@@ -107,6 +107,7 @@ async fn links_open_the_widget_by_a_secret_token(b: Backend) {
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
+        "img-src 'self' data:;",
         "connect-src 'self'",
         "frame-ancestors *",
     ] {
@@ -189,21 +190,75 @@ async fn links_open_the_widget_by_a_secret_token(b: Backend) {
     }
     let r = s.get("/widget/api/link", None).await;
     assert_error(&r, 400, "Link not found");
+
+    // Logos: data: URLs pass; https ones only when the operator allows remote logos.
+    let logo = "https://cdn.app.example/logo.png";
+    let (_, t, _) = new_link(&s, json!({"logo": logo})).await;
+    let view = page_call(&s, &t, "/widget/api/link", None).await.json();
+    assert_eq!(view["data"]["options"]["logo"], Value::Null);
+    let data_logo = "data:image/png;base64,iVBORw0KGgo=";
+    let (_, t, _) = new_link(&s, json!({"logo": data_logo})).await;
+    let view = page_call(&s, &t, "/widget/api/link", None).await.json();
+    assert_eq!(view["data"]["options"]["logo"], data_logo);
     s.stop().await;
 
-    // Framing follows cors_origins when it names the integrators' front ends.
+    // Framing and publishable-key redirects follow cors_origins when it names the integrators'
+    // front ends; remote logos show when allowed.
     let s = linking_server(Backend::Sqlite, |c| {
         c.cors_origins = vec![
             "https://app.example".into(),
             "https://www.app.example/".into(),
-        ]
+        ];
+        c.widget_remote_logos = true;
     })
     .await;
     let page = s.get("/link", None).await;
-    assert!(page
-        .header("content-security-policy")
-        .unwrap()
-        .ends_with("frame-ancestors https://app.example https://www.app.example"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.ends_with("frame-ancestors https://app.example https://www.app.example"),
+        "{csp}"
+    );
+    assert!(csp.contains("img-src 'self' data: https:;"), "{csp}");
+    let (_, t, _) = new_link(
+        &s,
+        json!({"logo": logo, "redirect_url": "https://www.app.example/done"}),
+    )
+    .await;
+    let view = page_call(&s, &t, "/widget/api/link", None).await.json();
+    assert_eq!(view["data"]["options"]["logo"], logo);
+    let pk = s.key("sandbox", "publishable");
+    let r = s
+        .post(
+            LINKS_NEW,
+            Some(&pk),
+            json!({"redirect_url": "https://evil.example/x"}),
+        )
+        .await;
+    assert_error(
+        &r,
+        422,
+        "`redirect_url` must be on one of the allowed origins (cors_origins)",
+    );
+    // The secret key (the integrator's back end) decides where its own links lead.
+    let sk = s.sandbox_key();
+    let r = s
+        .post(
+            LINKS_NEW,
+            Some(&sk),
+            json!({"redirect_url": "https://elsewhere.example/x"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Production links made with the publishable key redirect over https only.
+    let live = s.key("production", "publishable");
+    let r = s
+        .post(
+            "/v2/links/new",
+            Some(&live),
+            json!({"redirect_url": "http://app.example/done"}),
+        )
+        .await;
+    assert_error(&r, 422, "`redirect_url` must be an https URL in production");
     s.stop().await;
 }
 
@@ -233,12 +288,12 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
     assert_error(&r, 400, INVALID_LOGIN);
     assert_eq!(link_row(&s, &id).await.2, 1, "a wrong password counts");
 
-    // The bank asks for a one-time password; asking is not a failure.
+    // The bank asks for a one-time password (which counts for the link: it may cost an SMS).
     let otp_user = format!("otp.{}", creds.username);
     let r = login(&s, &token, user(&otp_user)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["data"]["step"], "otp");
-    assert_eq!(link_row(&s, &id).await.2, 1);
+    assert_eq!(link_row(&s, &id).await.2, 2);
     let mut with_otp = user(&otp_user);
     with_otp["otp"] = json!("000000");
     let r = login(&s, &token, with_otp.clone()).await;
@@ -247,7 +302,7 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
         400,
         "The one-time password is wrong or has expired, please try again",
     );
-    assert_eq!(link_row(&s, &id).await.2, 2);
+    assert_eq!(link_row(&s, &id).await.2, 3);
     with_otp["otp"] = json!("123456");
     let r = login(&s, &token, with_otp).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -265,51 +320,55 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
         assert!(a["available_balance"].is_number(), "showBalance: {a}");
         assert!(a["ledger_balance"].is_number());
     }
+    let nonce = shown["nonce"].as_str().unwrap().to_string();
     let (_, kept, attempts, _) = link_row(&s, &id).await;
-    assert!(kept.is_some(), "the bank's session is kept, sealed");
-    assert_eq!(attempts, 0, "a login that worked starts the count afresh");
-    let kept = kept.unwrap();
+    assert_eq!(
+        attempts, 3,
+        "what did not succeed stays counted; the login that worked does not count"
+    );
+    let kept = kept.expect("the bank's session is kept, sealed");
     assert!(
         !String::from_utf8_lossy(&kept).contains("sbx1."),
         "sealed, not plain"
     );
 
     let before = row_counts(&s).await;
-    let r = connect(
-        &s,
-        &token,
-        json!({"accounts": [nubans[1]], "consent": false}),
-    )
-    .await;
+    let pick = |accounts: Value, consent: bool, nonce: &str, bank: &str| json!({"accounts": accounts, "consent": consent, "nonce": nonce, "bank": bank});
+    let r = connect(&s, &token, pick(json!([nubans[1]]), false, &nonce, &bank)).await;
     assert_error(
         &r,
         422,
         "`consent` must be true: the user agrees to share the data before connecting",
     );
-    let r = connect(
-        &s,
-        &token,
-        json!({"accounts": ["0000000000"], "consent": true}),
-    )
-    .await;
+    let r = connect(&s, &token, pick(json!(["0000000000"]), true, &nonce, &bank)).await;
     assert_error(&r, 400, "An account to connect is not held at this login");
+    // Only the page that logged in (it alone holds the nonce) connects, and only at its bank.
+    let other_bank = if bank == "zenith-bank" {
+        "access-bank"
+    } else {
+        "zenith-bank"
+    };
+    for (n, b) in [
+        ("not-the-nonce", bank.as_str()),
+        (nonce.as_str(), other_bank),
+    ] {
+        let r = connect(&s, &token, pick(json!([nubans[1]]), true, n, b)).await;
+        assert_error(&r, 400, "Log in at your bank first");
+    }
     assert_eq!(
         row_counts(&s).await,
         before,
         "refused connections write nothing"
     );
 
-    let r = connect(
-        &s,
-        &token,
-        json!({"accounts": [nubans[1]], "consent": true}),
-    )
-    .await;
+    let r = connect(&s, &token, pick(json!([nubans[1]]), true, &nonce, &bank)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let payload = r.json()["data"].clone();
     let record = payload["record_id"].as_str().unwrap().to_string();
+    // Made by the integrator's page (publishable key): the whole onSuccess payload.
     assert_eq!(payload["options"], json!({"user_ref": "u-1"}));
     assert_eq!(payload["meta"], json!({"plan": "gold"}));
+    assert_eq!(payload["callback_url"], json!(hook.url));
     assert_eq!(payload["identity"]["bvn"], json!(person.bvn));
     let connected: Vec<(&str, bool)> = (payload["accounts"].as_array().unwrap().iter())
         .map(|a| {
@@ -334,16 +393,7 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let rec = r.json()["data"].clone();
-    let rec = if rec["record"].is_object() {
-        rec["record"].clone()
-    } else {
-        rec
-    };
-    assert_eq!(
-        rec["customer"].as_str().or(rec["customer"]["_id"].as_str()),
-        payload["customer_id"].as_str()
-    );
+    assert!(r.text.contains(payload["customer_id"].as_str().unwrap()));
     let (status, kept, _, _) = link_row(&s, &id).await;
     assert_eq!(
         (status.as_str(), kept),
@@ -355,12 +405,7 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
         (view["status"].clone(), view["record_id"].clone()),
         (json!("completed"), json!(record))
     );
-    let r = connect(
-        &s,
-        &token,
-        json!({"accounts": [nubans[1]], "consent": true}),
-    )
-    .await;
+    let r = connect(&s, &token, pick(json!([nubans[1]]), true, &nonce, &bank)).await;
     assert_error(&r, 400, "This link has already been used");
     let r = login(&s, &token, user(&creds.username)).await;
     assert_error(&r, 400, "This link has already been used");
@@ -383,28 +428,105 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
     assert!(r.json()["data"]["accounts"][0]
         .get("available_balance")
         .is_none());
+
+    // A link the back end made with the secret key (and sent to the user): the page gets ids and
+    // accounts only — no identity, options, meta or webhook URL.
+    let made = s
+        .post(
+            LINKS_NEW,
+            Some(&sk),
+            json!({"products": ["auth", "identity"], "meta": {"m": 1}, "options": {"o": 2}}),
+        )
+        .await;
+    let url = made.json()["data"]["url"].as_str().unwrap().to_string();
+    let token = url.rsplit('/').next().unwrap();
+    let r = login(&s, token, user(&creds.username)).await;
+    let nonce = r.json()["data"]["nonce"].as_str().unwrap().to_string();
+    let r = connect(&s, token, pick(json!([nubans[0]]), true, &nonce, &bank)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let safe = r.json()["data"].clone();
+    let mut keys: Vec<&str> = safe
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "accounts",
+            "bank_id",
+            "customer_id",
+            "done",
+            "record",
+            "record_id",
+            "success"
+        ]
+    );
+    assert!(
+        !r.text.contains(person.bvn.as_deref().unwrap()),
+        "no identity"
+    );
     s.stop().await;
 }
 
-async fn failed_logins_lock_a_link_after_five_counted_atomically(b: Backend) {
+/// A network person other than `not` with an account at some bank: login and bank.
+fn another_person(s: &TestServer, not: &[&str]) -> (okra_core::source::Credentials, String) {
+    let network = okra_sandbox::Network::new(s.config.sandbox_seed, s.config.sandbox_population);
+    (network.sample_users(None, 100).into_iter())
+        .find(|(c, p)| {
+            !p.is_company && !p.accounts.is_empty() && !not.contains(&c.username.as_str())
+        })
+        .map(|(c, p)| (c, p.accounts[0].bank.clone()))
+        .unwrap()
+}
+
+async fn failed_logins_are_limited_per_link_and_per_username(b: Backend) {
     let s = linking_server(b, |_| {}).await;
     let (creds, _, bank) = person_with(&s, 1);
     let right = json!({"bank": bank, "username": creds.username, "password": creds.password});
     let wrong = json!({"bank": bank, "username": creds.username, "password": "guess"});
-    let locked = "Too many failed attempts: start again with a new link";
+    let link_locked = "Too many failed attempts: start again with a new link";
+    let name_locked = "Too many failed logins for this username: try again in 15 minutes";
 
-    let (_, token, _) = new_link(&s, json!({})).await;
+    // Five on one link.
+    let (id, token, _) = new_link(&s, json!({})).await;
     for _ in 0..5 {
         assert_error(&login(&s, &token, wrong.clone()).await, 400, INVALID_LOGIN);
     }
-    assert_error(&login(&s, &token, right.clone()).await, 400, locked);
+    assert_error(&login(&s, &token, right.clone()).await, 400, link_locked);
+    assert_eq!(link_row(&s, &id).await.2, 5);
 
-    // Twenty guesses at once: five reach the bank, the rest are refused before it.
+    // A new link gives no new guesses at that username (fifteen minutes), but the link still
+    // works for someone else.
     let (id, token, _) = new_link(&s, json!({})).await;
-    let replies =
-        futures::future::join_all((0..20).map(|_| login(&s, &token, wrong.clone()))).await;
-    let messages: Vec<String> = replies
-        .iter()
+    assert_error(&login(&s, &token, right.clone()).await, 400, name_locked);
+    assert_eq!(
+        link_row(&s, &id).await.2,
+        0,
+        "refused before the bank: not the link's failure"
+    );
+    let (other, other_bank) = another_person(&s, &[&creds.username]);
+    let r = login(
+        &s,
+        &token,
+        json!({"bank": other_bank, "username": other.username, "password": other.password}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Twenty guesses at once on a new link (different usernames): five reach the bank.
+    let (id, token, _) = new_link(&s, json!({})).await;
+    let guesses = (0..20).map(|i| {
+        login(
+            &s,
+            &token,
+            json!({"bank": bank, "username": format!("guess.{i}"), "password": "x"}),
+        )
+    });
+    let replies = futures::future::join_all(guesses).await;
+    let messages: Vec<String> = (replies.iter())
         .map(|r| r.json()["message"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(
@@ -412,20 +534,13 @@ async fn failed_logins_lock_a_link_after_five_counted_atomically(b: Backend) {
         5,
         "{messages:?}"
     );
-    assert_eq!(messages.iter().filter(|m| *m == locked).count(), 15);
+    assert_eq!(messages.iter().filter(|m| *m == link_locked).count(), 15);
     assert!(replies.iter().all(|r| r.status == 400));
     assert_eq!(link_row(&s, &id).await.2, 5);
 
-    // OTP requests and outages are not the user's failures.
+    // Outages are nobody's failure; requests for a one-time password count for the link.
     let (id, token, _) = new_link(&s, json!({})).await;
     for _ in 0..6 {
-        let r = login(
-            &s,
-            &token,
-            json!({"bank": bank, "username": "otp.someone", "password": "x"}),
-        )
-        .await;
-        assert_eq!(r.json()["data"]["step"], "otp", "{}", r.text);
         let r = login(
             &s,
             &token,
@@ -435,8 +550,51 @@ async fn failed_logins_lock_a_link_after_five_counted_atomically(b: Backend) {
         assert_eq!(r.status, 503, "{}", r.text);
     }
     assert_eq!(link_row(&s, &id).await.2, 0);
-    let r = login(&s, &token, right).await;
+    for _ in 0..5 {
+        let r = login(
+            &s,
+            &token,
+            json!({"bank": bank, "username": "otp.someone", "password": "x"}),
+        )
+        .await;
+        assert_eq!(r.json()["data"]["step"], "otp", "{}", r.text);
+    }
+    let r = login(
+        &s,
+        &token,
+        json!({"bank": bank, "username": "otp.someone", "password": "x"}),
+    )
+    .await;
+    assert_error(&r, 400, link_locked);
+    s.stop().await;
+}
+
+async fn a_scripted_otp_fault_asks_for_the_code_and_refuses_a_wrong_one(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let (creds, _, bank) = person_with(&s, 1);
+    let r = s
+        .post(
+            "/v2/sandbox/faults/create",
+            Some(&s.sandbox_key()),
+            json!({"type": "otp_required", "bank": bank, "count": 1}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    let (_, token, _) = new_link(&s, json!({})).await;
+    let mut body = json!({"bank": bank, "username": creds.username, "password": creds.password});
+    let r = login(&s, &token, body.clone()).await;
+    assert_eq!(r.json()["data"]["step"], "otp", "{}", r.text);
+    // The fault was used up by asking; a wrong code is still wrong.
+    body["otp"] = json!("999999");
+    let r = login(&s, &token, body.clone()).await;
+    assert_error(
+        &r,
+        400,
+        "The one-time password is wrong or has expired, please try again",
+    );
+    body["otp"] = json!("123456");
+    let r = login(&s, &token, body).await;
+    assert_eq!(r.json()["data"]["step"], "accounts", "{}", r.text);
     s.stop().await;
 }
 
@@ -452,9 +610,9 @@ async fn one_link_connects_once_across_processes(b: Backend) {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let nuban = r.json()["data"]["accounts"][0]["nuban"].clone();
+    let data = r.json()["data"].clone();
     let records_before = count(&s, "records").await;
-    let body = json!({"accounts": [nuban], "consent": true});
+    let body = json!({"accounts": [data["accounts"][0]["nuban"]], "consent": true, "nonce": data["nonce"], "bank": bank});
     let replies = futures::future::join_all((0..8).map(|i| {
         let server = if i % 2 == 0 { &s } else { &other };
         connect(server, &token, body.clone())
@@ -489,69 +647,79 @@ async fn count(s: &TestServer, table: &str) -> i64 {
 }
 
 async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
-    let s = linking_server(b, |c| c.link_ttl_secs = 2).await;
+    let s = linking_server(b, |c| c.link_ttl_secs = 3).await;
     let (creds, _, bank) = person_with(&s, 1);
     let (_, token, _) = new_link(&s, json!({"filter": {"banks": ["zenith-bank"]}})).await;
     let before = row_counts(&s).await;
+    let login_path = "/widget/api/login";
+    let connect_path = "/widget/api/connect";
+    let z = "zenith-bank";
     let cases: Vec<(&str, Value, u16, &str)> = vec![
+        (login_path, json!({}), 422, "`bank` is a required input"),
         (
-            "/widget/api/login",
-            json!({}),
-            422,
-            "`bank` is a required input",
-        ),
-        (
-            "/widget/api/login",
-            json!({"bank": "zenith-bank", "username": 7, "password": "x"}),
+            login_path,
+            json!({"bank": z, "username": 7, "password": "x"}),
             422,
             "`username` must be a string",
         ),
         (
-            "/widget/api/login",
-            json!({"bank": "zenith-bank", "username": "a"}),
+            login_path,
+            json!({"bank": z, "username": "a"}),
             422,
             "`password` is a required input",
         ),
         (
-            "/widget/api/login",
-            json!({"bank": "zenith-bank", "username": "a", "password": "b", "otp": 123456}),
+            login_path,
+            json!({"bank": z, "username": "a", "password": "b", "otp": 123456}),
             422,
             "`otp` must be a string",
         ),
-        ("/widget/api/login", json!([1, 2]), 422, ""),
+        (login_path, json!([1, 2]), 422, ""),
         (
-            "/widget/api/login",
+            login_path,
             json!({"bank": "no-such-bank", "username": "a", "password": "b"}),
             400,
             "",
         ),
         (
-            "/widget/api/connect",
+            connect_path,
             json!({"consent": true}),
             422,
             "`accounts` is a required input",
         ),
         (
-            "/widget/api/connect",
+            connect_path,
             json!({"accounts": "0123456789", "consent": true}),
             422,
             "`accounts` must be an array",
         ),
         (
-            "/widget/api/connect",
+            connect_path,
             json!({"accounts": []}),
             422,
             "`consent` is a required input",
         ),
         (
-            "/widget/api/connect",
+            connect_path,
             json!({"accounts": [], "consent": "yes"}),
             422,
             "`consent` must be a boolean",
         ),
         (
-            "/widget/api/connect",
+            connect_path,
             json!({"accounts": [], "consent": true}),
+            422,
+            "`nonce` is a required input",
+        ),
+        (
+            connect_path,
+            json!({"accounts": [], "consent": true, "nonce": "n", "bank": z}),
+            422,
+            "`accounts` must contain at least 1 items",
+        ),
+        (
+            connect_path,
+            json!({"accounts": ["1"], "consent": true, "nonce": "n", "bank": z}),
             400,
             "Log in at your bank first",
         ),
@@ -563,7 +731,7 @@ async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
             assert_eq!(r.json()["message"], message, "{path} {body}");
         }
     }
-    if bank != "zenith-bank" {
+    if bank != z {
         let r = login(
             &s,
             &token,
@@ -573,19 +741,19 @@ async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
         assert_error(&r, 400, "This bank is not available for this link");
     }
     // Malformed and oversized bodies.
-    for (body, status) in [("{\"bank\":", 400), ("not json", 400)] {
+    for body in ["{\"bank\":", "not json"] {
         let res = s
             .client
-            .post(format!("{}/widget/api/login", s.base))
+            .post(format!("{}{login_path}", s.base))
             .header("x-okra-link", &token)
             .header("content-type", "application/json")
             .body(body)
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status().as_u16(), status, "{body}");
+        assert_eq!(res.status().as_u16(), 400, "{body}");
     }
-    let huge = json!({"bank": "zenith-bank", "username": "a".repeat(3 << 20), "password": "b"});
+    let huge = json!({"bank": z, "username": "a".repeat((1 << 20) + 100), "password": "b"});
     assert_eq!(login(&s, &token, huge).await.status, 413);
     // Two link headers are ambiguous: refused.
     let res = s
@@ -597,17 +765,40 @@ async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 400);
-    let counts: Vec<_> = row_counts(&s).await;
-    assert_eq!(counts, before, "nothing written");
+    assert_eq!(row_counts(&s).await, before, "nothing written");
+
+    // A kept login that cannot be opened any more is no login; the link still reads.
+    let (id, token2, _) = new_link(&s, json!({})).await;
+    let r = login(
+        &s,
+        &token2,
+        json!({"bank": bank, "username": creds.username, "password": creds.password}),
+    )
+    .await;
+    let data = r.json()["data"].clone();
+    sqlx::query("UPDATE link_sessions SET login_enc = $1 WHERE id = $2")
+        .bind(vec![0u8; 40])
+        .bind(&id)
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        page_call(&s, &token2, "/widget/api/link", None)
+            .await
+            .status,
+        200
+    );
+    let r = connect(&s, &token2, json!({"accounts": [data["accounts"][0]["nuban"]], "consent": true, "nonce": data["nonce"], "bank": bank})).await;
+    assert_error(&r, 400, "Log in at your bank first");
 
     // An expired link says so, and takes no login.
-    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
     let view = page_call(&s, &token, "/widget/api/link", None).await.json()["data"].clone();
     assert_eq!(view["status"], "expired");
     let r = login(
         &s,
         &token,
-        json!({"bank": "zenith-bank", "username": "a", "password": "b"}),
+        json!({"bank": z, "username": "a", "password": "b"}),
     )
     .await;
     assert_error(&r, 400, "This link has expired");
@@ -631,7 +822,8 @@ async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
 backend_tests!(
     links_open_the_widget_by_a_secret_token,
     the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts,
-    failed_logins_lock_a_link_after_five_counted_atomically,
+    failed_logins_are_limited_per_link_and_per_username,
+    a_scripted_otp_fault_asks_for_the_code_and_refuses_a_wrong_one,
     one_link_connects_once_across_processes,
     widget_calls_refuse_bad_input_and_write_nothing,
 );

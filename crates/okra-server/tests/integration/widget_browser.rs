@@ -315,6 +315,13 @@ async fn wrong_credentials_closing_and_a_secret_key_in_the_browser(b: Backend) {
     );
     assert_eq!(seen["focused"], "username", "focus returns to the form");
     assert_accessible(&seen);
+    // Forged messages from the integrator's own window changed nothing.
+    let forged = seen["afterForged"].as_array().unwrap();
+    assert!(
+        !forged.contains(&json!("onSuccess")) && !forged.contains(&json!("onClose")),
+        "{forged:?}"
+    );
+    assert_eq!(seen["frameAfterForged"], 1, "the widget stayed open");
     let after = seen["afterClose"].as_array().unwrap();
     let names: Vec<&str> = after.iter().map(|n| n.as_str().unwrap()).collect();
     let at = |n: &str| names.iter().position(|x| *x == n).unwrap_or(usize::MAX);
@@ -401,8 +408,52 @@ async fn a_link_sent_by_email_finishes_with_the_keyboard_and_redirects(b: Backen
     s.stop().await;
 }
 
+async fn a_link_from_the_back_end_opens_with_build_with_short_url(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let (creds, person, bank) = person_with(&s, 1);
+    let Some(seen) = run(&s, "shorturl", &creds, &bank).await else {
+        return s.stop().await;
+    };
+    // A short URL of another host is refused at once.
+    let refused = &seen["refusedShortUrl"];
+    assert_eq!(refused[0]["name"], "onError", "{refused}");
+    assert_eq!(refused[0]["data"]["type"], "INVALID_SHORT_URL");
+    let names = callbacks(&seen);
+    let at = |n: &str| names.iter().position(|x| x == n).unwrap_or(usize::MAX);
+    assert!(
+        at("onSuccess") < at("beforeClose") && at("beforeClose") < at("onClose"),
+        "{names:?}"
+    );
+    // The link was made with the secret key: the page gets ids and accounts, not the link's
+    // meta or the identity.
+    let payload = &seen["log"][at("onSuccess")]["data"];
+    let record = payload["record_id"].as_str().unwrap();
+    assert!(
+        payload.get("identity").is_none() && payload.get("meta").is_none(),
+        "{payload}"
+    );
+    let text = seen["log"].to_string();
+    assert!(!text.contains("secret_meta") && !text.contains(person.bvn.as_deref().unwrap()));
+    let sk = s.sandbox_key();
+    let r = s
+        .post(
+            "/v2/sandbox/records/getById",
+            Some(&sk),
+            json!({"id": record}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text.contains("secret_meta"),
+        "the record keeps the link's meta"
+    );
+    assert_requests_stay_home(&s, &seen);
+    s.stop().await;
+}
+
 backend_tests!(
     a_user_connects_through_build_with_options,
+    a_link_from_the_back_end_opens_with_build_with_short_url,
     wrong_credentials_closing_and_a_secret_key_in_the_browser,
     a_link_sent_by_email_finishes_with_the_keyboard_and_redirects,
 );

@@ -61,13 +61,45 @@ fn check_filter(options: &LinkOptions) -> Result<()> {
     Ok(())
 }
 
-/// Stores a link session with `options` for `link_ttl_secs`.
+/// A `redirect_url` given with the publishable key (by anyone who read it from a web page) must
+/// not turn the hosted page into a redirector to anywhere: in production it must be `https`, and
+/// when `cors_origins` names the integrator's front ends, it must be on one of them.
+fn check_redirect(config: &Config, env: Environment, options: &LinkOptions) -> Result<()> {
+    let Some(url) = &options.redirect_url else {
+        return Ok(());
+    };
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| {
+        Error::Invalid("`redirect_url` must be an absolute http or https URL".into())
+    })?;
+    if env == Environment::Production && parsed.scheme() != "https" {
+        return Err(Error::Invalid(
+            "`redirect_url` must be an https URL in production".into(),
+        ));
+    }
+    let origins = &config.cors_origins;
+    let origin = parsed.origin().ascii_serialization();
+    let listed = (origins.iter())
+        .any(|o| o.trim() == "*" || o.trim().trim_end_matches('/').eq_ignore_ascii_case(&origin));
+    if !listed {
+        return Err(Error::Invalid(
+            "`redirect_url` must be on one of the allowed origins (cors_origins)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a link session with `options` for `link_ttl_secs`; `by_publishable` when the
+/// publishable key made it (an integrator's page).
 pub async fn create_link(
     state: &AppState,
     tenant: &Tenant,
     options: &LinkOptions,
+    by_publishable: bool,
 ) -> Result<NewLink> {
     check_filter(options)?;
+    if by_publishable {
+        check_redirect(&state.config, tenant.env, options)?;
+    }
     if let Some(url) = &options.callback_url {
         check_webhook_url(&state.config, tenant.env, "callback_url", url).await?;
     }
@@ -80,6 +112,7 @@ pub async fn create_link(
         id: &id,
         token_hash: &widget::token_hash(&token),
         options: &stored,
+        by_publishable,
     };
     okra_store::link_sessions::insert(&state.db, &state.keyring(), tenant, &new, now, expires_at)
         .await?;

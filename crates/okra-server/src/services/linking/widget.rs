@@ -15,6 +15,7 @@ use okra_store::Tenant;
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::connect::{allowed_bank, finish, link_options, usable_link, webhook_url, Login};
 use super::options::LinkOptions;
@@ -29,6 +30,12 @@ const TOKEN_BYTES: usize = 24;
 const TOKEN_LEN: usize = 32;
 /// Longest `logo` data URL the widget shows.
 const MAX_LOGO_DATA_URL: usize = 200_000;
+/// How long a widget login stays usable for the connection (ms).
+const LOGIN_TTL_MS: i64 = 10 * 60_000;
+/// Logins of one username at one bank that may fail within [`USERNAME_WINDOW_MS`], across links.
+const MAX_USERNAME_FAILURES: i64 = 5;
+/// The window of [`MAX_USERNAME_FAILURES`] (ms; it slides with each attempt).
+const USERNAME_WINDOW_MS: i64 = 15 * 60_000;
 
 /// A new widget token.
 pub fn new_token() -> String {
@@ -118,7 +125,8 @@ pub async fn view(state: &AppState, token: &str) -> Result<Value> {
             "success_title": text("success_title", 120),
             "success_message": text("success_message", 500),
             "color": stored.get("color").and_then(Value::as_str).and_then(css_color),
-            "logo": stored.get("logo").and_then(Value::as_str).and_then(logo_url),
+            "logo": (stored.get("logo").and_then(Value::as_str))
+                .and_then(|l| logo_url(l, state.config.widget_remote_logos)),
             "redirect_url": link.options.redirect_url,
         },
         "consent": consent,
@@ -157,9 +165,10 @@ fn css_color(c: &str) -> Option<String> {
         .then(|| format!("#{}", hex.to_ascii_lowercase()))
 }
 
-/// A `logo` option the page may show: an `https` URL (the integrator's own host, the one request
-/// the widget may make elsewhere), a `data:image/…;base64` URL, or a path on this server.
-fn logo_url(url: &str) -> Option<String> {
+/// A `logo` option the page may show: a `data:image/…;base64` URL, a path on this server, or —
+/// only when the operator allows remote logos (`widget_remote_logos`) — an `https` URL, the one
+/// request the widget would then make to another host.
+fn logo_url(url: &str, remote: bool) -> Option<String> {
     let url = url.trim();
     if let Some(data) = url.strip_prefix("data:image/") {
         let (kind, payload) = data.split_once(";base64,")?;
@@ -172,7 +181,7 @@ fn logo_url(url: &str) -> Option<String> {
         return (url.len() <= 2048).then(|| url.to_string());
     }
     let parsed = reqwest::Url::parse(url).ok()?;
-    (parsed.scheme() == "https" && parsed.host_str().is_some() && url.len() <= 2048)
+    (remote && parsed.scheme() == "https" && parsed.host_str().is_some() && url.len() <= 2048)
         .then(|| parsed.to_string())
 }
 
@@ -198,17 +207,41 @@ impl std::fmt::Debug for WidgetLogin {
 }
 
 /// Logs in at the bank for a link: `{"step":"otp"}` when the bank asks for a one-time password,
-/// else `{"step":"accounts", bank, accounts}` (balances only when the link asked `showBalance`).
-/// Wrong credentials or codes count towards the link's limit; outages and OTP requests do not.
+/// else `{"step":"accounts", bank, accounts, nonce}` (balances only when the link asked
+/// `showBalance`). The `nonce` is what the connection must present: only the page that made the
+/// login (which keeps it in memory) can connect it, not whoever else holds the link's address.
+///
+/// Two limits, both counted before the bank is asked: a link takes at most five logins that do
+/// not succeed (wrong credentials or code, a locked account, a one-time password asked for), and
+/// a username at a bank at most five failures in fifteen minutes across every link of the tenant
+/// (new links give no new guesses). Outages count for neither.
 pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Value> {
     let link = open(state, token).await?;
     let now = okra_core::time::now_ms();
     usable_link(&link.session, now)?;
     let bank = allowed_bank(&link.options, &req.bank)?;
     let (tenant, id) = (&link.tenant, link.session.id.as_str());
+    let keyring = state.keyring();
     if !link_sessions::begin_login(&state.db, tenant, id, now).await? {
         return Err(Error::Refused(
             "Too many failed attempts: start again with a new link".into(),
+        ));
+    }
+    let end = |outcome| link_sessions::end_login(&state.db, &keyring, tenant, id, outcome);
+    let name_key = format!(
+        "widget-login:{}:{}",
+        bank.id,
+        okra_store::blind::login_index(&keyring, &req.username)
+    );
+    let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
+    let window = now.saturating_add(USERNAME_WINDOW_MS);
+    let count_name =
+        |delta| okra_store::ephemeral::add(&state.db, owner, env, &name_key, delta, window);
+    if count_name(1).await? > MAX_USERNAME_FAILURES {
+        count_name(-1).await?;
+        end(LoginOutcome::Released).await?;
+        return Err(Error::Refused(
+            "Too many failed logins for this username: try again in 15 minutes".into(),
         ));
     }
     let source = TenantSource::new(state, tenant).await?;
@@ -217,8 +250,6 @@ pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Va
         password: req.password,
         otp: req.otp.filter(|o| !o.trim().is_empty()),
     };
-    let keyring = state.keyring();
-    let end = |outcome| link_sessions::end_login(&state.db, &keyring, tenant, id, outcome);
     let asked = async {
         let session = source.authenticate(bank.id, &credentials).await?;
         let accounts = source.list_accounts(&session).await?;
@@ -226,80 +257,130 @@ pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Va
     };
     let (session, accounts) = match asked.await {
         Ok(answer) => answer,
-        Err(SourceError::OtpRequired) => {
-            end(LoginOutcome::Released).await?;
-            return Ok(json!({
-                "step": "otp",
-                "message": "Enter the one-time password your bank sent you",
-            }));
-        }
-        Err(
-            e @ (SourceError::InvalidCredentials | SourceError::InvalidOtp | SourceError::Locked),
-        ) => {
-            end(LoginOutcome::Refused).await?;
-            return Err(e.into());
-        }
         Err(e) => {
-            end(LoginOutcome::Released).await?;
+            // Only outages are not the user's doing; anything else the bank refused counts,
+            // so an adapter's unexpected answer cannot open unlimited guessing. A request for
+            // a one-time password counts for the link (it may send an SMS) but is no failure
+            // of the username.
+            let (link_outcome, name_failed) = match e {
+                SourceError::Timeout | SourceError::BankUnavailable => {
+                    (LoginOutcome::Released, false)
+                }
+                SourceError::OtpRequired => (LoginOutcome::Refused, false),
+                _ => (LoginOutcome::Refused, true),
+            };
+            end(link_outcome).await?;
+            if !name_failed {
+                count_name(-1).await?;
+            }
+            if e == SourceError::OtpRequired {
+                return Ok(json!({
+                    "step": "otp",
+                    "message": "Your bank sent a one-time password to your phone or e-mail",
+                }));
+            }
             return Err(e.into());
         }
     };
+    count_name(-1).await?;
     if accounts.is_empty() {
         end(LoginOutcome::Released).await?;
         return Err(Error::Refused("No account was found at this login".into()));
     }
     let show_balance =
         (link.options.stored.get("showBalance")).and_then(Value::as_bool) == Some(true);
-    let mut shown = Vec::with_capacity(accounts.len());
-    for a in &accounts {
-        let mut account = json!({"nuban": a.nuban, "name": a.name, "type": a.account_type.as_str(),
-                                 "currency": a.currency});
-        if show_balance {
-            // A balance the bank cannot give now leaves the amount empty; it is not a reason to
-            // refuse the login.
-            let balance = source.balance(bank.id, &a.account_ref).await.ok();
-            let major = |m: Option<i64>| m.map(|m| m as f64 / 100.0);
-            account["available_balance"] =
-                json!(balance.as_ref().and_then(|b| major(b.available_minor)));
-            account["ledger_balance"] = json!(balance.as_ref().and_then(|b| major(b.ledger_minor)));
-        }
-        shown.push(account);
-    }
-    let kept = json!({"bank": bank.id, "session": session});
+    // Balances are asked together (one bank round trip of time, not one per account); one the
+    // bank cannot give now leaves its amount empty rather than refusing the login.
+    let balances: Vec<Option<okra_core::source::SourceBalance>> = if show_balance {
+        futures::future::join_all(
+            accounts
+                .iter()
+                .map(|a| source.balance(bank.id, &a.account_ref)),
+        )
+        .await
+        .into_iter()
+        .map(|b| b.ok())
+        .collect()
+    } else {
+        vec![None; accounts.len()]
+    };
+    let major = |m: Option<i64>| m.map(|m| m as f64 / 100.0);
+    let shown: Vec<Value> = (accounts.iter().zip(&balances))
+        .map(|(a, balance)| {
+            let mut account = json!({"nuban": a.nuban, "name": a.name, "type": a.account_type.as_str(),
+                                     "currency": a.currency});
+            if show_balance {
+                account["available_balance"] = json!(balance.as_ref().and_then(|b| major(b.available_minor)));
+                account["ledger_balance"] = json!(balance.as_ref().and_then(|b| major(b.ledger_minor)));
+            }
+            account
+        })
+        .collect();
+    let nonce = new_token();
+    let kept = json!({"bank": bank.id, "session": session, "nonce": token_hash(&nonce), "at": now});
     end(LoginOutcome::Succeeded(&kept)).await?;
     Ok(json!({
         "step": "accounts",
         "bank": {"id": bank.id, "name": bank.name, "slug": bank.slug},
         "multi_account": link.options.multi_account,
         "accounts": shown,
+        "nonce": nonce,
     }))
 }
 
+/// What the page asks to connect.
+pub struct WidgetConnect<'a> {
+    /// NUBANs of the accounts the user picked (at least one).
+    pub accounts: &'a [String],
+    /// The user agreed.
+    pub consent: bool,
+    /// The login's nonce, as [`login`] gave it to the page.
+    pub nonce: &'a str,
+    /// The bank the page shows (id or slug): must be the login's.
+    pub bank: &'a str,
+}
+
 /// Connects the accounts the user picked (NUBANs) through the link's kept login, once the user
-/// agreed: the same connection as `link/connect`, and the onSuccess payload.
-pub async fn connect(
-    state: &AppState,
-    token: &str,
-    accounts: &[String],
-    consent: bool,
-) -> Result<Value> {
-    if !consent {
+/// agreed: the same connection as `link/connect`. Answers the onSuccess payload when the link was
+/// made by the integrator's page (publishable key), which holds its options already — without the
+/// owner's default webhook URL; for a link made with the secret key (sent to the user), only what
+/// the page needs: the record, customer, bank and accounts.
+pub async fn connect(state: &AppState, token: &str, req: WidgetConnect<'_>) -> Result<Value> {
+    if !req.consent {
         return Err(Error::Invalid(
             "`consent` must be true: the user agrees to share the data before connecting".into(),
+        ));
+    }
+    if req.accounts.is_empty() {
+        return Err(Error::Invalid(
+            "`accounts` must contain at least 1 items".into(),
         ));
     }
     let link = open(state, token).await?;
     let now = okra_core::time::now_ms();
     usable_link(&link.session, now)?;
+    let not_logged_in = || Error::Refused("Log in at your bank first".into());
     let kept: Map<String, Value> = (link.session.login.as_ref())
         .and_then(Value::as_object)
         .cloned()
-        .ok_or_else(|| Error::Refused("Log in at your bank first".into()))?;
+        .ok_or_else(not_logged_in)?;
+    let nonce_ok = (kept.get("nonce").and_then(Value::as_str))
+        .is_some_and(|h| bool::from(h.as_bytes().ct_eq(token_hash(req.nonce).as_bytes())));
     let bank_id = kept.get("bank").and_then(Value::as_str).unwrap_or_default();
+    let same_bank = okra_core::banks::find(req.bank).is_some_and(|b| b.id == bank_id);
+    if !nonce_ok || !same_bank {
+        return Err(not_logged_in());
+    }
+    let at = kept.get("at").and_then(Value::as_i64).unwrap_or(0);
+    if now.saturating_sub(at) > LOGIN_TTL_MS {
+        return Err(Error::Refused(
+            "Your bank login has expired: log in again".into(),
+        ));
+    }
     let bank = allowed_bank(&link.options, bank_id)?;
     let session: BankSession =
         serde_json::from_value(kept.get("session").cloned().unwrap_or_default())
-            .map_err(|e| Error::Internal(format!("kept bank login unreadable: {e}")))?;
+            .map_err(|_| not_logged_in())?;
     let tenant = &link.tenant;
     let url = webhook_url(state, tenant, &link.options).await?;
     let source = TenantSource::new(state, tenant).await?;
@@ -308,17 +389,45 @@ pub async fn connect(
         source: &source,
         session: &session,
     };
-    finish(
+    let mut payload = finish(
         state,
         tenant,
         &link.options,
         Some(&link.session.id),
         url.as_deref(),
         login,
-        Some(accounts),
+        Some(req.accounts),
         now,
     )
-    .await
+    .await?;
+    Ok(if link.session.by_publishable {
+        if link.options.callback_url.is_none() {
+            payload["callback_url"] = Value::Null;
+        }
+        payload
+    } else {
+        page_safe(&payload)
+    })
+}
+
+/// The part of an onSuccess payload a page may see when the integrator did not make the link
+/// itself: ids and the accounts as the user saw them (no identity, options, meta or URLs).
+fn page_safe(payload: &Value) -> Value {
+    let accounts: Vec<Value> = (payload["accounts"].as_array().into_iter().flatten())
+        .map(|a| {
+            json!({"id": a["id"], "nuban": a["nuban"], "name": a["name"], "type": a["type"],
+                   "currency": a["currency"], "connected": a["connected"]})
+        })
+        .collect();
+    json!({
+        "record_id": payload["record_id"],
+        "record": payload["record"],
+        "customer_id": payload["customer_id"],
+        "bank_id": payload["bank_id"],
+        "accounts": accounts,
+        "done": true,
+        "success": true,
+    })
 }
 
 #[cfg(test)]
@@ -354,9 +463,10 @@ mod tests {
 
     #[test]
     fn logos_are_https_data_images_or_local_paths() {
-        assert!(logo_url("https://cdn.app.example/logo.png").is_some());
-        assert!(logo_url("data:image/png;base64,iVBORw0KGgo=").is_some());
-        assert!(logo_url("/assets/banks/gtb/logo.svg").is_some());
+        assert!(logo_url("https://cdn.app.example/logo.png", true).is_some());
+        assert_eq!(logo_url("https://cdn.app.example/logo.png", false), None);
+        assert!(logo_url("data:image/png;base64,iVBORw0KGgo=", false).is_some());
+        assert!(logo_url("/assets/banks/gtb/logo.svg", false).is_some());
         for bad in [
             "http://app.example/logo.png",
             "javascript:alert(1)",
@@ -365,7 +475,7 @@ mod tests {
             "data:image/png;base64,\"onerror=alert(1)",
             "/\\evil.example",
         ] {
-            assert_eq!(logo_url(bad), None, "{bad}");
+            assert_eq!(logo_url(bad, true), None, "{bad}");
         }
     }
 }

@@ -16,6 +16,12 @@ impl TenantSource {
         credentials: &Credentials,
     ) -> Result<BankSession, SourceError> {
         let target = Self::bank_target(bank_id);
+        // The simulated banks know one code: a code sent to them is checked whether or not this
+        // login was asked for one (a single-use `otp_required` fault is used up by the request
+        // for the code, and a wrong code must still be wrong).
+        if self.set.network.is_some() && credentials.otp.is_some() {
+            okra_sandbox::check_otp(credentials.otp.as_deref())?;
+        }
         match self.login_fault(&target).await {
             // A scripted OTP request is answered like the `otp.` trigger: the sandbox's code
             // passes it, so the widget's OTP step can be driven by a fault too.
