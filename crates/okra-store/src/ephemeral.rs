@@ -31,6 +31,41 @@ pub async fn add(
     .await?)
 }
 
+/// Adds `delta` to the counter at `key` within a fixed window and returns the new value: an
+/// expired counter starts again from `delta` with a new window of `window_ms` from `now`; a live
+/// one keeps its window (so attempts inside it never extend it). The counter never goes below 0.
+/// One statement: concurrent callers each see their own increment.
+pub async fn add_in_window(
+    db: &Db,
+    owner_id: &str,
+    env: &str,
+    key: &str,
+    delta: i64,
+    now: i64,
+    window_ms: i64,
+) -> Result<i64> {
+    let _w = db.write_guard().await?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO ephemeral (owner_id, env, key, value, counter, expires_at) \
+         VALUES ($1, $2, $3, '', CASE WHEN $4 > 0 THEN $4 ELSE 0 END, $5) \
+         ON CONFLICT (owner_id, env, key) DO UPDATE SET \
+           counter = CASE WHEN ephemeral.expires_at <= $6 THEN excluded.counter \
+                          WHEN ephemeral.counter + $4 < 0 THEN 0 \
+                          ELSE ephemeral.counter + $4 END, \
+           expires_at = CASE WHEN ephemeral.expires_at <= $6 THEN excluded.expires_at \
+                             ELSE ephemeral.expires_at END \
+         RETURNING counter",
+    )
+    .bind(owner_id)
+    .bind(env)
+    .bind(key)
+    .bind(delta)
+    .bind(now.saturating_add(window_ms))
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?)
+}
+
 /// The counter at `key`, or 0 when absent or expired.
 pub async fn get(db: &Db, owner_id: &str, env: &str, key: &str) -> Result<i64> {
     let v: Option<i64> = sqlx::query_scalar(

@@ -175,6 +175,20 @@ pub async fn begin_login(db: &Db, tenant: &Tenant, id: &str, now: i64) -> Result
     Ok(r.rows_affected() == 1)
 }
 
+/// Drops the kept login of a session (a stale one the connection refused).
+pub async fn drop_login(db: &Db, tenant: &Tenant, id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE link_sessions SET login_enc = NULL WHERE id = $1 AND owner_id = $2 AND env = $3",
+    )
+    .bind(id)
+    .bind(&tenant.owner_id)
+    .bind(tenant.env.as_str())
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await
+}
+
 /// How a counted login ended.
 pub enum LoginOutcome<'a> {
     /// The bank accepted it: keep this login (sealed); the attempt is given back.

@@ -38,6 +38,7 @@
     window.parent.postMessage(msg, parentOrigin);
   }
   function learnParent(origin) {
+    embedded = true; // also when the options come after the standalone fallback
     parentOrigin = origin;
     queued.splice(0).forEach(function (msg) {
       window.parent.postMessage(msg, parentOrigin);
@@ -405,7 +406,20 @@
         success();
       })
       .catch(function (e) {
-        fatal(e.message, "CONNECT_FAILED");
+        // A stale or dropped login: back to the bank's login, with the reason.
+        if (e.status === 400 && /log in/i.test(e.message)) return loginForm(e.message);
+        // The answer may be lost while the connection committed (a timeout, the network): the
+        // link says whether it was used, and by which record.
+        api("GET", "/widget/api/link")
+          .then(function (link) {
+            if (link.status !== "completed" || !link.record_id) throw e;
+            state.payload = { record_id: link.record_id, record: link.record_id, done: true, success: true };
+            post("success", state.payload);
+            success();
+          })
+          .catch(function () {
+            fatal(e.message, "CONNECT_FAILED");
+          });
       });
   }
 
@@ -463,10 +477,7 @@
   function standaloneUnlessAnswered() {
     if (!embedded) return;
     setTimeout(function () {
-      if (!parentOrigin) {
-        embedded = false;
-        queued.length = 0;
-      }
+      if (!parentOrigin) embedded = false; // the queue stays, should the options still come
     }, 3000);
   }
 
@@ -492,6 +503,13 @@
       start(e.data.data);
     });
     post("ifameLoaded");
+    // Framed by something other than widget.js: no options will come.
+    setTimeout(function () {
+      if (!parentOrigin) {
+        embedded = false;
+        fatal("Open this page through Okra.buildWithOptions, or with a link made by links/new.", "NO_OPTIONS");
+      }
+    }, 3000);
   } else {
     fatal("Open this page through Okra.buildWithOptions, or with a link made by links/new.", "NO_OPTIONS");
   }

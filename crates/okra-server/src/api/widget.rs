@@ -2,10 +2,8 @@
 //! pages (`/link`, `/link/{token}`, the short `/l/{token}`), their script and styles, and the
 //! three calls the page makes with the link's token (`x-okra-link` header): the link's state,
 //! the bank login, and the connection. Everything is embedded in the binary and served from this
-//! origin; the pages' Content-Security-Policy lets them load nothing from anywhere else (an
-//! integrator's `https` logo is the one exception).
-
-use std::net::IpAddr;
+//! origin; the pages' Content-Security-Policy lets them load nothing from anywhere else (unless
+//! the operator allows integrators' `https` logos).
 
 use axum::extract::{Path, State};
 use axum::http::header::{self, HeaderName};
@@ -30,48 +28,23 @@ static WIDGET: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/widget");
 /// The header carrying a link's widget token on the page's calls.
 pub const LINK_HEADER: &str = "x-okra-link";
 
-/// The widget token of a page call, and the caller's address. Calls from an address over its
-/// failed-authentication budget (the API keys' throttle: unknown tokens and refused bank logins
-/// count) are answered 429 before anything is looked up.
+/// The widget token of a page call (missing: no link is found). Tokens carry 192 random bits, so
+/// guessing them is hopeless; the limits that matter (logins per link and per username) are the
+/// service's. Per-address limits are the reverse proxy's: an address may be many users.
 pub struct LinkToken {
     token: String,
-    peer: Option<IpAddr>,
 }
 
-impl axum::extract::FromRequestParts<AppState> for LinkToken {
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LinkToken {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let peer = crate::http::listener::peer(parts).map(|a| a.ip());
-        if let Some(ip) = peer {
-            state
-                .auth_throttle
-                .check(ip)
-                .map_err(ApiError::RateLimited)?;
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let mut values = parts.headers.get_all(LINK_HEADER).iter();
         let token = match (values.next().and_then(|v| v.to_str().ok()), values.next()) {
             (Some(token), None) => token.trim().to_string(),
             _ => String::new(),
         };
-        Ok(LinkToken { token, peer })
-    }
-}
-
-impl LinkToken {
-    /// Counts a failure against the caller's address when `result` is an unknown link or a
-    /// login the bank refused.
-    fn judge<T>(&self, state: &AppState, result: &crate::services::error::Result<T>) {
-        use crate::services::Error;
-        use okra_core::source::SourceError as S;
-        let failed = matches!(
-            result,
-            Err(Error::NotFound(_)
-                | Error::Source(S::InvalidCredentials | S::InvalidOtp | S::Locked))
-        );
-        if let (true, Some(ip)) = (failed, self.peer) {
-            state.auth_throttle.failed(ip);
-        }
+        Ok(LinkToken { token })
     }
 }
 
@@ -225,9 +198,8 @@ pub async fn short_link(Path(token): Path<String>) -> Response {
     responses((status = 200, description = "The link", body = SuccessBody<JsonObject>),
               (status = 400, description = "Link not found")))]
 pub async fn link_state(State(state): State<AppState>, link: LinkToken) -> ApiResult<Response> {
-    let view = widget::view(&state, &link.token).await;
-    link.judge(&state, &view);
-    Ok(success("Link found", view?).into_response())
+    let view = widget::view(&state, &link.token).await?;
+    Ok(success("Link found", view).into_response())
 }
 
 /// Body of the widget's bank login.
@@ -277,9 +249,8 @@ pub async fn login(
     link: LinkToken,
     ValidJson(body): ValidJson<LoginBody>,
 ) -> ApiResult<Response> {
-    let answer = widget::login(&state, &link.token, body.login).await;
-    link.judge(&state, &answer);
-    Ok(success("Logged in", answer?).into_response())
+    let answer = widget::login(&state, &link.token, body.login).await?;
+    Ok(success("Logged in", answer).into_response())
 }
 
 /// Body of the widget's connection.
@@ -334,7 +305,6 @@ pub async fn connect(
         nonce: &body.nonce,
         bank: &body.bank,
     };
-    let payload = widget::connect(&state, &link.token, request).await;
-    link.judge(&state, &payload);
-    Ok(success("Account connected successfully", payload?).into_response())
+    let payload = widget::connect(&state, &link.token, request).await?;
+    Ok(success("Account connected successfully", payload).into_response())
 }

@@ -90,7 +90,7 @@ async fn slow_bank(s: &TestServer, bank: &str, delay_ms: u64) {
 }
 
 /// Sets the sandbox owner's default webhook URL (where runs of connections that named none go).
-async fn default_webhook(s: &TestServer, url: &str) {
+pub(crate) async fn default_webhook(s: &TestServer, url: &str) {
     let set = okra_server::services::webhooks::admin::set_url(
         &s.db,
         &s.config,

@@ -155,7 +155,8 @@ async fn links_open_the_widget_by_a_secret_token(b: Backend) {
         "a javascript: logo is dropped"
     );
     assert_eq!(view["options"]["showBalance"], true);
-    assert_eq!(view["options"]["redirect_url"], "https://app.example/done");
+    // Made with the publishable key while cors_origins is "*": kept, but not followed.
+    assert_eq!(view["options"]["redirect_url"], Value::Null);
     let banks: Vec<&str> = (view["banks"].as_array().unwrap().iter())
         .map(|b| b["slug"].as_str().unwrap())
         .collect();
@@ -226,6 +227,10 @@ async fn links_open_the_widget_by_a_secret_token(b: Backend) {
     .await;
     let view = page_call(&s, &t, "/widget/api/link", None).await.json();
     assert_eq!(view["data"]["options"]["logo"], logo);
+    assert_eq!(
+        view["data"]["options"]["redirect_url"],
+        "https://www.app.example/done"
+    );
     let pk = s.key("sandbox", "publishable");
     let r = s
         .post(
@@ -249,6 +254,18 @@ async fn links_open_the_widget_by_a_secret_token(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    let t = r.json()["data"]["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let view = page_call(&s, &t, "/widget/api/link", None).await.json();
+    assert_eq!(
+        view["data"]["options"]["redirect_url"],
+        "https://elsewhere.example/x"
+    );
     // Production links made with the publishable key redirect over https only.
     let live = s.key("production", "publishable");
     let r = s
@@ -429,6 +446,16 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
         .get("available_balance")
         .is_none());
 
+    // The owner's default webhook URL is not shown to a page whose link named none.
+    crate::balance_refresh::default_webhook(&s, &hook.url).await;
+    let (_, token, _) = new_link(&s, json!({"products": ["auth"]})).await;
+    let r = login(&s, &token, user(&creds.username)).await;
+    let nonce = r.json()["data"]["nonce"].as_str().unwrap().to_string();
+    let r = connect(&s, &token, pick(json!([nubans[0]]), true, &nonce, &bank)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["data"]["callback_url"], Value::Null);
+    assert!(!r.text.contains(&hook.url));
+
     // A link the back end made with the secret key (and sent to the user): the page gets ids and
     // accounts only — no identity, options, meta or webhook URL.
     let made = s
@@ -488,7 +515,7 @@ async fn failed_logins_are_limited_per_link_and_per_username(b: Backend) {
     let right = json!({"bank": bank, "username": creds.username, "password": creds.password});
     let wrong = json!({"bank": bank, "username": creds.username, "password": "guess"});
     let link_locked = "Too many failed attempts: start again with a new link";
-    let name_locked = "Too many failed logins for this username: try again in 15 minutes";
+    let name_locked = "Too many failed logins for this username: try again later";
 
     // Five on one link.
     let (id, token, _) = new_link(&s, json!({})).await;
@@ -819,6 +846,65 @@ async fn widget_calls_refuse_bad_input_and_write_nothing(b: Backend) {
     s.stop().await;
 }
 
+/// The per-username counter counts in fixed windows: attempts inside a window never extend it,
+/// an expired counter starts again, and it never goes below zero.
+async fn username_failures_count_in_fixed_windows(b: Backend) {
+    let s = linking_server(b, |_| {}).await;
+    let add = |delta: i64, now: i64| {
+        let db = s.db.clone();
+        async move {
+            okra_store::ephemeral::add_in_window(&db, "o", "sandbox", "k", delta, now, 1000)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(add(1, 10_000).await, 1);
+    assert_eq!(add(1, 10_500).await, 2);
+    assert_eq!(add(-1, 10_900).await, 1);
+    // The window opened at 10 000 ends at 11 000, whatever happened inside it.
+    assert_eq!(add(1, 10_999).await, 2);
+    assert_eq!(
+        add(1, 11_000).await,
+        1,
+        "a new window starts from this attempt"
+    );
+    assert_eq!(add(-1, 11_100).await, 0);
+    assert_eq!(add(-1, 11_200).await, 0, "never below zero");
+    assert_eq!(
+        add(-5, 20_000).await,
+        0,
+        "an expired counter given back stays at zero"
+    );
+    s.stop().await;
+}
+
+/// A login cancelled by the request timeout (or a client going away) is nobody's failure: the
+/// link's and the username's attempts come back.
+async fn a_cancelled_login_gives_its_attempts_back(b: Backend) {
+    let s = linking_server(b, |c| c.request_timeout_secs = 1).await;
+    let (creds, _, bank) = person_with(&s, 1);
+    let (id, token, _) = new_link(&s, json!({})).await;
+    let slow = json!({"bank": bank, "username": format!("slow3.{}", creds.username), "password": creds.password});
+    let r = login(&s, &token, slow).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    let mut released = false;
+    for _ in 0..50 {
+        if link_row(&s, &id).await.2 == 0 {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(released, "the link's attempt came back");
+    let counters: Vec<i64> =
+        sqlx::query_scalar("SELECT counter FROM ephemeral WHERE key LIKE 'widget-login:%'")
+            .fetch_all(s.db.pool())
+            .await
+            .unwrap();
+    assert!(counters.iter().all(|c| *c == 0), "{counters:?}");
+    s.stop().await;
+}
+
 backend_tests!(
     links_open_the_widget_by_a_secret_token,
     the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts,
@@ -826,4 +912,6 @@ backend_tests!(
     a_scripted_otp_fault_asks_for_the_code_and_refuses_a_wrong_one,
     one_link_connects_once_across_processes,
     widget_calls_refuse_bad_input_and_write_nothing,
+    username_failures_count_in_fixed_windows,
+    a_cancelled_login_gives_its_attempts_back,
 );

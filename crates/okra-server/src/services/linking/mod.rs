@@ -61,6 +61,16 @@ fn check_filter(options: &LinkOptions) -> Result<()> {
     Ok(())
 }
 
+/// Whether `url`'s origin is named in `cors_origins` (`*` names none).
+pub(super) fn origin_listed(config: &Config, url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url.trim()) else {
+        return false;
+    };
+    let origin = parsed.origin().ascii_serialization();
+    (config.cors_origins.iter())
+        .any(|o| o.trim().trim_end_matches('/').eq_ignore_ascii_case(&origin))
+}
+
 /// A `redirect_url` given with the publishable key (by anyone who read it from a web page) must
 /// not turn the hosted page into a redirector to anywhere: in production it must be `https`, and
 /// when `cors_origins` names the integrator's front ends, it must be on one of them.
@@ -76,11 +86,8 @@ fn check_redirect(config: &Config, env: Environment, options: &LinkOptions) -> R
             "`redirect_url` must be an https URL in production".into(),
         ));
     }
-    let origins = &config.cors_origins;
-    let origin = parsed.origin().ascii_serialization();
-    let listed = (origins.iter())
-        .any(|o| o.trim() == "*" || o.trim().trim_end_matches('/').eq_ignore_ascii_case(&origin));
-    if !listed {
+    let any = config.cors_origins.iter().any(|o| o.trim() == "*");
+    if !any && !origin_listed(config, url) {
         return Err(Error::Invalid(
             "`redirect_url` must be on one of the allowed origins (cors_origins)".into(),
         ));

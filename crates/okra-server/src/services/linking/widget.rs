@@ -105,6 +105,10 @@ pub async fn view(state: &AppState, token: &str) -> Result<Value> {
                    "colors": {"primary": b.colors.primary, "accent": b.colors.accent}})
         })
         .collect();
+    // A link made with the publishable key (anyone may make one) sends the user only to an origin
+    // the operator named: with `cors_origins = ["*"]` its redirect_url is kept but not followed.
+    let redirect = (link.options.redirect_url.clone())
+        .filter(|u| !link.session.by_publishable || super::origin_listed(&state.config, u));
     let consent: Vec<Value> = (link.options.products.iter())
         .filter_map(|p| {
             consent_text(p).map(|(title, data)| json!({"product": p, "title": title, "data": data}))
@@ -127,7 +131,7 @@ pub async fn view(state: &AppState, token: &str) -> Result<Value> {
             "color": stored.get("color").and_then(Value::as_str).and_then(css_color),
             "logo": (stored.get("logo").and_then(Value::as_str))
                 .and_then(|l| logo_url(l, state.config.widget_remote_logos)),
-            "redirect_url": link.options.redirect_url,
+            "redirect_url": redirect,
         },
         "consent": consent,
         "banks": banks,
@@ -206,42 +210,148 @@ impl std::fmt::Debug for WidgetLogin {
     }
 }
 
+/// The form of a username its failures are counted under: no whitespace, lower case, and
+/// Nigerian phone numbers in their local form (`+234 803…`, `234803…` and `0803…` are one login).
+fn canonical_username(username: &str) -> String {
+    let compact: String = (username.chars())
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
+    match digits.strip_prefix("234") {
+        Some(rest) if rest.len() == 10 && rest.bytes().all(|c| c.is_ascii_digit()) => {
+            format!("0{rest}")
+        }
+        _ => compact,
+    }
+}
+
+/// What a login attempt holds until it ends: the link's attempt (taken by `begin_login`) and the
+/// username's (taken in the window). Dropped while still holding them — an error on the way, or
+/// the request cancelled at its timeout or by the client going away — it gives both back in the
+/// background: neither is the user's failure.
+struct Held {
+    state: AppState,
+    tenant: Tenant,
+    link_id: String,
+    name_key: Option<String>,
+    link: bool,
+}
+
+impl Held {
+    /// Gives back the username's attempt now.
+    async fn release_name(&mut self) -> Result<()> {
+        if let Some(key) = self.name_key.take() {
+            count_in_window(&self.state, &self.tenant, &key, -1).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the link's attempt with `outcome`.
+    async fn end_link(&mut self, outcome: LoginOutcome<'_>) -> Result<()> {
+        if std::mem::take(&mut self.link) {
+            let keyring = self.state.keyring();
+            link_sessions::end_login(
+                &self.state.db,
+                &keyring,
+                &self.tenant,
+                &self.link_id,
+                outcome,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if !self.link && self.name_key.is_none() {
+            return;
+        }
+        let (state, tenant, id) = (
+            self.state.clone(),
+            self.tenant.clone(),
+            self.link_id.clone(),
+        );
+        let (link, key) = (self.link, self.name_key.take());
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Some(key) = key {
+                    let _ = count_in_window(&state, &tenant, &key, -1).await;
+                }
+                if link {
+                    let keyring = state.keyring();
+                    let _ = link_sessions::end_login(
+                        &state.db,
+                        &keyring,
+                        &tenant,
+                        &id,
+                        LoginOutcome::Released,
+                    )
+                    .await;
+                }
+            });
+        }
+    }
+}
+
+async fn count_in_window(state: &AppState, tenant: &Tenant, key: &str, delta: i64) -> Result<i64> {
+    let now = okra_core::time::now_ms();
+    let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
+    Ok(okra_store::ephemeral::add_in_window(
+        &state.db,
+        owner,
+        env,
+        key,
+        delta,
+        now,
+        USERNAME_WINDOW_MS,
+    )
+    .await?)
+}
+
 /// Logs in at the bank for a link: `{"step":"otp"}` when the bank asks for a one-time password,
 /// else `{"step":"accounts", bank, accounts, nonce}` (balances only when the link asked
 /// `showBalance`). The `nonce` is what the connection must present: only the page that made the
 /// login (which keeps it in memory) can connect it, not whoever else holds the link's address.
 ///
 /// Two limits, both counted before the bank is asked: a link takes at most five logins that do
-/// not succeed (wrong credentials or code, a locked account, a one-time password asked for), and
-/// a username at a bank at most five failures in fifteen minutes across every link of the tenant
-/// (new links give no new guesses). Outages count for neither.
+/// not succeed (wrong credentials or code, a locked account, any other refusal, a one-time
+/// password asked for), and a username at a bank at most five failures in a fixed window of
+/// fifteen minutes across every link of the tenant (new links give no new guesses). Outages,
+/// errors on the way and cancelled requests count for neither.
 pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Value> {
     let link = open(state, token).await?;
     let now = okra_core::time::now_ms();
     usable_link(&link.session, now)?;
     let bank = allowed_bank(&link.options, &req.bank)?;
-    let (tenant, id) = (&link.tenant, link.session.id.as_str());
-    let keyring = state.keyring();
-    if !link_sessions::begin_login(&state.db, tenant, id, now).await? {
+    let tenant = &link.tenant;
+    if !link_sessions::begin_login(&state.db, tenant, &link.session.id, now).await? {
         return Err(Error::Refused(
             "Too many failed attempts: start again with a new link".into(),
         ));
     }
-    let end = |outcome| link_sessions::end_login(&state.db, &keyring, tenant, id, outcome);
+    let mut held = Held {
+        state: state.clone(),
+        tenant: tenant.clone(),
+        link_id: link.session.id.clone(),
+        name_key: None,
+        link: true,
+    };
+    let keyring = state.keyring();
     let name_key = format!(
         "widget-login:{}:{}",
         bank.id,
-        okra_store::blind::login_index(&keyring, &req.username)
+        okra_store::blind::login_index(&keyring, &canonical_username(&req.username))
     );
-    let (owner, env) = (tenant.owner_id.as_str(), tenant.env.as_str());
-    let window = now.saturating_add(USERNAME_WINDOW_MS);
-    let count_name =
-        |delta| okra_store::ephemeral::add(&state.db, owner, env, &name_key, delta, window);
-    if count_name(1).await? > MAX_USERNAME_FAILURES {
-        count_name(-1).await?;
-        end(LoginOutcome::Released).await?;
+    let failures = count_in_window(state, tenant, &name_key, 1).await?;
+    held.name_key = Some(name_key);
+    if failures > MAX_USERNAME_FAILURES {
+        held.release_name().await?;
+        held.end_link(LoginOutcome::Released).await?;
         return Err(Error::Refused(
-            "Too many failed logins for this username: try again in 15 minutes".into(),
+            "Too many failed logins for this username: try again later".into(),
         ));
     }
     let source = TenantSource::new(state, tenant).await?;
@@ -258,20 +368,23 @@ pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Va
     let (session, accounts) = match asked.await {
         Ok(answer) => answer,
         Err(e) => {
-            // Only outages are not the user's doing; anything else the bank refused counts,
-            // so an adapter's unexpected answer cannot open unlimited guessing. A request for
-            // a one-time password counts for the link (it may send an SMS) but is no failure
-            // of the username.
-            let (link_outcome, name_failed) = match e {
+            // Only outages are not the user's doing; anything else the bank refused counts, so
+            // an adapter's unexpected answer cannot open unlimited guessing. A request for a
+            // one-time password counts for the link (it may send an SMS) but is no failure of
+            // the username.
+            match e {
                 SourceError::Timeout | SourceError::BankUnavailable => {
-                    (LoginOutcome::Released, false)
+                    held.release_name().await?;
+                    held.end_link(LoginOutcome::Released).await?;
                 }
-                SourceError::OtpRequired => (LoginOutcome::Refused, false),
-                _ => (LoginOutcome::Refused, true),
-            };
-            end(link_outcome).await?;
-            if !name_failed {
-                count_name(-1).await?;
+                SourceError::OtpRequired => {
+                    held.release_name().await?;
+                    held.end_link(LoginOutcome::Refused).await?;
+                }
+                _ => {
+                    held.name_key = None; // the failure stays counted
+                    held.end_link(LoginOutcome::Refused).await?;
+                }
             }
             if e == SourceError::OtpRequired {
                 return Ok(json!({
@@ -282,9 +395,9 @@ pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Va
             return Err(e.into());
         }
     };
-    count_name(-1).await?;
+    held.release_name().await?;
     if accounts.is_empty() {
-        end(LoginOutcome::Released).await?;
+        held.end_link(LoginOutcome::Released).await?;
         return Err(Error::Refused("No account was found at this login".into()));
     }
     let show_balance =
@@ -318,7 +431,7 @@ pub async fn login(state: &AppState, token: &str, req: WidgetLogin) -> Result<Va
         .collect();
     let nonce = new_token();
     let kept = json!({"bank": bank.id, "session": session, "nonce": token_hash(&nonce), "at": now});
-    end(LoginOutcome::Succeeded(&kept)).await?;
+    held.end_link(LoginOutcome::Succeeded(&kept)).await?;
     Ok(json!({
         "step": "accounts",
         "bank": {"id": bank.id, "name": bank.name, "slug": bank.slug},
@@ -373,15 +486,16 @@ pub async fn connect(state: &AppState, token: &str, req: WidgetConnect<'_>) -> R
     }
     let at = kept.get("at").and_then(Value::as_i64).unwrap_or(0);
     if now.saturating_sub(at) > LOGIN_TTL_MS {
+        link_sessions::drop_login(&state.db, &link.tenant, &link.session.id).await?;
         return Err(Error::Refused(
             "Your bank login has expired: log in again".into(),
         ));
     }
     let bank = allowed_bank(&link.options, bank_id)?;
+    let tenant = &link.tenant;
     let session: BankSession =
         serde_json::from_value(kept.get("session").cloned().unwrap_or_default())
             .map_err(|_| not_logged_in())?;
-    let tenant = &link.tenant;
     let url = webhook_url(state, tenant, &link.options).await?;
     let source = TenantSource::new(state, tenant).await?;
     let login = Login {
@@ -443,6 +557,26 @@ mod tests {
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(a, new_token());
         assert_eq!(token_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn usernames_are_counted_in_one_form() {
+        assert_eq!(canonical_username(" Ada.Obi "), "ada.obi");
+        assert_eq!(canonical_username("ada obi"), "adaobi");
+        for phone in [
+            "08031234567",
+            "+2348031234567",
+            "2348031234567",
+            "+234 803 123 4567",
+            "0803-123-4567",
+        ] {
+            assert_eq!(canonical_username(phone), "08031234567", "{phone}");
+        }
+        assert_eq!(
+            canonical_username("234803"),
+            "234803",
+            "too short for a phone number"
+        );
     }
 
     #[test]
