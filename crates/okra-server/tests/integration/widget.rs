@@ -46,6 +46,16 @@ pub(crate) async fn page_call(
     }
 }
 
+/// `records/getById` with the sandbox secret key, which must answer 200.
+pub(crate) async fn record_by_id(s: &TestServer, record: &str) -> Reply {
+    let body = json!({"id": record});
+    let r = s
+        .post("/v2/sandbox/records/getById", Some(&s.sandbox_key()), body)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r
+}
+
 async fn login(s: &TestServer, token: &str, body: Value) -> Reply {
     page_call(s, token, "/widget/api/login", Some(body)).await
 }
@@ -402,14 +412,7 @@ async fn the_widget_logs_in_with_an_otp_and_connects_the_chosen_accounts(b: Back
 
     // The record, read back with the secret key, and the link used up.
     let sk = s.sandbox_key();
-    let r = s
-        .post(
-            "/v2/sandbox/records/getById",
-            Some(&sk),
-            json!({"id": record}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = record_by_id(&s, &record).await;
     assert!(r.text.contains(payload["customer_id"].as_str().unwrap()));
     let (status, kept, _, _) = link_row(&s, &id).await;
     assert_eq!(

@@ -19,6 +19,7 @@ use crate::backend_tests;
 use crate::clients::clients_dir;
 use crate::common::{Backend, TestServer};
 use crate::linking::{linking_server, person_with};
+use crate::widget::record_by_id;
 
 /// Browsers run one at a time: two Chromiums on two cores make every step's timing a gamble.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -273,14 +274,7 @@ async fn a_user_connects_through_build_with_options(b: Backend) {
     // The record the widget made, read with the secret key.
     let record = payload["record_id"].as_str().unwrap();
     let sk = s.sandbox_key();
-    let r = s
-        .post(
-            "/v2/sandbox/records/getById",
-            Some(&sk),
-            json!({"id": record}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = record_by_id(&s, record).await;
     assert!(r.text.contains(payload["customer_id"].as_str().unwrap()));
     assert!(r.text.contains("u-42"), "the options follow the record");
     let r = s
@@ -384,15 +378,7 @@ async fn a_link_sent_by_email_finishes_with_the_keyboard_and_redirects(b: Backen
     let record = query
         .get("record_id")
         .expect("redirect_url gets the record id");
-    let sk = s.sandbox_key();
-    let r = s
-        .post(
-            "/v2/sandbox/records/getById",
-            Some(&sk),
-            json!({"id": record}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    record_by_id(&s, record).await;
     let link_id = seen["link"]["link_id"].as_str().unwrap();
     let (status, rec): (String, Option<String>) =
         sqlx::query_as("SELECT status, record_id FROM link_sessions WHERE id = $1")
@@ -434,15 +420,7 @@ async fn a_link_from_the_back_end_opens_with_build_with_short_url(b: Backend) {
     );
     let text = seen["log"].to_string();
     assert!(!text.contains("secret_meta") && !text.contains(person.bvn.as_deref().unwrap()));
-    let sk = s.sandbox_key();
-    let r = s
-        .post(
-            "/v2/sandbox/records/getById",
-            Some(&sk),
-            json!({"id": record}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = record_by_id(&s, record).await;
     assert!(
         r.text.contains("secret_meta"),
         "the record keeps the link's meta"
