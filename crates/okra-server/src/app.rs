@@ -60,6 +60,8 @@ pub struct Shared {
     pub auth_throttle: Arc<AuthThrottle>,
     /// Webhook delivery: the retry schedule and the outbound clients.
     pub webhook_delivery: Arc<crate::services::webhooks::deliver::WebhookDelivery>,
+    /// Prometheus metrics of this server.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             jobs_ready: Arc::new(Notify::new()),
             sources,
             webhook_delivery,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         })))
     }
 }
@@ -134,6 +137,14 @@ fn mount_api(
     router
 }
 
+/// The application of the `metrics_listen` address: `/metrics` alone (every other path 404).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(api::metrics::metrics))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .with_state(state)
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     // Secret-key routes answer no CORS (see `http::cors`); the publishable-key routes of linking
@@ -153,6 +164,13 @@ pub fn router(state: AppState) -> Router {
         .fold(router, |r, (path, method_router)| {
             r.route(path, method_router)
         });
+    // `/metrics` moves to its own listener when `metrics_listen` is set (operators keep it off
+    // the public address).
+    let router = if state.config.metrics_listen.is_none() {
+        router.route("/metrics", axum::routing::get(api::metrics::metrics))
+    } else {
+        router
+    };
     router
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

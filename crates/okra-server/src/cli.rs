@@ -448,6 +448,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(%addr, "okra-server listening");
         println!("okra-server listening on http://{addr}  (try: curl -H 'Authorization: Bearer <sandbox secret key>' http://{addr}/v2/sandbox/banks/list)");
     }
+    if let Some(addr) = running.metrics_addr {
+        tracing::info!(%addr, "metrics listening");
+        println!("okra-server metrics on http://{addr}/metrics");
+    }
     let token = running.shutdown.clone();
     tokio::spawn(async move {
         server::shutdown_signal().await;

@@ -60,6 +60,8 @@ pub enum LogFormat {
 pub struct Config {
     /// Address the HTTP API listens on.
     pub listen: String,
+    /// A separate address serving only `/metrics` (then the API's address does not serve it).
+    pub metrics_listen: Option<String>,
     /// Directory for the SQLite file, `credentials.json` and the generated key file.
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of SQLite in the data dir.
@@ -169,6 +171,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             data_dir: PathBuf::from("./okra-data"),
             database_url: None,
             public_url: None,

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connector;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod outbound;
 pub mod server;
 pub mod services;

@@ -21,6 +21,8 @@ use crate::workers::{self, Registry};
 pub struct Running {
     /// The address the API listens on (`None` for `--role worker`).
     pub addr: Option<SocketAddr>,
+    /// The address `/metrics` is served on when `metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     /// The shared state (tests use its database handle).
     pub state: AppState,
     /// Cancel to shut down gracefully.
@@ -69,6 +71,18 @@ pub async fn start_with_clock(
         let addr = listener.local_addr()?;
         (Some(listener), Some(addr))
     };
+    let metrics_listener = match &config.metrics_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("listening on {at} (metrics_listen)"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
     let public_url = config.public_base(addr.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()));
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let concurrency = config.worker_concurrency;
@@ -81,6 +95,15 @@ pub async fn start_with_clock(
         tokio::spawn(crate::http::listener::serve(
             listener,
             app,
+            options,
+            shutdown.clone(),
+        ))
+    });
+    let metrics = metrics_listener.map(|listener| {
+        let options = ListenerOptions::from_config(&state.config);
+        tokio::spawn(crate::http::listener::serve(
+            listener,
+            crate::app::metrics_router(state.clone()),
             options,
             shutdown.clone(),
         ))
@@ -112,6 +135,9 @@ pub async fn start_with_clock(
             if let Some(api) = api {
                 let _ = api.await;
             }
+            if let Some(metrics) = metrics {
+                let _ = metrics.await;
+            }
             if let Some(work) = work {
                 let _ = work.await;
             }
@@ -122,6 +148,7 @@ pub async fn start_with_clock(
     });
     Ok(Running {
         addr,
+        metrics_addr,
         state,
         shutdown,
         task,

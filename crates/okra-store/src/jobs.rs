@@ -354,3 +354,38 @@ mod tests {
         }
     }
 }
+
+/// The queue as operators watch it: per status (`queued`, `running`) and kind, how many jobs and
+/// how long the oldest due one has waited (ms, by the database's clock; 0 when none is due).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueStat {
+    /// `queued` or `running`.
+    pub status: String,
+    /// The job kind (`product.balance`, `webhook.deliver`, …).
+    pub kind: String,
+    /// Jobs in that status.
+    pub count: i64,
+    /// Age of the oldest due job (queued: since it became due; running: since it was due).
+    pub oldest_ms: i64,
+}
+
+/// [`QueueStat`]s of the whole queue (every tenant: the queue is the process's).
+pub async fn queue_stats(db: &Db) -> Result<Vec<QueueStat>> {
+    let now = now_sql(db.backend());
+    let sql = format!(
+        "SELECT status, kind, COUNT(*) AS n, \
+         COALESCE(MAX(CASE WHEN run_at <= {now} THEN {now} - run_at ELSE 0 END), 0) AS oldest \
+         FROM jobs WHERE status IN ('queued', 'running') GROUP BY status, kind"
+    );
+    let rows = sqlx::query(&sql).fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(QueueStat {
+                status: r.try_get("status")?,
+                kind: r.try_get("kind")?,
+                count: r.try_get("n")?,
+                oldest_ms: r.try_get("oldest")?,
+            })
+        })
+        .collect()
+}

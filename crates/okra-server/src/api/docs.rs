@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         super::health::health,
         super::health::ready,
         super::assets::bank_asset,
+        super::metrics::metrics,
         super::widget::script,
         super::widget::page_asset,
         super::widget::options_page,

@@ -17,6 +17,7 @@ pub mod health;
 pub mod identity;
 pub mod kyc;
 pub mod linking;
+pub mod metrics;
 pub mod photos;
 pub mod records;
 pub mod sandbox_customers;

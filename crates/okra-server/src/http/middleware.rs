@@ -167,10 +167,17 @@ pub async fn request_context(State(state): State<AppState>, req: Request, next: 
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    let elapsed = started.elapsed();
+    state.metrics.request(
+        &path,
+        method.as_str(),
+        response.status().as_u16(),
+        elapsed.as_secs_f64(),
+    );
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
-            duration_ms = started.elapsed().as_millis() as u64,
+            duration_ms = elapsed.as_millis() as u64,
             "request finished"
         )
     });

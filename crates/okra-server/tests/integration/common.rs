@@ -148,6 +148,11 @@ impl TestServer {
         &self.running.as_ref().unwrap().state
     }
 
+    /// Where `/metrics` is served when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().unwrap().metrics_addr
+    }
+
     /// A key of the default owner: env `sandbox`/`production`, kind `secret`/`publishable`.
     pub fn key(&self, env: &str, kind: &str) -> String {
         self.creds

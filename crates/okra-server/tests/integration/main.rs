@@ -26,6 +26,7 @@ mod job_claimers;
 mod jobs;
 mod linking;
 mod logs;
+mod metrics;
 mod openapi;
 mod operator;
 mod pii_at_rest;

@@ -250,6 +250,12 @@ async fn deliver(
         .await
         .map_err(store)?;
     tx.commit().await.map_err(store)?;
+    state.metrics.webhook_attempt(match next {
+        Next::Done => "delivered",
+        Next::RetryIn(_) => "retry",
+        Next::GiveUp => "failed",
+        Next::Disable => "gone",
+    });
     if next == Next::Disable {
         // In a transaction of its own, after this one: it locks the URL's other pending
         // messages, which a parallel attempt may hold (two locks taken in opposite orders

@@ -19,11 +19,16 @@ impl TenantSource {
         extra_delay: Option<Duration>,
         op: impl Future<Output = Result<T, SourceError>>,
     ) -> Result<T, SourceError> {
+        // Scripted outages answer as the bank would have: counted like real calls.
         if self.take(&["bank_down"], target).await.is_some() {
-            return Err(SourceError::BankUnavailable);
+            let result = Err(SourceError::BankUnavailable);
+            self.count::<T>(&result);
+            return result;
         }
         if self.take(&["timeout"], target).await.is_some() {
-            return Err(SourceError::Timeout);
+            let result = Err(SourceError::Timeout);
+            self.count::<T>(&result);
+            return result;
         }
         let mut delay = extra_delay.unwrap_or_default();
         if let Some(f) = self.take(&["slow"], target).await {
@@ -35,9 +40,19 @@ impl TenantSource {
             }
             op.await
         };
-        match tokio::time::timeout(self.timeout, work).await {
+        let result = match tokio::time::timeout(self.timeout, work).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::Timeout),
-        }
+        };
+        self.count(&result);
+        result
+    }
+
+    /// Counts a call in the metrics, by how it ended.
+    fn count<T>(&self, result: &Result<T, SourceError>) {
+        let env = self.tenant.env.as_str();
+        self.state
+            .metrics
+            .source_call(env, result.as_ref().map(|_| ()));
     }
 }
