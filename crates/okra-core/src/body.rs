@@ -14,7 +14,8 @@ use crate::pagination::{PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 #[error("{0}")]
 pub struct Invalid(pub String);
 
-/// Longest string accepted in any field unless an operation says otherwise (input limit).
+/// Longest string, in characters (Unicode scalar values, as JSON Schema's `maxLength` counts),
+/// accepted in any field unless an operation says otherwise (input limit).
 pub const MAX_STRING_LEN: usize = 1024;
 
 /// `` `field` is a required input``
@@ -94,7 +95,9 @@ impl Body {
     pub fn opt_str(&self, names: &[&str]) -> Result<Option<String>, Invalid> {
         match self.raw(names) {
             None => Ok(None),
-            Some((_, Value::String(s))) if s.len() <= MAX_STRING_LEN => Ok(Some(s.clone())),
+            Some((_, Value::String(s))) if s.chars().count() <= MAX_STRING_LEN => {
+                Ok(Some(s.clone()))
+            }
             Some((_, Value::String(_))) => Err(Invalid(format!(
                 "`{}` length must be less than or equal to {MAX_STRING_LEN} characters long",
                 names[0]
@@ -167,9 +170,11 @@ impl Body {
             // means 30 kobo. Whole kobo within a millionth are taken as such.
             Some((_, Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => i.checked_mul(100),
-                (None, Some(f)) => {
+                // The bound is checked on the number itself: scaled, 1e12 + 0.0001 would round
+                // onto the limit.
+                (None, Some(f)) if f.abs() <= MAX_AMOUNT_MAJOR as f64 => {
                     let kobo = (f * 100.0).round();
-                    ((f * 100.0 - kobo).abs() < 1e-6 && kobo.abs() < 9.0e15).then_some(kobo as i64)
+                    ((f * 100.0 - kobo).abs() < 1e-6).then_some(kobo as i64)
                 }
                 _ => None,
             },
@@ -214,7 +219,7 @@ impl Body {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| match v {
-                        Value::String(s) if s.len() <= MAX_STRING_LEN => Ok(s.clone()),
+                        Value::String(s) if s.chars().count() <= MAX_STRING_LEN => Ok(s.clone()),
                         _ => Err(Invalid(format!("`{name}[{i}]` must be a string"))),
                     })
                     .collect::<Result<Vec<_>, _>>()

@@ -13,6 +13,7 @@ pub mod id;
 pub mod mask;
 pub mod nuban;
 pub mod pagination;
+pub mod schema;
 pub mod source;
 pub mod time;
 pub mod validate;

@@ -7,7 +7,7 @@
 //! here once for every operation.
 
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::body::{Body, Invalid};
 use crate::pagination::{PageRequest, DEFAULT_LIMIT};
@@ -39,18 +39,29 @@ pub fn bank_id(name: &str) -> Result<String, Rejection> {
 
 /// `page` and `limit` as a request gave them (both optional; numeric strings accepted): the body
 /// of `customers/list` and the query of `banks/list`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ToSchema, IntoParams)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// Page number, 1 or more (default 1).
-    #[schema(minimum = 1)]
-    #[param(minimum = 1)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295.0)]
     pub page: Option<u32>,
     /// Page size, 1–100 (default 20).
-    #[schema(minimum = 1, maximum = 100)]
-    #[param(minimum = 1, maximum = 100)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
+
+crate::request_schema!(
+    Paging,
+    "Paging",
+    crate::schema::object(
+        "A page of the list",
+        &[
+            ("page", crate::schema::page()),
+            ("limit", crate::schema::limit())
+        ],
+        &[]
+    )
+);
 
 impl Validate for Paging {
     fn validate(value: Value) -> Result<Self, Rejection> {

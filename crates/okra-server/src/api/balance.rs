@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use okra_core::body::Body;
 use okra_core::body::Invalid;
 use okra_core::pagination::{PageRequest, Pagination};
+use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use okra_store::balances::{AmountKind, BalanceFilter};
 use serde::Serialize;
@@ -48,7 +49,7 @@ fn list(page: BalancePage) -> Response {
 }
 
 /// Body of the balance reads (the fields each operation needs; see its description).
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct BalanceListRequest {
     /// Balance id (`getById`).
     pub id: Option<String>,
@@ -61,23 +62,18 @@ pub struct BalanceListRequest {
     /// Last day, `YYYY-MM-DD`, included.
     pub to: Option<String>,
     /// `available_balance` or `ledger_balance` (`getByType`).
-    #[schema(rename = "type")]
     pub kind: Option<String>,
     /// The least amount, in naira (`getByType`; alias `amount`, okra_py's name): a number or a
     /// numeric string with at most two decimals.
-    #[schema(value_type = Option<f64>)]
     pub value: Option<Value>,
     /// Custom ids given when linking (`getByOptions`): every pair must match.
-    #[schema(value_type = Option<Object>)]
     pub options: Option<Value>,
     /// Page (default 1).
     pub page: Option<u32>,
     /// Page size (default 20, at most 100).
     pub limit: Option<u32>,
     /// `false` leaves the daily history (`periodic`) out.
-    #[schema(rename = "includePeriodic")]
     pub include_periodic: Option<bool>,
-    #[schema(ignore)]
     read: Read,
 }
 
@@ -179,6 +175,108 @@ balance_request!(ByOptions, Kind::Options);
 balance_request!(ByType, Kind::Type);
 balance_request!(AllBalances, Kind::All);
 
+fn periodic() -> Value {
+    schema::boolean("`false` leaves the daily history (`periodic`) out")
+}
+
+fn customer() -> Value {
+    schema::id("Customer id (alias `customer_id`)")
+}
+
+fn from() -> Value {
+    schema::date("First day, `YYYY-MM-DD` (UTC)")
+}
+
+fn to() -> Value {
+    schema::date("Last day, `YYYY-MM-DD` (UTC), included; not before `from`")
+}
+
+/// A balance read's body: `fields` (required) with paging and `includePeriodic`.
+fn read_schema(description: &str, fields: &[(&str, Value)]) -> Value {
+    let mut properties: Vec<(&str, Value)> = fields.to_vec();
+    properties.push(("page", schema::page()));
+    properties.push(("limit", schema::limit()));
+    properties.push(("includePeriodic", periodic()));
+    let required: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    schema::object(description, &properties, &required)
+}
+
+okra_core::request_schema!(
+    ById,
+    "BalanceById",
+    read_schema("One balance by id", &[("id", schema::id("Balance id"))])
+);
+
+okra_core::request_schema!(
+    ByAccount,
+    "BalanceByAccount",
+    read_schema(
+        "An account's balances",
+        &[("account", schema::id("Account id (alias `account_id`)"))]
+    )
+);
+
+okra_core::request_schema!(
+    ByCustomer,
+    "BalanceByCustomer",
+    read_schema("A customer's balances", &[("customer", customer())])
+);
+
+okra_core::request_schema!(
+    ByDate,
+    "BalanceByDate",
+    read_schema(
+        "Balances created within whole days",
+        &[("from", from()), ("to", to())]
+    )
+);
+
+okra_core::request_schema!(
+    ByCustomerDate,
+    "BalanceByCustomerDate",
+    read_schema(
+        "A customer's balances created within whole days",
+        &[("customer", customer()), ("from", from()), ("to", to())]
+    )
+);
+
+okra_core::request_schema!(
+    ByOptions,
+    "BalanceByOptions",
+    read_schema(
+        "Balances of the connections whose custom ids match",
+        &[(
+            "options",
+            schema::options_filter(okra_store::read::MAX_OPTION_PAIRS)
+        )]
+    )
+);
+
+okra_core::request_schema!(
+    ByType,
+    "BalanceByType",
+    read_schema(
+        "Balances whose amount of a kind is at least a value",
+        &[
+            (
+                "type",
+                serde_json::json!({"type": "string",
+                    "enum": ["available_balance", "ledger_balance"]})
+            ),
+            (
+                "value",
+                schema::amount("The least amount, in naira (alias `amount`)")
+            )
+        ]
+    )
+);
+
+okra_core::request_schema!(
+    AllBalances,
+    "BalanceAll",
+    read_schema("Every balance of the owner and environment", &[])
+);
+
 async fn answer(
     state: &AppState,
     tenant: &okra_store::Tenant,
@@ -197,7 +295,7 @@ async fn answer(
 
 /// One balance by id, as a page of one (the reference's shape).
 #[utoipa::path(post, path = "/v2/balance/getById", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ById,
     responses((status = 200, description = "Balance retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed id")),
@@ -212,7 +310,7 @@ pub async fn get_by_id(
 
 /// An account's balances, newest first (`account` or `account_id`).
 #[utoipa::path(post, path = "/v2/balance/getByAccount", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByAccount,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed account, page or limit")),
@@ -227,7 +325,7 @@ pub async fn get_by_account(
 
 /// A customer's balances, newest first.
 #[utoipa::path(post, path = "/v2/balance/getByCustomer", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByCustomer,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed customer, page or limit")),
@@ -242,7 +340,7 @@ pub async fn get_by_customer(
 
 /// Balances created from `from` to `to` (whole UTC days, both included).
 #[utoipa::path(post, path = "/v2/balance/getByDate", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByDate,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed dates, or `from` after `to`")),
@@ -257,7 +355,7 @@ pub async fn get_by_date(
 
 /// A customer's balances created from `from` to `to`.
 #[utoipa::path(post, path = "/v2/balance/getByCustomerDate", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByCustomerDate,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed customer or dates")),
@@ -272,7 +370,7 @@ pub async fn get_by_customer_date(
 
 /// Balances fetched by connections whose `options` hold every given pair.
 #[utoipa::path(post, path = "/v2/balance/getByOptions", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByOptions,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed options")),
@@ -287,7 +385,7 @@ pub async fn get_by_options(
 
 /// The v1 name of `balance/getByOptions`, which okra_py still calls.
 #[utoipa::path(post, path = "/v2/balance/byOptions", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByOptions,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed options")),
@@ -303,7 +401,7 @@ pub async fn by_options(
 /// Balances whose `type` amount (`available_balance` or `ledger_balance`) is at least `value` (or
 /// `amount`) naira, largest first.
 #[utoipa::path(post, path = "/v2/balance/getByType", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = ByType,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed type or value, page or limit")),
@@ -318,7 +416,7 @@ pub async fn get_by_type(
 
 /// Every balance of the owner in this environment, newest first.
 #[utoipa::path(post, path = "/v2/products/balances", tag = "balance",
-    request_body = BalanceListRequest,
+    request_body = AllBalances,
     responses((status = 200, description = "Balances retrieved", body = SuccessBody<BalanceList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Invalid page or limit")),
@@ -332,7 +430,7 @@ pub async fn all(
 }
 
 /// Body of `balance/refresh` and `balance/check`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct BalanceRunRequest {
     /// The account (alias `account`).
     pub account_id: String,
@@ -340,6 +438,25 @@ pub struct BalanceRunRequest {
     /// run follows; by default the account's own.
     pub record_id: Option<String>,
 }
+
+okra_core::request_schema!(
+    BalanceRunRequest,
+    "BalanceRun",
+    schema::object(
+        "The account whose balance is fetched from its bank",
+        &[
+            ("account_id", schema::id("Account id (alias `account`)")),
+            (
+                "record_id",
+                schema::opt_id(
+                    "The connection (of the account's customer) whose options, meta and \
+                     webhook the run follows (alias `record`); by default the account's own"
+                )
+            )
+        ],
+        &["account_id"]
+    )
+);
 
 impl Validate for BalanceRunRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {

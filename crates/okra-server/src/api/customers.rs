@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use okra_core::body::Body;
 use okra_core::mask::mask_bvn;
 use okra_core::pagination::Pagination;
+use okra_core::schema;
 use okra_core::validate::{Paging, Rejection, Validate};
 use serde::Serialize;
 use serde_json::Value;
@@ -19,12 +20,25 @@ use crate::http::{success, SecretAuth};
 use crate::services::customers::{self, CustomerPage, CustomerView};
 
 /// Body of `customers/getById` and `customers/get`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct CustomerIdRequest {
     /// Customer id (24 hex characters). okra-node's `customers/get` sends it as `customer`, which
     /// is accepted as an alias.
     pub id: String,
 }
+
+okra_core::request_schema!(
+    CustomerIdRequest,
+    "CustomerById",
+    schema::object(
+        "One customer",
+        &[(
+            "id",
+            schema::id("Customer id (alias `customer`, okra-node's name)")
+        )],
+        &["id"]
+    )
+);
 
 impl Validate for CustomerIdRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {

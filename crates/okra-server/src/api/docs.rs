@@ -5,6 +5,8 @@
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use okra_core::schema::RequestSchema;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -32,6 +34,9 @@ use utoipa::{Modify, OpenApi};
         super::widget::login,
         super::widget::connect,
         openapi_json,
+        super::docs_page::redirect,
+        super::docs_page::index,
+        super::docs_page::file,
         super::faults::create,
         super::faults::list,
         super::faults::delete,
@@ -100,23 +105,213 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document, with sandbox copies of every `/v2/` path.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    let sandbox: Vec<(String, utoipa::openapi::PathItem)> = doc
-        .paths
-        .paths
-        .iter()
-        .filter(|(p, _)| !p.starts_with("/v2/sandbox/"))
-        .filter_map(|(p, item)| {
-            p.strip_prefix("/v2/")
-                .map(|rest| (format!("/v2/sandbox/{rest}"), item.clone()))
-        })
-        .collect();
-    for (path, item) in sandbox {
-        doc.paths.paths.insert(path, item);
+/// The OpenAPI document as JSON: the handlers' annotations, then what applies to many operations
+/// at once (the error answers every operation can give, with their bodies), the sandbox copies of
+/// every `/v2/` path, and the webhooks this server sends (OpenAPI 3.1 `webhooks`).
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    add_error_schemas(&mut doc);
+    add_request_schemas(&mut doc);
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for op in item.values_mut() {
+                add_error_responses(path, op);
+            }
+        }
+        let sandbox: Vec<(String, Value)> = paths
+            .iter()
+            .filter(|(p, _)| !p.starts_with("/v2/sandbox/"))
+            .filter_map(|(p, item)| {
+                p.strip_prefix("/v2/")
+                    .map(|rest| (format!("/v2/sandbox/{rest}"), item.clone()))
+            })
+            .collect();
+        for (path, item) in sandbox {
+            paths.insert(path, item);
+        }
     }
+    doc["webhooks"] = super::docs_webhooks::webhooks();
     doc
+}
+
+/// Every typed request's schema ([`RequestSchema`]), by the name its `$ref` uses. A request
+/// missing here leaves a dangling `$ref`, which the OpenAPI test reports.
+fn request_schemas() -> Vec<(&'static str, Value)> {
+    fn entry<T: RequestSchema>() -> (&'static str, Value) {
+        (T::NAME, T::json_schema())
+    }
+    use super::{balance, customers, faults, identity, kyc, linking, records};
+    use super::{sandbox_customers, webhooks, widget};
+    vec![
+        entry::<super::IdRequest>(),
+        entry::<okra_core::validate::Paging>(),
+        entry::<customers::CustomerIdRequest>(),
+        entry::<records::CustomerAccountsRequest>(),
+        entry::<webhooks::TriggerRequest>(),
+        entry::<identity::IdentityIdRequest>(),
+        entry::<identity::BvnRequest>(),
+        entry::<identity::NubanRequest>(),
+        entry::<identity::CustomerList>(),
+        entry::<identity::DateList>(),
+        entry::<identity::CustomerDateList>(),
+        entry::<identity::OptionsList>(),
+        entry::<kyc::CustomerVerify>(),
+        entry::<kyc::BvnVerify>(),
+        entry::<kyc::NubanVerify>(),
+        entry::<kyc::NubanNameVerify>(),
+        entry::<kyc::WalletRequest>(),
+        entry::<balance::ById>(),
+        entry::<balance::ByAccount>(),
+        entry::<balance::ByCustomer>(),
+        entry::<balance::ByDate>(),
+        entry::<balance::ByCustomerDate>(),
+        entry::<balance::ByOptions>(),
+        entry::<balance::ByType>(),
+        entry::<balance::AllBalances>(),
+        entry::<balance::BalanceRunRequest>(),
+        entry::<faults::FaultCreateRequest>(),
+        entry::<faults::NoFields>(),
+        entry::<sandbox_customers::CreateCustomersRequest>(),
+        entry::<sandbox_customers::GenerateRequest>(),
+        entry::<linking::NewLinkRequest>(),
+        entry::<linking::ConnectBody>(),
+        entry::<widget::LoginBody>(),
+        entry::<widget::ConnectBody>(),
+    ]
+}
+
+/// The typed requests' schemas in `components.schemas`; a body whose schema requires nothing
+/// may be left out (it reads as `{}`), so its `requestBody` is not `required`.
+fn add_request_schemas(doc: &mut Value) {
+    let mut optional = Vec::new();
+    for (name, schema) in request_schemas() {
+        if schema["required"].as_array().is_some_and(|r| r.is_empty()) {
+            optional.push(format!("#/components/schemas/{name}"));
+        }
+        doc["components"]["schemas"][name] = schema;
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for body in item.values_mut().filter_map(|op| op.get_mut("requestBody")) {
+            let schema_ref = body["content"]["application/json"]["schema"]["$ref"].as_str();
+            if schema_ref.is_some_and(|r| optional.iter().any(|o| o == r)) {
+                body["required"] = Value::Bool(false);
+            }
+        }
+    }
+}
+
+/// `Error` (the envelope of every error but 401) and `Unauthorized` (Okra's 401 body, byte for
+/// byte), in `components.schemas`.
+fn add_error_schemas(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    if !schemas.is_object() {
+        *schemas = json!({});
+    }
+    schemas["Error"] = json!({
+        "type": "object",
+        "description": "The error envelope: `status` is `error`, `message` says what went wrong \
+            (the validation messages follow Joi's phrasing). `data` is `{}` (or `null` for an unknown \
+            bank on a KYC operation, which also carries `total: null`); a 500 carries the \
+            `request_id` to quote to support.",
+        "required": ["status", "message"],
+        "properties": {
+            "status": {"type": "string", "enum": ["error"]},
+            "message": {"type": "string"},
+            "data": {"type": ["object", "null"]},
+            "total": {"type": "null"},
+            "request_id": {"type": "string"}
+        }
+    });
+    schemas["Unauthorized"] = json!({
+        "type": "object",
+        "description": "Okra's 401 body, unchanged.",
+        "required": ["name", "status", "message", "extra"],
+        "properties": {
+            "name": {"type": "string", "enum": ["APIError"]},
+            "status": {"type": "string", "enum": ["error"]},
+            "message": {"type": "string"},
+            "extra": {"type": "null"}
+        }
+    });
+}
+
+/// The error answers `op` can give besides its own: 401 when it takes a key; 400, 413, 415 and 422
+/// when it takes a JSON body; 422 when it takes query parameters; 429, 500 and 503 on every API
+/// operation (per-key limit, a bug, the database unreachable). Each error status gets its body schema.
+fn add_error_responses(path: &str, op: &mut Value) {
+    let Some(op) = op.as_object_mut() else {
+        return;
+    };
+    let secured = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .any(|req| req.as_object().is_some_and(|r| !r.is_empty()))
+        });
+    let has_body = op.contains_key("requestBody");
+    let has_query = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let api = path.starts_with("/v2/") || path.starts_with("/widget/api/");
+    let mut add: Vec<(&str, &str)> = Vec::new();
+    if secured {
+        add.push((
+            "401",
+            "Unauthorized: no key, an unknown or revoked key, or a key of the other environment",
+        ));
+    }
+    if has_body {
+        add.push((
+            "400",
+            "Malformed JSON, a lookup that found nothing, or a business rule refused",
+        ));
+        add.push(("413", "Request body too large"));
+        add.push(("415", "The body is not sent as application/json"));
+        add.push((
+            "422",
+            "Validation failed (the message names the field and the rule)",
+        ));
+    }
+    if has_query {
+        add.push(("422", "A query parameter failed validation"));
+    }
+    if api {
+        add.push(("429", "Too many requests (per key); see Retry-After"));
+        add.push(("500", "A bug: the body carries the request id"));
+        add.push((
+            "503",
+            "The database or the data source is unavailable; retry",
+        ));
+    }
+    let responses = op.entry("responses").or_insert_with(|| json!({}));
+    let Some(responses) = responses.as_object_mut() else {
+        return;
+    };
+    for (status, description) in add {
+        responses
+            .entry(status)
+            .or_insert_with(|| json!({"description": description}));
+    }
+    for (status, response) in responses.iter_mut() {
+        let is_error = status.starts_with('4') || status.starts_with('5');
+        if is_error && response.get("content").is_none() {
+            let schema = if status == "401" {
+                "Unauthorized"
+            } else {
+                "Error"
+            };
+            response["content"] = json!({"application/json": {"schema": {
+                "$ref": format!("#/components/schemas/{schema}")}}});
+        }
+    }
 }
 
 /// The OpenAPI 3 document of this server.
@@ -124,7 +319,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
 pub async fn openapi_json() -> Response {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let body = DOC.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()));
+    let body = DOC.get_or_init(|| document().to_string());
     let mut res = body.clone().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

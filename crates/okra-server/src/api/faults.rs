@@ -4,11 +4,12 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{required, Body, Invalid};
+use okra_core::schema;
 use okra_core::time::iso_ms;
 use okra_core::validate::{bank_id, Rejection, Validate};
 use okra_store::faults::Fault as StoredFault;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::IdRequest;
@@ -20,11 +21,10 @@ use crate::http::{success, SecretAuth};
 use crate::services::faults::{self, FaultSpec, KINDS, TARGETED_KINDS};
 
 /// Body of `faults/create`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct FaultCreateRequest {
     /// bank_down, timeout, slow, otp_required, locked, invalid_credentials, invalid_identity,
     /// watch_listed or no_bvn (`kind` is accepted as an alias).
-    #[schema(rename = "type")]
     pub kind: String,
     /// Bank id or slug the fault is limited to (every bank when absent; needed with `nuban`).
     pub bank: Option<String>,
@@ -33,15 +33,53 @@ pub struct FaultCreateRequest {
     /// 10-digit NUBAN (at `bank`) the fault is limited to.
     pub nuban: Option<String>,
     /// Added latency in ms, 0-120000 (`slow` defaults to 5000).
-    #[schema(maximum = 120_000)]
     pub delay_ms: Option<u32>,
     /// How many calls it applies to, 1-1000000 (unlimited when absent).
-    #[schema(minimum = 1, maximum = 1_000_000)]
     pub count: Option<u32>,
     /// Seconds until it stops applying, 1-2592000 (never when absent).
-    #[schema(minimum = 1, maximum = 2_592_000)]
     pub expires_in: Option<u32>,
 }
+
+/// The schema of `faults/create`: every field, then the rules that tie them (a NUBAN comes
+/// with its bank; the targeted kinds need their target).
+fn fault_schema() -> Value {
+    let kinds: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+    let given =
+        |field: &str| json!({"required": [field], "properties": {field: {"type": "string"}}});
+    let kind_is =
+        |kind: &str| json!({"required": ["type"], "properties": {"type": {"const": kind}}});
+    json!({
+        "type": "object",
+        "description": "A scripted fault of the simulated banks. Kinds: bank_down, timeout, slow, \
+            otp_required, locked and invalid_credentials apply to a bank (or every bank), a BVN \
+            or a NUBAN; invalid_identity needs a `bvn` or a `nuban`, watch_listed a `bvn`, \
+            no_bvn a `nuban`; a `nuban` always comes with its `bank`",
+        "properties": {
+            "type": {"type": "string", "enum": kinds,
+                     "description": "The fault's kind (alias `kind`)"},
+            "bank": schema::opt_bank("Bank id or slug the fault is limited to (every bank when \
+                absent; needed with `nuban`); an unknown one is answered 400"),
+            "bvn": schema::opt_bvn("11-digit BVN the fault is limited to"),
+            "nuban": {"type": ["string", "null"], "pattern": "^[0-9]{10}$",
+                      "description": "10-digit NUBAN (at `bank`) the fault is limited to"},
+            "delay_ms": schema::small_int(
+                "Added latency in ms, 0 to 120000 (`slow` defaults to 5000)", 0, 120_000),
+            "count": schema::small_int(
+                "How many calls it applies to, 1 to 1000000 (unlimited when absent)", 1, 1_000_000),
+            "expires_in": schema::small_int(
+                "Seconds until it stops applying, 1 to 2592000 (never when absent)", 1, 2_592_000),
+        },
+        "required": ["type"],
+        "allOf": [
+            {"if": given("nuban"), "then": given("bank")},
+            {"if": kind_is("watch_listed"), "then": given("bvn")},
+            {"if": kind_is("no_bvn"), "then": given("nuban")},
+            {"if": kind_is("invalid_identity"), "then": {"anyOf": [given("bvn"), given("nuban")]}},
+        ]
+    })
+}
+
+okra_core::request_schema!(FaultCreateRequest, "FaultCreate", fault_schema());
 
 impl Validate for FaultCreateRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -109,8 +147,21 @@ impl From<FaultCreateRequest> for FaultSpec {
 }
 
 /// Body of `faults/list` and `faults/clear`: nothing is read (any body is ignored).
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct NoFields {}
+
+okra_core::request_schema!(
+    NoFields,
+    "NoFields",
+    schema::object("Nothing: any fields are ignored", &[], &[])
+);
+
+impl Validate for NoFields {
+    fn validate(value: Value) -> Result<Self, Rejection> {
+        Body::from_value(value)?;
+        Ok(NoFields {})
+    }
+}
 
 /// A scripted fault as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -189,6 +240,7 @@ pub async fn create(
 pub async fn list(
     SecretAuth(tenant): SecretAuth,
     State(state): State<AppState>,
+    ValidJson(NoFields {}): ValidJson<NoFields>,
 ) -> ApiResult<Response> {
     let faults = faults::list(&state, &tenant).await?;
     let data = FaultList {
@@ -223,6 +275,7 @@ pub async fn delete(
 pub async fn clear(
     SecretAuth(tenant): SecretAuth,
     State(state): State<AppState>,
+    ValidJson(NoFields {}): ValidJson<NoFields>,
 ) -> ApiResult<Response> {
     let deleted = faults::delete(&state, &tenant, None).await?;
     Ok(success("Faults cleared successfully", Deleted { deleted }).into_response())

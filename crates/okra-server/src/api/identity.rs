@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{Body, Invalid};
 use okra_core::pagination::{PageRequest, Pagination};
+use okra_core::schema;
 use okra_core::validate::{bank_id, Paging, Rejection, Validate};
 use okra_store::identities::IdentityFilter;
 use serde::Serialize;
@@ -46,7 +47,7 @@ fn list(page: IdentityPage) -> Response {
 }
 
 /// Body of `identity/getById`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct IdentityIdRequest {
     /// Identity id (24 hex characters).
     pub id: String,
@@ -54,9 +55,22 @@ pub struct IdentityIdRequest {
     pub page: Option<u32>,
     /// Page size (default 20, at most 100).
     pub limit: Option<u32>,
-    #[schema(ignore)]
     paging: PageRequest,
 }
+
+okra_core::request_schema!(
+    IdentityIdRequest,
+    "IdentityById",
+    schema::object(
+        "One identity by id",
+        &[
+            ("id", schema::id("Identity id")),
+            ("page", schema::page()),
+            ("limit", schema::limit())
+        ],
+        &["id"]
+    )
+);
 
 impl Validate for IdentityIdRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -90,12 +104,17 @@ pub async fn get_by_id(
 }
 
 /// Body of `identity/getByBvn`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct BvnRequest {
     /// BVN (11 digits).
-    #[schema(pattern = "^[0-9]{11}$")]
     pub bvn: String,
 }
+
+okra_core::request_schema!(
+    BvnRequest,
+    "IdentityByBvn",
+    schema::object("A BVN", &[("bvn", schema::bvn())], &["bvn"])
+);
 
 impl Validate for BvnRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -122,14 +141,23 @@ pub async fn get_by_bvn(
 }
 
 /// Body of `identity/getByNuban`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct NubanRequest {
     /// Bank id or slug.
     pub bank: String,
     /// Account number (10 digits, valid check digit for the bank).
-    #[schema(pattern = "^[0-9]{10}$")]
     pub nuban: String,
 }
+
+okra_core::request_schema!(
+    NubanRequest,
+    "IdentityByNuban",
+    schema::object(
+        "An account at a bank",
+        &[("bank", schema::bank()), ("nuban", schema::nuban())],
+        &["bank", "nuban"]
+    )
+);
 
 impl Validate for NubanRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -163,7 +191,7 @@ pub async fn get_by_nuban(
 }
 
 /// Body of the filtered identity lists.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct IdentityListRequest {
     /// Customer id (`getByCustomer`, `getByCustomerDate`).
     pub customer: Option<String>,
@@ -172,15 +200,12 @@ pub struct IdentityListRequest {
     /// Last day, `YYYY-MM-DD`, included.
     pub to: Option<String>,
     /// Custom ids given when linking (`getByOptions`): every pair must match.
-    #[schema(value_type = Option<Object>)]
     pub options: Option<Value>,
     /// Page (default 1).
     pub page: Option<u32>,
     /// Page size (default 20, at most 100).
     pub limit: Option<u32>,
-    #[schema(ignore)]
     filter: Option<IdentityFilter>,
-    #[schema(ignore)]
     paging: PageRequest,
 }
 
@@ -240,6 +265,80 @@ list_request!(DateList, ListKind::Dates);
 list_request!(CustomerDateList, ListKind::CustomerDates);
 list_request!(OptionsList, ListKind::Options);
 
+fn customer() -> Value {
+    schema::id("Customer id (alias `customer_id`)")
+}
+
+fn from() -> Value {
+    schema::date("First day, `YYYY-MM-DD` (UTC)")
+}
+
+fn to() -> Value {
+    schema::date("Last day, `YYYY-MM-DD` (UTC), included; not before `from`")
+}
+
+okra_core::request_schema!(
+    CustomerList,
+    "IdentityByCustomer",
+    schema::object(
+        "A customer's identities",
+        &[
+            ("customer", customer()),
+            ("page", schema::page()),
+            ("limit", schema::limit())
+        ],
+        &["customer"]
+    )
+);
+
+okra_core::request_schema!(
+    DateList,
+    "IdentityByDate",
+    schema::object(
+        "Identities created within whole days",
+        &[
+            ("from", from()),
+            ("to", to()),
+            ("page", schema::page()),
+            ("limit", schema::limit())
+        ],
+        &["from", "to"]
+    )
+);
+
+okra_core::request_schema!(
+    CustomerDateList,
+    "IdentityByCustomerDate",
+    schema::object(
+        "A customer's identities created within whole days",
+        &[
+            ("customer", customer()),
+            ("from", from()),
+            ("to", to()),
+            ("page", schema::page()),
+            ("limit", schema::limit())
+        ],
+        &["customer", "from", "to"]
+    )
+);
+
+okra_core::request_schema!(
+    OptionsList,
+    "IdentityByOptions",
+    schema::object(
+        "Identities of the connections whose custom ids match",
+        &[
+            (
+                "options",
+                schema::options_filter(okra_store::read::MAX_OPTION_PAIRS)
+            ),
+            ("page", schema::page()),
+            ("limit", schema::limit())
+        ],
+        &["options"]
+    )
+);
+
 async fn filtered(
     state: &AppState,
     tenant: &okra_store::Tenant,
@@ -253,7 +352,7 @@ async fn filtered(
 
 /// A customer's identities, newest first.
 #[utoipa::path(post, path = "/v2/identity/getByCustomer", tag = "identity",
-    request_body = IdentityListRequest,
+    request_body = CustomerList,
     responses((status = 200, description = "Identities retrieved", body = SuccessBody<IdentityList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed customer, page or limit")),
@@ -268,7 +367,7 @@ pub async fn get_by_customer(
 
 /// Identities created from `from` to `to` (whole UTC days, both included).
 #[utoipa::path(post, path = "/v2/identity/getByDate", tag = "identity",
-    request_body = IdentityListRequest,
+    request_body = DateList,
     responses((status = 200, description = "Identities retrieved", body = SuccessBody<IdentityList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed dates, or `from` after `to`")),
@@ -283,7 +382,7 @@ pub async fn get_by_date(
 
 /// A customer's identities created from `from` to `to`.
 #[utoipa::path(post, path = "/v2/identity/getByCustomerDate", tag = "identity",
-    request_body = IdentityListRequest,
+    request_body = CustomerDateList,
     responses((status = 200, description = "Identities retrieved", body = SuccessBody<IdentityList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed customer or dates")),
@@ -298,7 +397,7 @@ pub async fn get_by_customer_date(
 
 /// Identities fetched by connections whose `options` hold every given pair.
 #[utoipa::path(post, path = "/v2/identity/getByOptions", tag = "identity",
-    request_body = IdentityListRequest,
+    request_body = OptionsList,
     responses((status = 200, description = "Identities retrieved", body = SuccessBody<IdentityList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed options")),
@@ -313,7 +412,7 @@ pub async fn get_by_options(
 
 /// The v1 name of `identity/getByOptions`, which client libraries still call.
 #[utoipa::path(post, path = "/v2/identity/byOptions", tag = "identity",
-    request_body = IdentityListRequest,
+    request_body = OptionsList,
     responses((status = 200, description = "Identities retrieved", body = SuccessBody<IdentityList>),
               (status = 401, description = "Unauthorized"),
               (status = 422, description = "Missing or malformed options")),

@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{Body, Invalid};
+use okra_core::schema;
 use okra_core::validate::{Paging, Rejection, Validate};
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::http::body::ValidJson;
@@ -28,57 +28,6 @@ const MAX_KEY_LEN: usize = 255;
 pub struct VerifyBody {
     verify: Verify,
     raw: Value,
-}
-
-/// Body of `products/kyc/customer-verify`.
-#[derive(Debug, ToSchema)]
-pub struct CustomerVerifyRequest {
-    /// Customer id; the customer's profile must hold a BVN.
-    pub customer: String,
-}
-
-/// Body of `products/kyc/bvn-verify`.
-#[derive(Debug, ToSchema)]
-pub struct BvnVerifyRequest {
-    /// BVN (11 digits).
-    #[schema(pattern = "^[0-9]{11}$")]
-    pub bvn: String,
-    /// Answer from the sandbox's sources, free of charge.
-    pub testing: Option<bool>,
-    /// With `testing` (or in the sandbox): `false` forces the failure answer.
-    pub success: Option<bool>,
-}
-
-/// Body of `products/kyc/nuban-verify`.
-#[derive(Debug, ToSchema)]
-pub struct NubanVerifyRequest {
-    /// Account number (10 digits).
-    #[schema(pattern = "^[0-9]{10}$")]
-    pub nuban: String,
-    /// Bank id or slug.
-    pub bank: String,
-    /// `false` returns a stored identity without asking the source.
-    pub refresh: Option<bool>,
-    /// Answer from the sandbox's sources, free of charge.
-    pub testing: Option<bool>,
-    /// With `testing` (or in the sandbox): `false` forces the failure answer.
-    pub success: Option<bool>,
-}
-
-/// Body of `products/kyc/nuban-name-verify`.
-#[derive(Debug, ToSchema)]
-pub struct NubanNameVerifyRequest {
-    /// Account number (10 digits).
-    #[schema(pattern = "^[0-9]{10}$")]
-    pub nuban: String,
-    /// Bank id or slug.
-    pub bank: String,
-    /// Sandbox: `false` forces the failure answer.
-    pub success: Option<bool>,
-    /// Sandbox: answer as if no BVN were linked to the account.
-    pub no_bvn: Option<bool>,
-    /// Answer from the sandbox's sources, free of charge.
-    pub testing: Option<bool>,
 }
 
 fn flags(body: &Body) -> Result<(bool, Option<bool>), Invalid> {
@@ -134,6 +83,83 @@ verify_body!(NubanNameVerify, |body| {
     }
 });
 
+fn testing() -> Value {
+    schema::boolean("Answer from the sandbox's sources, free of charge")
+}
+
+fn success_flag() -> Value {
+    schema::boolean("With `testing` (or in the sandbox): `false` forces the failure answer")
+}
+
+okra_core::request_schema!(
+    CustomerVerify,
+    "CustomerVerify",
+    schema::object(
+        "Verify a customer's identity by the BVN on their profile",
+        &[
+            (
+                "customer",
+                schema::id("Customer id (alias `customer_id`); the profile must hold a BVN")
+            ),
+            ("testing", testing()),
+            ("success", success_flag())
+        ],
+        &["customer"]
+    )
+);
+
+okra_core::request_schema!(
+    BvnVerify,
+    "BvnVerify",
+    schema::object(
+        "Verify a BVN",
+        &[
+            ("bvn", schema::bvn()),
+            ("testing", testing()),
+            ("success", success_flag())
+        ],
+        &["bvn"]
+    )
+);
+
+okra_core::request_schema!(
+    NubanVerify,
+    "NubanVerify",
+    schema::object(
+        "Verify the identity behind an account",
+        &[
+            ("nuban", schema::nuban()),
+            ("bank", schema::bank()),
+            (
+                "refresh",
+                schema::boolean("`false` returns a stored identity without asking the source")
+            ),
+            ("testing", testing()),
+            ("success", success_flag())
+        ],
+        &["nuban", "bank"]
+    )
+);
+
+okra_core::request_schema!(
+    NubanNameVerify,
+    "NubanNameVerify",
+    schema::object(
+        "Verify an account holder's name",
+        &[
+            ("nuban", schema::nuban()),
+            ("bank", schema::bank()),
+            (
+                "no_bvn",
+                schema::boolean("Sandbox: answer as if no BVN were linked to the account")
+            ),
+            ("testing", testing()),
+            ("success", success_flag())
+        ],
+        &["nuban", "bank"]
+    )
+);
+
 /// The `Idempotency-Key` of a request, checked.
 fn idempotency_key(
     headers: &HeaderMap,
@@ -178,8 +204,8 @@ async fn answer(
 /// The identity of a customer, by the BVN on their profile (kyc form, with `record` and
 /// `receipt`). Paid.
 #[utoipa::path(post, path = "/v2/products/kyc/customer-verify", tag = "kyc",
-    request_body = CustomerVerifyRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    request_body = CustomerVerify,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Charge once: the same key and body replay the first answer")),
     responses((status = 200, description = "Identity verified", body = SuccessBody<JsonObject>),
               (status = 400, description = "No such customer, no BVN, no identity, or insufficient wallet balance"),
               (status = 401, description = "Unauthorized"),
@@ -198,8 +224,8 @@ pub async fn customer_verify(
 
 /// The identity enrolled under a BVN (kyc form, with `record` and `receipt`). Paid.
 #[utoipa::path(post, path = "/v2/products/kyc/bvn-verify", tag = "kyc",
-    request_body = BvnVerifyRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    request_body = BvnVerify,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Charge once: the same key and body replay the first answer")),
     responses((status = 200, description = "Identity verified", body = SuccessBody<JsonObject>),
               (status = 400, description = "No identity for this BVN, or insufficient wallet balance"),
               (status = 401, description = "Unauthorized"),
@@ -219,8 +245,8 @@ pub async fn bvn_verify(
 /// The identity of an account's holder: `{identity, account:null, bank:{_id,slug}, customer,
 /// receipt}`. Paid.
 #[utoipa::path(post, path = "/v2/products/kyc/nuban-verify", tag = "kyc",
-    request_body = NubanVerifyRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    request_body = NubanVerify,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Charge once: the same key and body replay the first answer")),
     responses((status = 200, description = "Identity verified", body = SuccessBody<JsonObject>),
               (status = 400, description = "Unknown bank, no identity for the NUBAN, the same invalid bank or NUBAN within 15 minutes, or insufficient wallet balance"),
               (status = 401, description = "Unauthorized"),
@@ -240,8 +266,8 @@ pub async fn nuban_verify(
 /// The name on an account: `{identity:{bvn (masked), name, nuban (masked), isBvnVerified}, bank,
 /// customer, record:[id], receipt}`. Paid.
 #[utoipa::path(post, path = "/v2/products/kyc/nuban-name-verify", tag = "kyc",
-    request_body = NubanNameVerifyRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Charge once: the same key and body replay the first answer")),
+    request_body = NubanNameVerify,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Charge once: the same key and body replay the first answer")),
     responses((status = 200, description = "Account name retrieved", body = SuccessBody<JsonObject>),
               (status = 400, description = "Unknown bank, no such account, the same invalid bank or NUBAN within 15 minutes, or insufficient wallet balance"),
               (status = 401, description = "Unauthorized"),
@@ -259,8 +285,14 @@ pub async fn nuban_name_verify(
 }
 
 /// Body of `wallet/get`: nothing (any object is accepted and ignored).
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct WalletRequest {}
+
+okra_core::request_schema!(
+    WalletRequest,
+    "WalletGet",
+    schema::object("Nothing: any fields are ignored", &[], &[])
+);
 
 impl Validate for WalletRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{Body, Invalid};
 use okra_core::id::ObjectId;
+use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use serde::Serialize;
 use serde_json::Value;
@@ -20,7 +21,6 @@ use crate::services::linking::{self, ConnectRequest, LinkOptions};
 /// Body of `links/new`: okra-js' buildWithOptions options (`products`, `callback_url` or
 /// `webhook_url`, `redirect_url`, `options`, `meta`, `filter.banks`, `multi_account`, …).
 /// Unknown options are stored and ignored.
-#[derive(ToSchema)]
 pub struct NewLinkRequest {
     /// Products: `auth`, `accounts`, `identity`, `balance` (others Okra sold are ignored).
     pub products: Option<Vec<String>>,
@@ -32,7 +32,6 @@ pub struct NewLinkRequest {
     pub meta: Option<serde_json::Map<String, Value>>,
     /// Let the user connect several accounts.
     pub multi_account: Option<bool>,
-    #[schema(ignore)]
     #[allow(dead_code)]
     parsed: LinkOptions,
 }
@@ -43,6 +42,16 @@ fn read_options(value: &Value) -> Result<(Body, LinkOptions), Invalid> {
     let options = LinkOptions::read(&body, &raw)?;
     Ok((body, options))
 }
+
+okra_core::request_schema!(
+    NewLinkRequest,
+    "LinkNew",
+    schema::object(
+        "okra-js' buildWithOptions options; unknown ones are stored and ignored",
+        &schema::link_options(),
+        &[]
+    )
+);
 
 impl Validate for NewLinkRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -97,7 +106,6 @@ pub async fn new_link(
 
 /// Body of `link/connect`: the login, the accounts to connect, and buildWithOptions options (or
 /// a `link_id` whose options apply).
-#[derive(ToSchema)]
 pub struct ConnectBody {
     /// Bank id or slug.
     pub bank: String,
@@ -109,9 +117,36 @@ pub struct ConnectBody {
     pub accounts: Option<Vec<String>>,
     /// A link session from `links/new`.
     pub link_id: Option<String>,
-    #[schema(ignore)]
     request: ConnectRequest,
 }
+
+okra_core::request_schema!(ConnectBody, "LinkConnect", {
+    let mut fields = vec![
+        (
+            "bank",
+            schema::text("Bank id or slug (alias `bank_id`); an unknown one is answered 400"),
+        ),
+        ("username", schema::text("Online-banking username")),
+        ("password", schema::text("Online-banking password")),
+        (
+            "accounts",
+            schema::opt_str_array(
+                "NUBANs to connect (default: all with `multi_account`, else the first)",
+                100,
+            ),
+        ),
+        (
+            "link_id",
+            schema::opt_id("A link session from `links/new` whose options apply (alias `link`)"),
+        ),
+    ];
+    fields.extend(schema::link_options());
+    schema::object(
+        "A sandbox login, the accounts to connect, and buildWithOptions options",
+        &fields,
+        &["bank", "username", "password"],
+    )
+});
 
 impl Validate for ConnectBody {
     fn validate(value: Value) -> Result<Self, Rejection> {

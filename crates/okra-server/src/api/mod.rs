@@ -11,6 +11,8 @@ pub mod balance;
 pub mod banks;
 pub mod customers;
 pub mod docs;
+pub mod docs_page;
+mod docs_webhooks;
 pub mod errors;
 pub mod faults;
 pub mod health;
@@ -26,9 +28,10 @@ pub mod widget;
 
 use axum::routing::{get, post, MethodRouter};
 use okra_core::body::{Body, Invalid};
+use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::app::AppState;
 
@@ -58,12 +61,23 @@ pub(crate) fn option_pairs(body: &Body) -> Result<Vec<(String, String)>, Rejecti
 }
 
 /// Body (or query) of operations that name one object by `id`: `faults/delete`, `banks/getById`.
-#[derive(Debug, ToSchema, IntoParams)]
+#[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IdRequest {
     /// The object's id (24 hex characters).
+    #[param(pattern = "^[0-9a-fA-F]{24}$")]
     pub id: String,
 }
+
+okra_core::request_schema!(
+    IdRequest,
+    "IdRequest",
+    schema::object(
+        "The object's id",
+        &[("id", schema::id("The object's id (24 hex characters)"))],
+        &["id"]
+    )
+);
 
 impl Validate for IdRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -152,6 +166,9 @@ pub fn unversioned_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/health", get(health::health)),
         ("/ready", get(health::ready)),
         ("/openapi.json", get(docs::openapi_json)),
+        ("/docs", get(docs_page::redirect)),
+        ("/docs/", get(docs_page::index)),
+        ("/docs/{file}", get(docs_page::file)),
         ("/assets/banks/{slug}/{file}", get(assets::bank_asset)),
         ("/sandbox/photos/{token}", get(photos::photo)),
         ("/widget.js", get(widget::script)),

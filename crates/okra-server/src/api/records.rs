@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{Body, Invalid};
 use okra_core::pagination::PageRequest;
+use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -54,7 +55,7 @@ pub async fn get_account(
 }
 
 /// Body of `accounts/getByCustomer`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct CustomerAccountsRequest {
     /// Customer id (alias `customer_id`).
     pub customer: String,
@@ -62,9 +63,22 @@ pub struct CustomerAccountsRequest {
     pub page: Option<u32>,
     /// Page size (default 20, at most 100).
     pub limit: Option<u32>,
-    #[schema(ignore)]
     paging: PageRequest,
 }
+
+okra_core::request_schema!(
+    CustomerAccountsRequest,
+    "AccountsByCustomer",
+    schema::object(
+        "A customer's accounts",
+        &[
+            ("customer", schema::id("Customer id (alias `customer_id`)")),
+            ("page", schema::page()),
+            ("limit", schema::limit())
+        ],
+        &["customer"]
+    )
+);
 
 impl Validate for CustomerAccountsRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -102,12 +116,30 @@ pub async fn get_by_customer(
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
-    /// Record id.
+    /// Record id (alias `record_id`).
+    #[param(pattern = "^[0-9a-fA-F]{24}$")]
     pub record: String,
-    /// `AUTH`, `IDENTITY`, `BALANCE`, `ACCOUNTS` or `CHECK_BALANCE`.
+    /// `AUTH`, `IDENTITY`, `BALANCE`, `ACCOUNTS` or `CHECK_BALANCE` (any case).
+    #[param(inline, value_type = CallbackMethod)]
     pub method: String,
     #[param(ignore)]
     parsed: Option<Method>,
+}
+
+/// The methods `GET callback` takes, for the document (any case is accepted; both are listed).
+#[derive(ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms, non_camel_case_types)]
+enum CallbackMethod {
+    AUTH,
+    IDENTITY,
+    BALANCE,
+    ACCOUNTS,
+    CHECK_BALANCE,
+    auth,
+    identity,
+    balance,
+    accounts,
+    check_balance,
 }
 
 impl Validate for CallbackQuery {

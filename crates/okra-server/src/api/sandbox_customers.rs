@@ -5,11 +5,12 @@ use std::str::FromStr;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{required, Body, Invalid};
+use okra_core::schema;
 use okra_core::source::Credentials;
 use okra_core::validate::{bank_id, Rejection, Validate};
 use okra_sandbox::{PersonSpec, Volume};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::customers::Customer;
@@ -32,7 +33,11 @@ pub enum CustomerType {
 
 /// One sandbox customer to create: an item of `customers/create`, and what
 /// `customers/generate {create: false}` shows (so it can be sent back as it is).
+///
+/// Documented with no other fields (`additionalProperties: false`), so that the two forms of
+/// `customers/generate`'s answer cannot both match one list.
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerSpec {
     /// Full name of the individual, or the company's name (made up when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,7 +144,7 @@ impl Validate for CustomerSpec {
             .opt_str(&["username"])?
             .filter(|u| !u.trim().is_empty());
         if let Some(u) = &spec.username {
-            if u.len() > 64 || u.chars().any(char::is_whitespace) {
+            if u.chars().count() > 64 || u.chars().any(char::is_whitespace) {
                 return Err(
                     Invalid("`username` must be 1-64 characters without spaces".into()).into(),
                 );
@@ -157,8 +162,52 @@ impl Validate for CustomerSpec {
 }
 
 /// Body of `customers/create`: 1-10 customer specifications (one object is taken as a list of one).
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct CreateCustomersRequest(pub Vec<CustomerSpec>);
+
+/// One customer specification, as `CustomerSpec::validate` takes it (`null`, inside a list, is
+/// a specification with every field absent).
+fn spec_schema(kind: Value) -> Value {
+    let bad = schema::CONTROL_OR_INVISIBLE;
+    json!({
+        "type": kind,
+        "description": "One sandbox customer (every field optional: made up when absent)",
+        "properties": {
+            "name": {"type": ["string", "null"], "maxLength": 100,
+                     "pattern": format!("^[^{bad}]*[^\\s{bad}][^{bad}]*$"),
+                     "description": "Full name of the individual, or the company's name: 1 to \
+                         100 characters, not only spaces, no control or invisible characters"},
+            "bank": schema::opt_bank("Bank id or slug of the first account; an unknown one is \
+                answered 400"),
+            "noOfAccount": schema::small_int("Number of accounts, 1 to 5", 1, 5),
+            "type": {"type": ["string", "null"], "enum": ["ind", "corp", null],
+                     "description": "`ind` (default) or `corp`"},
+            "volume": {"type": ["string", "null"], "enum": ["low", "medium", "high", null],
+                       "description": "How much money and activity the accounts carry (default \
+                           medium)"},
+            "identity": schema::small_int("How complete the identity profile is, 1 to 100", 1, 100),
+            "internetSpeed": schema::small_int("How fast the bank answers, 2 to 4 (4: at once)", 2, 4),
+            "username": {"type": ["string", "null"],
+                         "pattern": format!("^(\\s*|[^\\s{bad}]{{1,64}})$"),
+                         "description": "Login username, 1 to 64 characters without spaces or \
+                             control characters (made up when absent or empty)"},
+            "password": schema::opt_text("Login password (random when absent or empty)"),
+        }
+    })
+}
+
+okra_core::request_schema!(
+    CreateCustomersRequest,
+    "SandboxCustomersCreate",
+    json!({
+        "description": "One customer specification, or 1 to 10 of them",
+        "anyOf": [
+            spec_schema(json!("object")),
+            {"type": "array", "minItems": 1, "maxItems": MAX_PER_CALL,
+             "items": spec_schema(json!(["object", "null"]))}
+        ]
+    })
+);
 
 impl Validate for CreateCustomersRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -185,14 +234,36 @@ impl Validate for CreateCustomersRequest {
 }
 
 /// Body of `customers/generate`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct GenerateRequest {
     /// How many customers, 1-10 (default 1).
-    #[schema(minimum = 1, maximum = 10)]
     pub number: Option<u8>,
     /// `false` only shows the specs that would be used (default `true`).
     pub create: Option<bool>,
 }
+
+okra_core::request_schema!(
+    GenerateRequest,
+    "SandboxCustomersGenerate",
+    schema::object(
+        "Random sandbox customers",
+        &[
+            (
+                "number",
+                schema::small_int(
+                    "How many customers, 1 to 10 (default 1)",
+                    1,
+                    MAX_PER_CALL as i64
+                )
+            ),
+            (
+                "create",
+                schema::boolean("`false` only shows the specs that would be used (default true)")
+            )
+        ],
+        &[]
+    )
+);
 
 impl Validate for GenerateRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {

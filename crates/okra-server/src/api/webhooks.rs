@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use okra_core::body::{Body, Invalid};
 use okra_core::id::ObjectId;
+use okra_core::schema;
 use okra_core::validate::{Paging, Rejection, Validate};
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::http::body::ValidJson;
@@ -52,15 +52,36 @@ pub async fn deliveries(
 }
 
 /// Body of `callback/trigger`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug)]
 pub struct TriggerRequest {
     /// Records whose webhooks are sent again (1–100 ids).
-    #[serde(rename = "recordIds")]
-    #[schema(rename = "recordIds")]
     pub record_ids: Vec<String>,
     /// Send them here instead of where they went.
     pub url: Option<String>,
 }
+
+okra_core::request_schema!(
+    TriggerRequest,
+    "CallbackTrigger",
+    schema::object(
+        "Records whose webhooks are sent again",
+        &[
+            (
+                "recordIds",
+                serde_json::json!({
+                    "type": "array", "minItems": 1, "maxItems": 100,
+                    "items": {"type": "string", "pattern": schema::ID_PATTERN},
+                    "description": "Record ids (1 to 100)"
+                })
+            ),
+            (
+                "url",
+                schema::webhook_url("Send them here instead of where they went")
+            )
+        ],
+        &["recordIds"]
+    )
+);
 
 impl Validate for TriggerRequest {
     fn validate(value: Value) -> Result<Self, Rejection> {

@@ -12,9 +12,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use include_dir::{include_dir, Dir};
 use okra_core::body::Body;
+use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::http::body::ValidJson;
@@ -171,8 +171,9 @@ pub async fn link_page(State(state): State<AppState>, Path(_token): Path<String>
 
 /// `links/new`'s `short_url`: redirects to the link's page.
 #[utoipa::path(get, path = "/l/{token}", tag = "widget",
-    params(("token" = String, Path, description = "The link's widget token")),
-    responses((status = 303, description = "To /link/{token}")))]
+    params(("token" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "The link's widget token")),
+    responses((status = 303, description = "To /link/{token}"),
+              (status = 404, description = "Not the shape of a token")))]
 pub async fn short_link(Path(token): Path<String>) -> Response {
     let shaped = token.len() <= 64
         && (token.bytes()).all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
@@ -203,7 +204,6 @@ pub async fn link_state(State(state): State<AppState>, link: LinkToken) -> ApiRe
 }
 
 /// Body of the widget's bank login.
-#[derive(ToSchema)]
 pub struct LoginBody {
     /// Bank id or slug.
     pub bank: String,
@@ -213,9 +213,26 @@ pub struct LoginBody {
     pub password: String,
     /// The one-time password the bank sent, when it asked for one.
     pub otp: Option<String>,
-    #[schema(ignore)]
     login: WidgetLogin,
 }
+
+okra_core::request_schema!(
+    LoginBody,
+    "WidgetLogin",
+    schema::object(
+        "The bank login the widget sends",
+        &[
+            ("bank", schema::text("Bank id or slug (alias `bank_id`)")),
+            ("username", schema::text("Online-banking username")),
+            ("password", schema::text("Online-banking password")),
+            (
+                "otp",
+                schema::opt_text("The one-time password the bank sent, when it asked for one")
+            )
+        ],
+        &["bank", "username", "password"]
+    )
+);
 
 impl Validate for LoginBody {
     fn validate(value: Value) -> Result<Self, Rejection> {
@@ -254,7 +271,6 @@ pub async fn login(
 }
 
 /// Body of the widget's connection.
-#[derive(ToSchema)]
 pub struct ConnectBody {
     /// NUBANs of the accounts the user picked (at least one).
     pub accounts: Vec<String>,
@@ -265,6 +281,33 @@ pub struct ConnectBody {
     /// The bank of the login (id or slug).
     pub bank: String,
 }
+
+okra_core::request_schema!(
+    ConnectBody,
+    "WidgetConnect",
+    schema::object(
+        "The accounts the user picked, with consent",
+        &[
+            (
+                "accounts",
+                serde_json::json!({"type": "array", "minItems": 1, "maxItems": 100,
+                    "items": {"type": "string", "maxLength": okra_core::body::MAX_STRING_LEN},
+                    "description": "NUBANs of the accounts the user picked"})
+            ),
+            (
+                "consent",
+                serde_json::json!({"enum": [true, "true"],
+                    "description": "The user agreed to share the products' data: must be true"})
+            ),
+            ("nonce", schema::text("The `nonce` of the login's answer")),
+            (
+                "bank",
+                schema::text("The bank of the login (id or slug; alias `bank_id`)")
+            )
+        ],
+        &["accounts", "consent", "nonce", "bank"]
+    )
+);
 
 impl Validate for ConnectBody {
     fn validate(value: Value) -> Result<Self, Rejection> {

@@ -18,6 +18,7 @@ mod connections;
 mod connector;
 mod counters;
 mod customers;
+mod docs_browser;
 mod errors;
 mod fault_counts;
 mod faults;
