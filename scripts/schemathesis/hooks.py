@@ -6,7 +6,7 @@ touches only a body that already matches the schema in the fields it changes, so
 cases schemathesis generates stay as generated.
 
 - A NUBAN's last digit is the check digit of the bank's CBN code (CBN's Revised Standards on
-  NUBAN): with a known `bank` and a 10-digit `nuban`, the check digit is set.
+  NUBAN): with a known `bank` (any case) and a 10-digit `nuban`, the check digit is set.
 - `from` is not after `to`: two valid dates in the wrong order are swapped.
 - Faults scripted by `faults/create` make the simulated banks fail (503) for every later call:
   each one is cleared right after it is created, so that the operation is tested without turning
@@ -42,8 +42,8 @@ def _bank_codes():
             data = json.load(res)["data"]
         for bank in data["banks"]:
             code = bank.get("sortcode") or ""
-            codes[bank["_id"]] = code
-            codes[bank["slug"]] = code
+            codes[bank["_id"].lower()] = code
+            codes[bank["slug"].lower()] = code
         if not data["pagination"]["hasNextPage"]:
             return codes
         page += 1
@@ -100,9 +100,9 @@ def map_case(context, case):
         and nuban.isascii()
         and nuban.isdigit()
         and isinstance(bank, str)
-        and CODES.get(bank)
+        and CODES.get(bank.strip().lower())
     ):
-        body["nuban"] = with_check_digit(CODES[bank], nuban)
+        body["nuban"] = with_check_digit(CODES[bank.strip().lower()], nuban)
     return case
 
 

@@ -49,6 +49,12 @@ macro_rules! request_schema {
     };
 }
 
+/// Unicode White_Space as Rust's `trim` and `char::is_whitespace` know it, as the body of a
+/// regex class. ECMA-262's `\s` is another set (it lacks U+0085 and has U+FEFF), so patterns
+/// spell this one out.
+pub const SPACE: &str =
+    "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
 /// 24 hexadecimal characters (`Body::req_id`).
 pub const ID_PATTERN: &str = "^[0-9a-fA-F]{24}$";
 
@@ -61,21 +67,85 @@ fn described(mut schema: Value, description: &str) -> Value {
 /// A body of `properties`, of which `required` must be present. Unknown fields are ignored, so
 /// `additionalProperties` stays open; a body without required fields may be empty or `null`.
 pub fn object(description: &str, properties: &[(&str, Value)], required: &[&str]) -> Value {
-    let props: Map<String, Value> = properties
+    object_with_aliases(description, properties, required, &[])
+}
+
+/// [`object`] where some fields have another name (`(field, alias)`: okra-node's `account_id` for
+/// `account`, …). The readers take the first name that is present and not `null`; the others are
+/// then not read at all. So the field may be `null` (absent), and only when it is absent does the
+/// alias count: it must then be valid, and present when the field is required.
+pub fn object_with_aliases(
+    description: &str,
+    properties: &[(&str, Value)],
+    required: &[&str],
+    aliases: &[(&str, &str)],
+) -> Value {
+    let mut props: Map<String, Value> = properties
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
-    let kind = if required.is_empty() {
-        json!(["object", "null"])
-    } else {
+    let mut still_required: Vec<&str> = required.to_vec();
+    let mut rules = Vec::new();
+    for (field, alias) in aliases {
+        let Some(schema) = props.get(*field).cloned() else {
+            continue;
+        };
+        let is_required = required.contains(field);
+        still_required.retain(|r| r != field);
+        props.insert(field.to_string(), nullable(schema.clone()));
+        let alias_schema = if is_required {
+            schema
+        } else {
+            nullable(schema)
+        };
+        let mut otherwise = json!({"properties": {*alias: alias_schema}});
+        if is_required {
+            otherwise["required"] = json!([alias]);
+        }
+        rules.push(json!({
+            "if": {"required": [field], "properties": {*field: {"not": {"type": "null"}}}},
+            "else": otherwise,
+        }));
+    }
+    let needs_something =
+        !still_required.is_empty() || aliases.iter().any(|(f, _)| required.contains(f));
+    let kind = if needs_something {
         json!("object")
+    } else {
+        json!(["object", "null"])
     };
-    json!({
+    let mut schema = json!({
         "type": kind,
         "description": description,
         "properties": props,
-        "required": required,
-    })
+        "required": still_required,
+    });
+    if !rules.is_empty() {
+        schema["allOf"] = Value::Array(rules);
+    }
+    schema
+}
+
+/// `schema`, or `null` (which the readers take as absent).
+fn nullable(schema: Value) -> Value {
+    let allows_null = |s: &Value| match &s["type"] {
+        Value::String(t) => t == "null",
+        Value::Array(ts) => ts.iter().any(|t| t == "null"),
+        _ => false,
+    };
+    let already = allows_null(&schema)
+        || schema["anyOf"]
+            .as_array()
+            .is_some_and(|parts| parts.iter().any(allows_null));
+    if already {
+        return schema;
+    }
+    let description = schema.get("description").cloned();
+    let mut wrapped = json!({"anyOf": [schema, {"type": "null"}]});
+    if let Some(d) = description {
+        wrapped["description"] = d;
+    }
+    wrapped
 }
 
 /// A required id (`Body::req_id`).
@@ -97,7 +167,7 @@ pub fn opt_id(description: &str) -> Value {
 /// A required string with something besides spaces (`Body::req_str`).
 pub fn text(description: &str) -> Value {
     described(
-        json!({"type": "string", "pattern": "\\S", "maxLength": MAX_STRING_LEN}),
+        json!({"type": "string", "pattern": format!("[^{SPACE}]"), "maxLength": MAX_STRING_LEN}),
         description,
     )
 }
@@ -110,14 +180,55 @@ pub fn opt_text(description: &str) -> Value {
     )
 }
 
-/// An integer in `min..=max`, as a JSON number, a numeric string, or `null` (absent)
-/// (`Body::opt_int_between`). `digits` is a pattern of the accepted numbers' digits.
-fn int_between(description: &str, min: i64, max: i64, digits: &str) -> Value {
+/// A regex of the decimal numbers `1..=max` written without leading zeros (`max` ≥ 1).
+fn one_to(max: u64) -> String {
+    let digits: Vec<u32> = max
+        .to_string()
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .collect();
+    let n = digits.len();
+    let mut alternatives = Vec::new();
+    // Every shorter length, whole.
+    for len in 1..n {
+        alternatives.push(if len == 1 {
+            "[1-9]".to_string()
+        } else {
+            format!("[1-9][0-9]{{{}}}", len - 1)
+        });
+    }
+    // The length of `max`: its prefix, then a smaller digit, then anything.
+    for i in 0..n {
+        let low = if i == 0 { 1 } else { 0 };
+        if digits[i] > low {
+            let prefix: String = digits[..i].iter().map(|d| d.to_string()).collect();
+            let rest = n - i - 1;
+            let tail = if rest == 0 {
+                String::new()
+            } else {
+                format!("[0-9]{{{rest}}}")
+            };
+            alternatives.push(format!("{prefix}[{low}-{}]{tail}", digits[i] - 1));
+        }
+    }
+    alternatives.push(max.to_string());
+    format!("({})", alternatives.join("|"))
+}
+
+/// An integer in `min..=max` (`min` 0, 1 or 2 and `max` ≥ `min`), as a JSON number, a numeric
+/// string, or `null` (absent) (`Body::opt_int_between`: the string is trimmed and read as an
+/// `i64`, so a `+` sign and leading zeros are allowed, and `-0` is 0).
+fn int_between(description: &str, min: i64, max: i64) -> Value {
+    let number = match min {
+        0 => format!("(-0+|\\+?0*(0|{}))", one_to(max as u64)),
+        1 => format!("\\+?0*{}", one_to(max as u64)),
+        _ => format!("\\+?0*[{min}-{max}]"),
+    };
     json!({
         "description": description,
         "anyOf": [
             {"type": "integer", "minimum": min, "maximum": max},
-            {"type": "string", "pattern": format!("^\\s*{digits}\\s*$")},
+            {"type": "string", "pattern": format!("^[{SPACE}]*{number}[{SPACE}]*$")},
             {"type": "null"}
         ]
     })
@@ -129,7 +240,6 @@ pub fn page() -> Value {
         "Page, 1 or more (default 1); a numeric string is taken as its number",
         1,
         i64::from(u32::MAX),
-        "0*[1-9][0-9]{0,8}",
     )
 }
 
@@ -141,21 +251,12 @@ pub fn limit() -> Value {
         ),
         1,
         i64::from(MAX_LIMIT),
-        "0*([1-9][0-9]?|100)",
     )
 }
 
-/// An optional integer in `min..=max` (`min` 0 or more). Its string form is documented for the
-/// numbers with fewer digits than `max` (all of them when `max` is one digit), so that every
-/// string the schema allows is accepted.
+/// An optional integer in `min..=max` (`min` 0, 1 or 2).
 pub fn small_int(description: &str, min: i64, max: i64) -> Value {
-    let shorter = max.to_string().len().saturating_sub(1).max(1);
-    let digits = match (min, max) {
-        (0..=9, 0..=9) => format!("0*[{min}-{max}]"),
-        (0, _) => format!("0*[0-9]{{1,{shorter}}}"),
-        _ => format!("0*[1-9][0-9]{{0,{}}}", shorter - 1),
-    };
-    int_between(description, min, max, &digits)
+    int_between(description, min, max)
 }
 
 /// An optional boolean; `"true"`/`"false"` are taken as booleans (`Body::opt_bool`).
@@ -208,7 +309,27 @@ pub fn nuban() -> Value {
     )
 }
 
-/// Every bank's id and slug, as `bank` takes them (`banks::find`, any case).
+/// `word` matched in any case: each ASCII letter as `[xX]`.
+fn any_case(word: &str) -> String {
+    word.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A pattern for one of `words`, in any case, spaces around allowed: what readers that trim and
+/// compare case-insensitively take (bank ids and slugs, `ind`/`corp`, …).
+pub fn one_of_any_case(words: &[&str]) -> String {
+    let alternatives: Vec<String> = words.iter().map(|w| any_case(w)).collect();
+    format!("^[{SPACE}]*({})[{SPACE}]*$", alternatives.join("|"))
+}
+
+/// Every bank's id and slug, as `bank` takes them (`banks::find`: any case, spaces around).
 fn bank_names() -> Vec<&'static str> {
     let banks = crate::banks::BANKS;
     banks
@@ -222,17 +343,17 @@ fn bank_names() -> Vec<&'static str> {
 pub fn bank() -> Value {
     json!({
         "type": "string",
-        "enum": bank_names(),
-        "description": "Bank id or slug (`banks/list`; alias `bank_id`); another value is answered \
-            400 `Could not match bank identifier … with a valid bank`",
+        "pattern": one_of_any_case(&bank_names()),
+        "examples": ["access-bank", "5d6fe57a4099cc4b210bbec0"],
+        "description": "Bank id or slug (`banks/list`), in any case (alias `bank_id`); another \
+            value is answered 400 `Could not match bank identifier … with a valid bank`",
     })
 }
 
 /// An optional bank, by id or slug.
 pub fn opt_bank(description: &str) -> Value {
-    let mut names: Vec<Value> = bank_names().into_iter().map(Value::from).collect();
-    names.push(Value::Null);
-    json!({"type": ["string", "null"], "enum": names, "description": description})
+    json!({"type": ["string", "null"], "pattern": one_of_any_case(&bank_names()),
+           "description": description})
 }
 
 /// `options` of a `getByOptions` read: 1 to `max` keys, every pair must match.
@@ -261,14 +382,55 @@ pub fn opt_str_array(description: &str, max: usize) -> Value {
 }
 
 /// A required amount in naira: a number or numeric string with at most two decimals, at most
-/// 10¹² either side of zero (`Body::req_amount_minor`).
+/// 10¹² either side of zero (`Body::req_amount_minor`: a string of at most 64 characters, read
+/// trimmed, at most 13 digits before the point).
 pub fn amount(description: &str) -> Value {
     let max = crate::body::MAX_AMOUNT_MAJOR;
+    let cents = "(\\.[0-9]{0,2})?";
+    let text = format!(
+        "^[{SPACE}]*-?([0-9]{{1,12}}{cents}|0[0-9]{{12}}{cents}|1000000000000(\\.0{{0,2}})?)[{SPACE}]*$"
+    );
     json!({
         "description": description,
         "anyOf": [
             {"type": "number", "minimum": -max, "maximum": max, "multipleOf": 0.01},
-            {"type": "string", "pattern": "^\\s*-?[0-9]{1,12}(\\.[0-9]{1,2})?\\s*$"}
+            {"type": "string", "maxLength": 64, "pattern": text}
+        ]
+    })
+}
+
+/// The URLs the server takes (link options, `callback/trigger`'s `url`), as a regex of the text
+/// without surrounding spaces: `http://` or `https://`, a host name whose last label starts with a
+/// letter or a dotted IPv4 address, an optional port (0 to 65535), then anything but spaces.
+/// Stricter than a URL parser (no IPv6 literal, no `user@`, no scheme in capitals), so that every
+/// text it allows parses, and a JSON Schema can state it exactly.
+pub fn http_url_body() -> String {
+    let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
+    format!(
+        "https?://({octet}(\\.{octet}){{3}}|([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*)\
+         (:{port})?([/?#][^{SPACE}]*)?"
+    )
+}
+
+/// Whether `text`, without surrounding spaces, is a URL of [`http_url_body`].
+pub fn is_http_url(text: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(&format!("^{}$", http_url_body())).expect("the URL pattern compiles")
+    })
+    .is_match(text.trim())
+}
+
+/// An optional URL of [`http_url_body`], at most 1,024 characters; empty or `null` is absent.
+fn opt_url(description: String) -> Value {
+    json!({
+        "description": description,
+        "anyOf": [
+            {"type": "string", "maxLength": MAX_STRING_LEN,
+             "pattern": format!("^[{SPACE}]*{}[{SPACE}]*$", http_url_body())},
+            {"type": "string", "pattern": format!("^[{SPACE}]*$")},
+            {"type": "null"}
         ]
     })
 }
@@ -276,37 +438,23 @@ pub fn amount(description: &str) -> Value {
 /// An optional webhook URL: absolute http(s), resolving to an address the outbound policy
 /// allows; empty or `null` is absent.
 pub fn webhook_url(description: &str) -> Value {
-    json!({
-        "description": format!(
-            "{description}. An absolute http(s) URL without credentials whose host resolves: \
-             in production not to a private, loopback or link-local address unless \
-             `webhook_allowed_hosts` lists it (422 otherwise). Empty or null: none"
-        ),
-        "anyOf": [
-            {"type": "string", "format": "uri", "pattern": "^\\s*https?://[^\\s/?#@]+",
-             "maxLength": MAX_STRING_LEN},
-            {"type": "string", "pattern": "^\\s*$"},
-            {"type": "null"}
-        ]
-    })
+    opt_url(format!(
+        "{description}. An absolute http(s) URL (a host name or an IPv4 address, no user name) \
+         whose host resolves: in production not to a private, loopback or link-local address \
+         unless `webhook_allowed_hosts` lists it (422 otherwise). Empty or null: none"
+    ))
+}
+
+/// An optional absolute http(s) URL (`redirect_url`); empty or `null` is absent.
+pub fn opt_http_url(description: &str) -> Value {
+    opt_url(format!(
+        "{description}: an absolute http(s) URL (a host name or an IPv4 address, no user name)"
+    ))
 }
 
 /// Characters names and logins refuse (`body::has_control_or_invisible`), as a regex class body.
 pub const CONTROL_OR_INVISIBLE: &str =
     "\\x00-\\x1f\\x7f-\\x9f\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff";
-
-/// An optional absolute http(s) URL (`redirect_url`); empty or `null` is absent.
-pub fn opt_http_url(description: &str) -> Value {
-    json!({
-        "description": description,
-        "anyOf": [
-            {"type": "string", "format": "uri", "pattern": "^\\s*https?://[^\\s/?#@]+",
-             "maxLength": MAX_STRING_LEN},
-            {"type": "string", "pattern": "^\\s*$"},
-            {"type": "null"}
-        ]
-    })
-}
 
 /// The buildWithOptions options a connection honours (`LinkOptions::read`); others are ignored.
 pub fn link_options() -> Vec<(&'static str, Value)> {
@@ -346,4 +494,73 @@ pub fn link_options() -> Vec<(&'static str, Value)> {
             boolean("The user may connect several accounts"),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchored(pattern: &str) -> regex::Regex {
+        regex::Regex::new(&format!("^{pattern}$")).unwrap()
+    }
+
+    #[test]
+    fn one_to_max_matches_exactly_the_numbers_in_range() {
+        for max in [1u64, 5, 9, 10, 100, 120_000, 2_592_000] {
+            let re = anchored(&one_to(max));
+            let last = (max + 1000).min(200_000);
+            for n in (0..=last).chain([max - 1, max, max + 1, max * 10]) {
+                assert_eq!(
+                    re.is_match(&n.to_string()),
+                    (1..=max).contains(&n),
+                    "{n} of 1..={max}"
+                );
+            }
+            assert!(!re.is_match(&format!("0{max}")), "no leading zero");
+        }
+        let re = anchored(&one_to(u64::from(u32::MAX)));
+        for n in [
+            1u64,
+            999_999_999,
+            1_000_000_000,
+            4_294_967_294,
+            4_294_967_295,
+        ] {
+            assert!(re.is_match(&n.to_string()), "{n}");
+        }
+        for n in [
+            0u64,
+            4_294_967_296,
+            4_294_967_300,
+            5_000_000_000,
+            9_999_999_999,
+        ] {
+            assert!(!re.is_match(&n.to_string()), "{n}");
+        }
+    }
+
+    #[test]
+    fn urls_the_pattern_allows_parse_and_others_do_not_pass() {
+        for ok in [
+            "http://127.0.0.1:65535/hook",
+            "https://app.example/okra?x=1",
+            "https://a-b.c-d.example:8443",
+            "  http://localhost  ",
+        ] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in [
+            "ftp://x.example",
+            "http://user@x.example",
+            "http://256.1.1.1",
+            "http://1.2.3.4.5",
+            "http://x.example:65536",
+            "HTTP://x.example",
+            "http://[::1]/",
+            "http://x.example/a b",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
@@ -376,6 +376,19 @@ async fn open_pool(
                     }
                 }
                 Ok(())
+            })
+        })
+        // A connection goes back to the pool only outside any transaction. A transaction whose
+        // COMMIT failed (SQLITE_FULL, a disk I/O error) may have been rolled back by SQLite
+        // already; sqlx's rollback-on-drop then fails, its transaction count stays up, and every
+        // later `BEGIN` on that connection would fail for good. The ping waits for the queued
+        // rollback to run; a connection still in a transaction after it is closed, not reused.
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
             })
         })
         .connect_with(connect_options.clone())

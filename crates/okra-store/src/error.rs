@@ -16,6 +16,12 @@ pub enum StoreError {
     /// (PostgreSQL). Retrying the whole operation later is the right reaction.
     #[error("database busy: {0}")]
     Busy(String),
+    /// The database cannot store anything now: its disk is full or it is read-only (SQLite's
+    /// SQLITE_FULL, SQLITE_READONLY or a disk I/O error; PostgreSQL's disk_full, I/O error or a
+    /// read-only transaction). Reads may still work; writes fail whole (their transaction rolls
+    /// back) until an operator frees space or makes the storage writable.
+    #[error("database cannot be written: {0}")]
+    CannotWrite(String),
     /// A unique constraint was violated.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -42,6 +48,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
             }
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| is_cannot_write_code(&c)) => {
+                StoreError::CannotWrite(db.message().to_string())
+            }
             // SQLSTATE invalid_catalog_name: the database named in the URL does not exist.
             sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => {
                 StoreError::DatabaseMissing(db.message().to_string())
@@ -65,6 +74,17 @@ fn is_busy_code(code: &str) -> bool {
         return matches!(code, "40001" | "40P01" | "55P03");
     }
     code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+/// Whether a database error code means "nothing can be written now": SQLite's primary codes
+/// SQLITE_IOERR (10), SQLITE_READONLY (8) and SQLITE_FULL (13) with every extended code, and
+/// PostgreSQL's disk_full (53100), io_error (58030) and read_only_sql_transaction (25006).
+fn is_cannot_write_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return matches!(code, "53100" | "58030" | "25006");
+    }
+    code.parse::<i32>()
+        .is_ok_and(|c| matches!(c & 0xff, 8 | 10 | 13))
 }
 
 /// PostgreSQL SQLSTATEs that mean the database cannot be had right now: admin shutdown / cannot

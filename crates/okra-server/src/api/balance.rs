@@ -198,7 +198,12 @@ fn read_schema(description: &str, fields: &[(&str, Value)]) -> Value {
     properties.push(("limit", schema::limit()));
     properties.push(("includePeriodic", periodic()));
     let required: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
-    schema::object(description, &properties, &required)
+    let aliases = [
+        ("account", "account_id"),
+        ("customer", "customer_id"),
+        ("value", "amount"),
+    ];
+    schema::object_with_aliases(description, &properties, &required, &aliases)
 }
 
 okra_core::request_schema!(
@@ -442,7 +447,7 @@ pub struct BalanceRunRequest {
 okra_core::request_schema!(
     BalanceRunRequest,
     "BalanceRun",
-    schema::object(
+    schema::object_with_aliases(
         "The account whose balance is fetched from its bank",
         &[
             ("account_id", schema::id("Account id (alias `account`)")),
@@ -454,7 +459,8 @@ okra_core::request_schema!(
                 )
             )
         ],
-        &["account_id"]
+        &["account_id"],
+        &[("account_id", "account"), ("record_id", "record")]
     )
 );
 

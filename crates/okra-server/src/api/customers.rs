@@ -30,13 +30,14 @@ pub struct CustomerIdRequest {
 okra_core::request_schema!(
     CustomerIdRequest,
     "CustomerById",
-    schema::object(
+    schema::object_with_aliases(
         "One customer",
         &[(
             "id",
             schema::id("Customer id (alias `customer`, okra-node's name)")
         )],
-        &["id"]
+        &["id"],
+        &[("id", "customer")]
     )
 );
 

@@ -5,7 +5,6 @@
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use okra_core::schema::RequestSchema;
 use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -137,58 +136,17 @@ pub fn document() -> Value {
     doc
 }
 
-/// Every typed request's schema ([`RequestSchema`]), by the name its `$ref` uses. A request
-/// missing here leaves a dangling `$ref`, which the OpenAPI test reports.
-fn request_schemas() -> Vec<(&'static str, Value)> {
-    fn entry<T: RequestSchema>() -> (&'static str, Value) {
-        (T::NAME, T::json_schema())
-    }
-    use super::{balance, customers, faults, identity, kyc, linking, records};
-    use super::{sandbox_customers, webhooks, widget};
-    vec![
-        entry::<super::IdRequest>(),
-        entry::<okra_core::validate::Paging>(),
-        entry::<customers::CustomerIdRequest>(),
-        entry::<records::CustomerAccountsRequest>(),
-        entry::<webhooks::TriggerRequest>(),
-        entry::<identity::IdentityIdRequest>(),
-        entry::<identity::BvnRequest>(),
-        entry::<identity::NubanRequest>(),
-        entry::<identity::CustomerList>(),
-        entry::<identity::DateList>(),
-        entry::<identity::CustomerDateList>(),
-        entry::<identity::OptionsList>(),
-        entry::<kyc::CustomerVerify>(),
-        entry::<kyc::BvnVerify>(),
-        entry::<kyc::NubanVerify>(),
-        entry::<kyc::NubanNameVerify>(),
-        entry::<kyc::WalletRequest>(),
-        entry::<balance::ById>(),
-        entry::<balance::ByAccount>(),
-        entry::<balance::ByCustomer>(),
-        entry::<balance::ByDate>(),
-        entry::<balance::ByCustomerDate>(),
-        entry::<balance::ByOptions>(),
-        entry::<balance::ByType>(),
-        entry::<balance::AllBalances>(),
-        entry::<balance::BalanceRunRequest>(),
-        entry::<faults::FaultCreateRequest>(),
-        entry::<faults::NoFields>(),
-        entry::<sandbox_customers::CreateCustomersRequest>(),
-        entry::<sandbox_customers::GenerateRequest>(),
-        entry::<linking::NewLinkRequest>(),
-        entry::<linking::ConnectBody>(),
-        entry::<widget::LoginBody>(),
-        entry::<widget::ConnectBody>(),
-    ]
-}
-
-/// The typed requests' schemas in `components.schemas`; a body whose schema requires nothing
-/// may be left out (it reads as `{}`), so its `requestBody` is not `required`.
+/// The typed requests' schemas in `components.schemas`; a body whose schema allows `null` (it
+/// requires nothing) may be left out, so its `requestBody` is not `required`.
 fn add_request_schemas(doc: &mut Value) {
     let mut optional = Vec::new();
-    for (name, schema) in request_schemas() {
-        if schema["required"].as_array().is_some_and(|r| r.is_empty()) {
+    for request in super::requests::typed_requests() {
+        let (name, schema) = (request.name, (request.schema)());
+        // A body that may be `null` may be left out: an empty body reads as `null`.
+        if schema["type"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "null"))
+        {
             optional.push(format!("#/components/schemas/{name}"));
         }
         doc["components"]["schemas"][name] = schema;

@@ -46,8 +46,20 @@ fn fault_schema() -> Value {
     let kinds: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
     let given =
         |field: &str| json!({"required": [field], "properties": {field: {"type": "string"}}});
-    let kind_is =
-        |kind: &str| json!({"required": ["type"], "properties": {"type": {"const": kind}}});
+    // `kind` is another name of `type`, read when `type` is absent or null.
+    let type_given =
+        json!({"required": ["type"], "properties": {"type": {"not": {"type": "null"}}}});
+    let kind_is = |kind: &str| {
+        json!({"anyOf": [
+            {"required": ["type"], "properties": {"type": {"const": kind}}},
+            {"allOf": [
+                {"not": type_given.clone()},
+                {"required": ["kind"], "properties": {"kind": {"const": kind}}}
+            ]}
+        ]})
+    };
+    let kind_of = json!({"type": "string", "enum": kinds,
+                         "description": "The fault's kind (alias `kind`)"});
     json!({
         "type": "object",
         "description": "A scripted fault of the simulated banks. Kinds: bank_down, timeout, slow, \
@@ -55,8 +67,7 @@ fn fault_schema() -> Value {
             or a NUBAN; invalid_identity needs a `bvn` or a `nuban`, watch_listed a `bvn`, \
             no_bvn a `nuban`; a `nuban` always comes with its `bank`",
         "properties": {
-            "type": {"type": "string", "enum": kinds,
-                     "description": "The fault's kind (alias `kind`)"},
+            "type": {"anyOf": [kind_of.clone(), {"type": "null"}]},
             "bank": schema::opt_bank("Bank id or slug the fault is limited to (every bank when \
                 absent; needed with `nuban`); an unknown one is answered 400"),
             "bvn": schema::opt_bvn("11-digit BVN the fault is limited to"),
@@ -69,8 +80,8 @@ fn fault_schema() -> Value {
             "expires_in": schema::small_int(
                 "Seconds until it stops applying, 1 to 2592000 (never when absent)", 1, 2_592_000),
         },
-        "required": ["type"],
         "allOf": [
+            {"if": type_given, "else": {"required": ["kind"], "properties": {"kind": kind_of}}},
             {"if": given("nuban"), "then": given("bank")},
             {"if": kind_is("watch_listed"), "then": given("bvn")},
             {"if": kind_is("no_bvn"), "then": given("nuban")},

@@ -152,10 +152,11 @@ pub struct NubanRequest {
 okra_core::request_schema!(
     NubanRequest,
     "IdentityByNuban",
-    schema::object(
+    schema::object_with_aliases(
         "An account at a bank",
         &[("bank", schema::bank()), ("nuban", schema::nuban())],
-        &["bank", "nuban"]
+        &["bank", "nuban"],
+        &[("bank", "bank_id")]
     )
 );
 
@@ -280,14 +281,15 @@ fn to() -> Value {
 okra_core::request_schema!(
     CustomerList,
     "IdentityByCustomer",
-    schema::object(
+    schema::object_with_aliases(
         "A customer's identities",
         &[
             ("customer", customer()),
             ("page", schema::page()),
             ("limit", schema::limit())
         ],
-        &["customer"]
+        &["customer"],
+        &[("customer", "customer_id")]
     )
 );
 
@@ -309,7 +311,7 @@ okra_core::request_schema!(
 okra_core::request_schema!(
     CustomerDateList,
     "IdentityByCustomerDate",
-    schema::object(
+    schema::object_with_aliases(
         "A customer's identities created within whole days",
         &[
             ("customer", customer()),
@@ -318,7 +320,8 @@ okra_core::request_schema!(
             ("page", schema::page()),
             ("limit", schema::limit())
         ],
-        &["customer", "from", "to"]
+        &["customer", "from", "to"],
+        &[("customer", "customer_id")]
     )
 );
 

@@ -83,6 +83,16 @@ verify_body!(NubanNameVerify, |body| {
     }
 });
 
+/// The bank of a NUBAN verify: any text here; an unknown bank is answered 400 by the verify
+/// (Okra's `Could not match bank identifier …`, then `Invalid identity …` for 15 minutes).
+fn kyc_bank() -> Value {
+    let mut bank = schema::text(
+        "Bank id or slug (`banks/list`; alias `bank_id`); an unknown one is answered 400",
+    );
+    bank["examples"] = serde_json::json!(["access-bank"]);
+    bank
+}
+
 fn testing() -> Value {
     schema::boolean("Answer from the sandbox's sources, free of charge")
 }
@@ -94,7 +104,7 @@ fn success_flag() -> Value {
 okra_core::request_schema!(
     CustomerVerify,
     "CustomerVerify",
-    schema::object(
+    schema::object_with_aliases(
         "Verify a customer's identity by the BVN on their profile",
         &[
             (
@@ -104,7 +114,8 @@ okra_core::request_schema!(
             ("testing", testing()),
             ("success", success_flag())
         ],
-        &["customer"]
+        &["customer"],
+        &[("customer", "customer_id")]
     )
 );
 
@@ -125,11 +136,11 @@ okra_core::request_schema!(
 okra_core::request_schema!(
     NubanVerify,
     "NubanVerify",
-    schema::object(
+    schema::object_with_aliases(
         "Verify the identity behind an account",
         &[
             ("nuban", schema::nuban()),
-            ("bank", schema::bank()),
+            ("bank", kyc_bank()),
             (
                 "refresh",
                 schema::boolean("`false` returns a stored identity without asking the source")
@@ -137,18 +148,19 @@ okra_core::request_schema!(
             ("testing", testing()),
             ("success", success_flag())
         ],
-        &["nuban", "bank"]
+        &["nuban", "bank"],
+        &[("bank", "bank_id")]
     )
 );
 
 okra_core::request_schema!(
     NubanNameVerify,
     "NubanNameVerify",
-    schema::object(
+    schema::object_with_aliases(
         "Verify an account holder's name",
         &[
             ("nuban", schema::nuban()),
-            ("bank", schema::bank()),
+            ("bank", kyc_bank()),
             (
                 "no_bvn",
                 schema::boolean("Sandbox: answer as if no BVN were linked to the account")
@@ -156,7 +168,8 @@ okra_core::request_schema!(
             ("testing", testing()),
             ("success", success_flag())
         ],
-        &["nuban", "bank"]
+        &["nuban", "bank"],
+        &[("bank", "bank_id")]
     )
 );
 

@@ -46,10 +46,11 @@ fn read_options(value: &Value) -> Result<(Body, LinkOptions), Invalid> {
 okra_core::request_schema!(
     NewLinkRequest,
     "LinkNew",
-    schema::object(
+    schema::object_with_aliases(
         "okra-js' buildWithOptions options; unknown ones are stored and ignored",
         &schema::link_options(),
-        &[]
+        &[],
+        &[("callback_url", "webhook_url")]
     )
 );
 
@@ -141,10 +142,15 @@ okra_core::request_schema!(ConnectBody, "LinkConnect", {
         ),
     ];
     fields.extend(schema::link_options());
-    schema::object(
+    schema::object_with_aliases(
         "A sandbox login, the accounts to connect, and buildWithOptions options",
         &fields,
         &["bank", "username", "password"],
+        &[
+            ("bank", "bank_id"),
+            ("link_id", "link"),
+            ("callback_url", "webhook_url"),
+        ],
     )
 });
 

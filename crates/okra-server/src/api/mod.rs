@@ -22,6 +22,7 @@ pub mod linking;
 pub mod metrics;
 pub mod photos;
 pub mod records;
+pub mod requests;
 pub mod sandbox_customers;
 pub mod webhooks;
 pub mod widget;

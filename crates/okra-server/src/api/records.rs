@@ -7,7 +7,7 @@ use okra_core::pagination::PageRequest;
 use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use serde_json::{json, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::IdRequest;
 use crate::app::AppState;
@@ -69,14 +69,15 @@ pub struct CustomerAccountsRequest {
 okra_core::request_schema!(
     CustomerAccountsRequest,
     "AccountsByCustomer",
-    schema::object(
+    schema::object_with_aliases(
         "A customer's accounts",
         &[
             ("customer", schema::id("Customer id (alias `customer_id`)")),
             ("page", schema::page()),
             ("limit", schema::limit())
         ],
-        &["customer"]
+        &["customer"],
+        &[("customer", "customer_id")]
     )
 );
 
@@ -120,26 +121,12 @@ pub struct CallbackQuery {
     #[param(pattern = "^[0-9a-fA-F]{24}$")]
     pub record: String,
     /// `AUTH`, `IDENTITY`, `BALANCE`, `ACCOUNTS` or `CHECK_BALANCE` (any case).
-    #[param(inline, value_type = CallbackMethod)]
+    #[param(
+        pattern = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([aA][uU][tT][hH]|[iI][dD][eE][nN][tT][iI][tT][yY]|[bB][aA][lL][aA][nN][cC][eE]|[aA][cC][cC][oO][uU][nN][tT][sS]|[cC][hH][eE][cC][kK]_[bB][aA][lL][aA][nN][cC][eE])[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub method: String,
     #[param(ignore)]
     parsed: Option<Method>,
-}
-
-/// The methods `GET callback` takes, for the document (any case is accepted; both are listed).
-#[derive(ToSchema)]
-#[allow(dead_code, clippy::upper_case_acronyms, non_camel_case_types)]
-enum CallbackMethod {
-    AUTH,
-    IDENTITY,
-    BALANCE,
-    ACCOUNTS,
-    CHECK_BALANCE,
-    auth,
-    identity,
-    balance,
-    accounts,
-    check_balance,
 }
 
 impl Validate for CallbackQuery {

@@ -168,27 +168,28 @@ pub struct CreateCustomersRequest(pub Vec<CustomerSpec>);
 /// One customer specification, as `CustomerSpec::validate` takes it (`null`, inside a list, is
 /// a specification with every field absent).
 fn spec_schema(kind: Value) -> Value {
-    let bad = schema::CONTROL_OR_INVISIBLE;
+    let (bad, space) = (schema::CONTROL_OR_INVISIBLE, schema::SPACE);
     json!({
         "type": kind,
         "description": "One sandbox customer (every field optional: made up when absent)",
         "properties": {
             "name": {"type": ["string", "null"], "maxLength": 100,
-                     "pattern": format!("^[^{bad}]*[^\\s{bad}][^{bad}]*$"),
+                     "pattern": format!("^[^{bad}]*[^{space}{bad}][^{bad}]*$"),
                      "description": "Full name of the individual, or the company's name: 1 to \
                          100 characters, not only spaces, no control or invisible characters"},
             "bank": schema::opt_bank("Bank id or slug of the first account; an unknown one is \
                 answered 400"),
             "noOfAccount": schema::small_int("Number of accounts, 1 to 5", 1, 5),
-            "type": {"type": ["string", "null"], "enum": ["ind", "corp", null],
+            "type": {"type": ["string", "null"], "pattern": schema::one_of_any_case(&["ind", "corp"]),
                      "description": "`ind` (default) or `corp`"},
-            "volume": {"type": ["string", "null"], "enum": ["low", "medium", "high", null],
+            "volume": {"type": ["string", "null"],
+                       "pattern": schema::one_of_any_case(&["low", "medium", "high"]),
                        "description": "How much money and activity the accounts carry (default \
                            medium)"},
             "identity": schema::small_int("How complete the identity profile is, 1 to 100", 1, 100),
             "internetSpeed": schema::small_int("How fast the bank answers, 2 to 4 (4: at once)", 2, 4),
             "username": {"type": ["string", "null"],
-                         "pattern": format!("^(\\s*|[^\\s{bad}]{{1,64}})$"),
+                         "pattern": format!("^([{space}]*|[^{space}{bad}]{{1,64}})$"),
                          "description": "Login username, 1 to 64 characters without spaces or \
                              control characters (made up when absent or empty)"},
             "password": schema::opt_text("Login password (random when absent or empty)"),

@@ -97,6 +97,9 @@ impl Validate for TriggerRequest {
         }
         let record_ids = record_ids.iter().map(|i| i.to_ascii_lowercase()).collect();
         let url = body.opt_str(&["url"])?.filter(|u| !u.trim().is_empty());
+        if let Some(u) = &url {
+            crate::services::linking::check_webhook_url_shape("url", u)?;
+        }
         Ok(TriggerRequest { record_ids, url })
     }
 }

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use include_dir::{include_dir, Dir};
-use okra_core::body::Body;
+use okra_core::body::{Body, Invalid};
 use okra_core::schema;
 use okra_core::validate::{Rejection, Validate};
 use serde_json::Value;
@@ -219,7 +219,7 @@ pub struct LoginBody {
 okra_core::request_schema!(
     LoginBody,
     "WidgetLogin",
-    schema::object(
+    schema::object_with_aliases(
         "The bank login the widget sends",
         &[
             ("bank", schema::text("Bank id or slug (alias `bank_id`)")),
@@ -230,7 +230,8 @@ okra_core::request_schema!(
                 schema::opt_text("The one-time password the bank sent, when it asked for one")
             )
         ],
-        &["bank", "username", "password"]
+        &["bank", "username", "password"],
+        &[("bank", "bank_id")]
     )
 );
 
@@ -285,7 +286,7 @@ pub struct ConnectBody {
 okra_core::request_schema!(
     ConnectBody,
     "WidgetConnect",
-    schema::object(
+    schema::object_with_aliases(
         "The accounts the user picked, with consent",
         &[
             (
@@ -305,7 +306,8 @@ okra_core::request_schema!(
                 schema::text("The bank of the login (id or slug; alias `bank_id`)")
             )
         ],
-        &["accounts", "consent", "nonce", "bank"]
+        &["accounts", "consent", "nonce", "bank"],
+        &[("bank", "bank_id")]
     )
 );
 
@@ -320,6 +322,17 @@ impl Validate for ConnectBody {
             .ok_or_else(|| okra_core::body::required("consent"))?;
         let nonce = body.req_str(&["nonce"])?;
         let bank = body.req_str(&["bank", "bank_id"])?;
+        // The service refuses these too; read here, the request is what its schema says.
+        if !consent {
+            return Err(Invalid(
+                "`consent` must be true: the user agrees to share the data before connecting"
+                    .into(),
+            )
+            .into());
+        }
+        if accounts.is_empty() {
+            return Err(Invalid("`accounts` must contain at least 1 items".into()).into());
+        }
         Ok(ConnectBody {
             accounts,
             consent,

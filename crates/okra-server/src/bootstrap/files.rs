@@ -77,8 +77,13 @@ pub fn prepare_sqlite_file(db_file: &Path) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(FILE_MODE);
     }
+    let verb = if db_file.exists() {
+        "opening the database file for writing"
+    } else {
+        "creating the database file"
+    };
     opts.open(db_file)
-        .with_context(|| format!("creating {}", db_file.display()))?;
+        .with_context(|| format!("{verb} {}", db_file.display()))?;
     tighten_sqlite_files(db_file)
 }
 

@@ -50,8 +50,9 @@ impl FromRequest<AppState> for JsonPayload {
                     ApiError::BadRequest("Bad request: the request body could not be read".into())
                 }
             })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            // No body at all: every field is missing, which validation reports.
+        if bytes.is_empty() {
+            // No body at all: every field is missing, which validation reports. (Whitespace
+            // alone is a body, and not JSON.)
             return Ok(JsonPayload(serde_json::Value::Null));
         }
         match content_type {

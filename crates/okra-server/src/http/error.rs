@@ -14,6 +14,9 @@ pub const SOURCE_TIMEOUT: &str =
     "Our data source has returned a timeout response. Please retry the request.";
 /// Message of the 503 an unreachable database produces.
 pub const DB_UNAVAILABLE: &str = "Service temporarily unavailable, please retry.";
+/// The message of a write refused because the database's storage is full or read-only.
+pub const STORAGE_UNAVAILABLE: &str =
+    "The database cannot store data right now (its disk is full or read-only). Nothing was changed; please retry later.";
 /// Message of every 500.
 pub const INTERNAL: &str =
     "Something went wrong. Please retry or contact support with the request id.";
@@ -63,6 +66,8 @@ pub enum ApiError {
     /// Our database is unreachable.
     #[error("database unavailable")]
     DbUnavailable,
+    #[error("database cannot be written")]
+    StorageUnavailable,
     /// The request took longer than the configured timeout.
     #[error("request timed out")]
     Timeout,
@@ -78,6 +83,11 @@ impl From<StoreError> for ApiError {
             // briefly unavailable: the same 503, and retrying is right.
             StoreError::Unavailable(_) | StoreError::DatabaseMissing(_) | StoreError::Busy(_) => {
                 ApiError::DbUnavailable
+            }
+            StoreError::CannotWrite(detail) => {
+                // The operator must act (free space, make the storage writable): say so loudly.
+                tracing::error!(error = %detail, "the database cannot be written");
+                ApiError::StorageUnavailable
             }
             // A unique key taken by a concurrent request that a service did not turn into its
             // own message: the client's retry sees the winner's row.
@@ -191,6 +201,9 @@ impl ApiError {
             ),
             ApiError::DbUnavailable | ApiError::Timeout => {
                 (StatusCode::SERVICE_UNAVAILABLE, envelope(DB_UNAVAILABLE))
+            }
+            ApiError::StorageUnavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, envelope(STORAGE_UNAVAILABLE))
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, envelope(INTERNAL)),
         }

@@ -278,10 +278,8 @@ pub fn client(policy: &OutboundPolicy, timeout: Duration) -> reqwest::Client {
         .expect("building the outbound HTTP client (TLS backend) cannot fail")
 }
 
-/// Validates a URL when it is configured (link options, owner defaults, `callback/trigger`), so the API
-/// client gets a clear error at once instead of a failed delivery later. Host names are resolved once
-/// here; the client re-checks at connect time, which is what actually protects against rebinding.
-pub async fn check_url(policy: &OutboundPolicy, url: &str) -> Result<Url, OutboundError> {
+/// A webhook URL's shape, without resolving it: absolute, `http` or `https`, no credentials.
+pub fn check_shape(url: &str) -> Result<Url, OutboundError> {
     let url = Url::parse(url.trim()).map_err(|e| OutboundError::InvalidUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(OutboundError::Scheme);
@@ -289,6 +287,14 @@ pub async fn check_url(policy: &OutboundPolicy, url: &str) -> Result<Url, Outbou
     if !url.username().is_empty() || url.password().is_some() {
         return Err(OutboundError::Credentials);
     }
+    Ok(url)
+}
+
+/// Validates a URL when it is configured (link options, owner defaults, `callback/trigger`), so the API
+/// client gets a clear error at once instead of a failed delivery later. Host names are resolved once
+/// here; the client re-checks at connect time, which is what actually protects against rebinding.
+pub async fn check_url(policy: &OutboundPolicy, url: &str) -> Result<Url, OutboundError> {
+    let url = check_shape(url)?;
     let guard = Guard::new(policy);
     if let Some(ip) = literal_ip(&url) {
         return match guard.ip_allowed(ip) {

@@ -125,3 +125,169 @@ async fn postgres_database_dropped_is_503() {
     assert_unavailable_fast(&s).await;
     s.stop().await;
 }
+
+/// A TCP proxy to PostgreSQL that can be stopped (listener closed, every connection dropped:
+/// what a stopped PostgreSQL looks like to its clients, connection refused) and started again
+/// on the same address.
+#[cfg(okra_test_postgres)]
+struct Proxy {
+    addr: String,
+    target: String,
+    tasks: JoinSet<()>,
+}
+
+#[cfg(okra_test_postgres)]
+impl Proxy {
+    async fn start(addr: &str, target: &str) -> Proxy {
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let mut tasks = JoinSet::new();
+        let to = target.to_string();
+        tasks.spawn(async move {
+            let mut conns = JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let to = to.clone();
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(to).await {
+                        let _ = copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Proxy {
+            addr,
+            target: target.to_string(),
+            tasks,
+        }
+    }
+
+    async fn stop(&mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// PostgreSQL stops while requests (reads and writes) run: every answer is 200 or 503 (never a
+/// 500), each within about 2 seconds; when it is back, the same server answers 200 again without
+/// a restart; every write answered 200 is stored, and no write answered 503 is.
+#[cfg(okra_test_postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_mid_load_answers_503_then_recovers() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let admin =
+        postgres_url().expect("built to test PostgreSQL: OKRA_TEST_POSTGRES_URL must be set");
+    let backend = Backend::Postgres(admin.clone());
+    let direct = fresh_database(&backend).await.unwrap();
+    let mut proxy = Proxy::start("127.0.0.1:0", &host_port(&admin)).await;
+    let db_name = direct
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let via_proxy = replace_database(
+        &admin.replacen(&host_port(&admin), &proxy.addr, 1),
+        &db_name,
+    );
+    let s = Arc::new(
+        TestServer::start_with(
+            Backend::Sqlite, // pointed at our database below: the harness must not make another
+            |c| c.database_url = Some(okra_server::config::Secret::new(via_proxy.clone())),
+            Default::default(),
+        )
+        .await,
+    );
+    let key = s.sandbox_key();
+    // (kind, status, took, link id when created)
+    let seen: Arc<Mutex<Vec<(&str, u16, Duration, Option<String>)>>> = Arc::default();
+    let running = Arc::new(AtomicBool::new(true));
+    let mut load = tokio::task::JoinSet::new();
+    for worker in 0..4 {
+        let (s, key, seen, running) = (s.clone(), key.clone(), seen.clone(), running.clone());
+        load.spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let (kind, r) = if worker % 2 == 0 {
+                    let body = serde_json::json!({"products": ["identity"]});
+                    (
+                        "write",
+                        s.post("/v2/sandbox/links/new", Some(&key), body).await,
+                    )
+                } else {
+                    let body = serde_json::json!({});
+                    (
+                        "read",
+                        s.post("/v2/sandbox/customers/list", Some(&key), body).await,
+                    )
+                };
+                let took = started.elapsed();
+                let id = (kind == "write" && r.status == 200)
+                    .then(|| r.json()["data"]["link_id"].as_str().unwrap().to_string());
+                seen.lock()
+                    .unwrap()
+                    .push((kind, r.status.as_u16(), took, id));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before_stop = seen.lock().unwrap().len();
+    proxy.stop().await; // PostgreSQL stops.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = seen.lock().unwrap().len();
+    proxy = Proxy::start(&proxy.addr.clone(), &proxy.target.clone()).await; // and is back.
+    let back = Instant::now();
+    let mut recovered = None;
+    while back.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let tail: Vec<u16> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .take(8)
+            .map(|x| x.1)
+            .collect();
+        if tail.len() == 8 && tail.iter().all(|&c| c == 200) {
+            recovered = Some(back.elapsed());
+            break;
+        }
+    }
+    running.store(false, Ordering::Relaxed);
+    while load.join_next().await.is_some() {}
+
+    let seen = seen.lock().unwrap().clone();
+    assert!(before_stop > 4, "load ran before the stop: {before_stop}");
+    let outage = &seen[before_stop..during];
+    assert!(
+        outage.iter().filter(|x| x.1 == 503).count() >= 4,
+        "503s while PostgreSQL was stopped: {outage:?}"
+    );
+    for (kind, status, took, _) in &seen {
+        assert!(matches!(status, 200 | 503), "{kind} answered {status}");
+        assert!(
+            *took < Duration::from_millis(2500),
+            "{kind} {status} took {took:?}"
+        );
+    }
+    let recovered = recovered.expect("200s again once PostgreSQL is back, without a restart");
+    // Every write answered 200 is stored; the 503s stored nothing.
+    let created: Vec<&String> = seen.iter().filter_map(|x| x.3.as_ref()).collect();
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM link_sessions")
+        .fetch_one(s.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, created.len());
+    eprintln!(
+        "{} requests, {} answered 503 during the outage, 200 again {recovered:?} after the restart",
+        seen.len(),
+        outage.iter().filter(|x| x.1 == 503).count()
+    );
+    proxy.stop().await;
+    Arc::try_unwrap(s).ok().unwrap().stop().await;
+    crate::common::drop_database(&backend, &direct).await;
+}

@@ -16,7 +16,7 @@ use okra_core::Environment;
 use okra_store::Tenant;
 
 pub use connect::{connect, ConnectRequest};
-pub use options::LinkOptions;
+pub use options::{check_webhook_url_shape, LinkOptions};
 
 use super::error::{Error, Result};
 use super::webhooks::deliver::policy;

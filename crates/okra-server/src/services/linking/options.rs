@@ -40,8 +40,23 @@ fn check_redirect_url(url: &str) -> Result<(), Invalid> {
     if !matches!(parsed.scheme(), "http" | "https")
         || parsed.host_str().is_none()
         || url.len() > 2048
+        || !okra_core::schema::is_http_url(url)
     {
         return Err(refused());
+    }
+    Ok(())
+}
+
+/// A webhook URL's shape, checked when the options are read, with the messages the outbound
+/// check gives (which resolves the host and applies the policy later).
+pub fn check_webhook_url_shape(field: &str, url: &str) -> Result<(), Invalid> {
+    crate::outbound::check_shape(url)
+        .map_err(|e| Invalid(format!("`{field}` is not usable: {e}")))?;
+    if !okra_core::schema::is_http_url(url) {
+        return Err(Invalid(format!(
+            "`{field}` is not usable: webhook URL must be an absolute http or https URL with a \
+             host name or an IPv4 address"
+        )));
     }
     Ok(())
 }
@@ -63,6 +78,9 @@ impl LinkOptions {
             }
         }
         let callback_url = body.opt_str(&["callback_url", "webhook_url"])?;
+        if let Some(url) = callback_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            check_webhook_url_shape("callback_url", url)?;
+        }
         let redirect_url = body.opt_str(&["redirect_url"])?;
         if let Some(url) = redirect_url.as_deref().filter(|u| !u.trim().is_empty()) {
             check_redirect_url(url)?;
