@@ -24,6 +24,9 @@ fuzz_target!(|input: (u32, u32, u64)| {
     assert_eq!(p.prev_page, (page > 1).then(|| page - 1));
     assert_eq!(p.next_page, (page < pages).then(|| page + 1));
     assert_eq!(p.paging_counter, (page - 1) * limit + 1);
-    assert_eq!(req.offset(), (i64::from(req.page) - 1) * i64::from(req.limit));
+    assert_eq!(
+        req.offset(),
+        (i64::from(req.page) - 1) * i64::from(req.limit)
+    );
     assert!(req.offset() >= 0);
 });

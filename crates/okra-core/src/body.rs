@@ -166,19 +166,19 @@ impl Body {
     pub fn req_amount_minor(&self, names: &[&str]) -> Result<i64, Invalid> {
         let minor = match self.raw(names) {
             None => return Err(required(names[0])),
-            // A JSON number is a binary float: `0.1 + 0.2` arrives as 0.30000000000000004 and
-            // means 30 kobo. Whole kobo within a millionth are taken as such.
+            // A JSON number is read as the decimal it was written as: its shortest round-trip
+            // text (what serde_json's exact parsing gives back), so `0.29` is 29 kobo and
+            // `0.30000000000000004` (a float sum sent unrounded) has too many decimals. This is
+            // JSON Schema's `multipleOf: 0.01` as decimal validators judge it.
             Some((_, Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => i.checked_mul(100),
-                // The bound is checked on the number itself: scaled, 1e12 + 0.0001 would round
-                // onto the limit.
+                // The bound is checked on the number itself: 1e300 has no short text.
                 (None, Some(f)) if f.abs() <= MAX_AMOUNT_MAJOR as f64 => {
-                    let kobo = (f * 100.0).round();
-                    ((f * 100.0 - kobo).abs() < 1e-6).then_some(kobo as i64)
+                    minor_units(&f.to_string())
                 }
                 _ => None,
             },
-            Some((_, Value::String(s))) if s.len() <= 64 => minor_units(s.trim()),
+            Some((_, Value::String(s))) if s.chars().count() <= 64 => minor_units(s.trim()),
             Some(_) => None,
         };
         minor
@@ -263,7 +263,8 @@ impl Body {
     /// A required `YYYY-MM-DD` date: `` `from` must be a date in YYYY-MM-DD format``.
     pub fn req_date(&self, name: &str) -> Result<time::Date, Invalid> {
         let text = self.req_str(&[name])?;
-        crate::time::parse_date(text.trim())
+        // Exactly `YYYY-MM-DD`, as JSON Schema's `format: date` states it: no spaces around.
+        crate::time::parse_date(&text)
             .ok_or_else(|| Invalid(format!("`{name}` must be a date in YYYY-MM-DD format")))
     }
 
@@ -396,12 +397,16 @@ mod tests {
         assert_eq!(amount(json!("-12.34")), Ok(-1_234));
         assert_eq!(amount(json!(1e3)), Ok(100_000));
         assert_eq!(amount(json!(1_000_000_000_000i64)), Ok(100_000_000_000_000));
-        assert_eq!(amount(json!(0.1 + 0.2)), Ok(30));
+        assert_eq!(amount(json!(0.29)), Ok(29));
+        assert_eq!(amount(json!(1250.1)), Ok(125_010));
+        assert_eq!(amount(json!(-0.0)), Ok(0));
         assert_eq!(amount(json!(-0.07)), Ok(-7));
         for bad in [
             json!("1000000000000.01"),
             json!(1_000_000_000_000.5),
             json!(1.234),
+            json!(0.1 + 0.2),
+            json!(0.0700000001),
             json!("1.234"),
             json!("12a"),
             json!(""),

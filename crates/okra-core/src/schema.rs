@@ -284,6 +284,21 @@ pub fn date(description: &str) -> Value {
     described(json!({"type": "string", "format": "date"}), description)
 }
 
+/// The `customer` of a read by customer (alias `customer_id`).
+pub fn customer_id() -> Value {
+    id("Customer id (alias `customer_id`)")
+}
+
+/// `from` of a read by dates (`Body::date_range`).
+pub fn from_date() -> Value {
+    date("First day, `YYYY-MM-DD` (UTC)")
+}
+
+/// `to` of a read by dates (`Body::date_range`).
+pub fn to_date() -> Value {
+    date("Last day, `YYYY-MM-DD` (UTC), included; not before `from`")
+}
+
 /// A required BVN: 11 ASCII digits (`Body::req_bvn`).
 pub fn bvn() -> Value {
     described(
@@ -344,6 +359,7 @@ pub fn bank() -> Value {
     json!({
         "type": "string",
         "pattern": one_of_any_case(&bank_names()),
+        "maxLength": MAX_STRING_LEN,
         "examples": ["access-bank", "5d6fe57a4099cc4b210bbec0"],
         "description": "Bank id or slug (`banks/list`), in any case (alias `bank_id`); another \
             value is answered 400 `Could not match bank identifier … with a valid bank`",
@@ -353,7 +369,7 @@ pub fn bank() -> Value {
 /// An optional bank, by id or slug.
 pub fn opt_bank(description: &str) -> Value {
     json!({"type": ["string", "null"], "pattern": one_of_any_case(&bank_names()),
-           "description": description})
+           "maxLength": MAX_STRING_LEN, "description": description})
 }
 
 /// `options` of a `getByOptions` read: 1 to `max` keys, every pair must match.
@@ -368,8 +384,17 @@ pub fn options_filter(max: usize) -> Value {
 }
 
 /// An optional free-form object (`Body::opt_object`).
+/// Inside it anything goes that a body may hold anywhere: the limits on arrays and nesting,
+/// which a JSON Schema could only state by repeating itself 32 levels deep, are described.
 pub fn opt_object(description: &str) -> Value {
-    described(json!({"type": ["object", "null"]}), description)
+    let (items, depth) = (crate::body::MAX_ARRAY_ITEMS, crate::body::MAX_JSON_DEPTH);
+    described(
+        json!({"type": ["object", "null"]}),
+        &format!(
+            "{description}. Any JSON object; as everywhere in a body, an array holds at most \
+             {items} items and nesting is at most {depth} levels deep (422 otherwise)"
+        ),
+    )
 }
 
 /// An optional array of strings of at most `max` items (`Body::opt_str_array`).
@@ -402,13 +427,24 @@ pub fn amount(description: &str) -> Value {
 /// The URLs the server takes (link options, `callback/trigger`'s `url`), as a regex of the text
 /// without surrounding spaces: `http://` or `https://`, a host name whose last label starts with a
 /// letter or a dotted IPv4 address, an optional port (0 to 65535), then anything but spaces.
-/// Stricter than a URL parser (no IPv6 literal, no `user@`, no scheme in capitals), so that every
-/// text it allows parses, and a JSON Schema can state it exactly.
+/// Stricter than a URL parser (no IPv6 literal, no `user@`, no scheme in capitals, no `xn--`
+/// label: a URL parser decodes punycode and refuses what does not decode), so that every text it
+/// allows parses, and a JSON Schema can state it exactly.
 pub fn http_url_body() -> String {
     let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
+    // A label of four characters or more whose first four are not `xn--` (any case), spelled
+    // out character by character because JSON Schema's and Rust's regexes share no lookahead.
+    let c = "[A-Za-z0-9-]";
+    let not_xn = |first: &str| {
+        format!(
+            "({first}{c}{{3}}|[xX][A-MO-Za-mo-z0-9-]{c}{{2}}|[xX][nN][A-Za-z0-9]{c}|[xX][nN]-[A-Za-z0-9]){c}*"
+        )
+    };
+    let label = format!("({c}{{1,3}}|{})", not_xn("[A-WYZa-wyz0-9-]"));
+    let last = format!("([A-Za-z]{c}{{0,2}}|{})", not_xn("[A-WYZa-wyz]"));
     format!(
-        "https?://({octet}(\\.{octet}){{3}}|([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*)\
+        "https?://({octet}(\\.{octet}){{3}}|({label}\\.)*{last})\
          (:{port})?([/?#][^{SPACE}]*)?"
     )
 }
@@ -429,7 +465,7 @@ fn opt_url(description: String) -> Value {
         "anyOf": [
             {"type": "string", "maxLength": MAX_STRING_LEN,
              "pattern": format!("^[{SPACE}]*{}[{SPACE}]*$", http_url_body())},
-            {"type": "string", "pattern": format!("^[{SPACE}]*$")},
+            {"type": "string", "maxLength": MAX_STRING_LEN, "pattern": format!("^[{SPACE}]*$")},
             {"type": "null"}
         ]
     })
@@ -546,6 +582,9 @@ mod tests {
             "https://app.example/okra?x=1",
             "https://a-b.c-d.example:8443",
             "  http://localhost  ",
+            "http://x.xna-b.example/",
+            "http://xn-.x/",
+            "http://xn.x-n--/",
         ] {
             assert!(is_http_url(ok), "{ok}");
         }
@@ -557,6 +596,9 @@ mod tests {
             "http://x.example:65536",
             "HTTP://x.example",
             "http://[::1]/",
+            "http://xn--a.example",
+            "http://app.XN--zz",
+            "https://xn--80ak6aa92e.com/hook",
             "http://x.example/a b",
             "javascript:alert(1)",
         ] {

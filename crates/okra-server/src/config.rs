@@ -180,7 +180,7 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
-            db_acquire_timeout_ms: 2000,
+            db_acquire_timeout_ms: 1500,
             db_busy_timeout_ms: 5000,
             db_max_connections: 16,
             worker_concurrency: 4,

@@ -38,7 +38,7 @@ impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
             max_connections: 16,
-            acquire_timeout: Duration::from_secs(2),
+            acquire_timeout: Duration::from_millis(1500),
             statement_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
         }

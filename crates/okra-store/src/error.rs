@@ -77,14 +77,16 @@ fn is_busy_code(code: &str) -> bool {
 }
 
 /// Whether a database error code means "nothing can be written now": SQLite's primary codes
-/// SQLITE_IOERR (10), SQLITE_READONLY (8) and SQLITE_FULL (13) with every extended code, and
+/// SQLITE_READONLY (8) and SQLITE_FULL (13) with every extended code, SQLITE_IOERR (10) with
+/// every extended code but the read errors (SQLITE_IOERR_READ 266, SQLITE_IOERR_SHORT_READ 522:
+/// a disk that cannot give back what it holds is a server error, not a full one), and
 /// PostgreSQL's disk_full (53100), io_error (58030) and read_only_sql_transaction (25006).
 fn is_cannot_write_code(code: &str) -> bool {
     if code.len() == 5 {
         return matches!(code, "53100" | "58030" | "25006");
     }
     code.parse::<i32>()
-        .is_ok_and(|c| matches!(c & 0xff, 8 | 10 | 13))
+        .is_ok_and(|c| matches!(c & 0xff, 8 | 13) || (c & 0xff == 10 && !matches!(c, 266 | 522)))
 }
 
 /// PostgreSQL SQLSTATEs that mean the database cannot be had right now: admin shutdown / cannot
@@ -139,7 +141,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
-    use super::{is_busy_code, is_unavailable_code};
+    use super::{is_busy_code, is_cannot_write_code, is_unavailable_code};
 
     #[test]
     fn unavailable_codes_are_connection_troubles_only() {
@@ -163,6 +165,21 @@ mod tests {
         // SQLITE_CONSTRAINT_UNIQUE, SQLITE_ERROR, PostgreSQL unique violation and syntax error.
         for other in ["2067", "1", "23505", "42601", "19"] {
             assert!(!is_busy_code(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn cannot_write_codes_are_full_read_only_and_write_errors() {
+        // SQLITE_FULL, SQLITE_READONLY(_DBMOVED), SQLITE_IOERR(_WRITE, _FSYNC, _SHMSIZE),
+        // PostgreSQL's disk_full, io_error and read_only_sql_transaction.
+        for full in [
+            "13", "8", "1032", "10", "778", "1034", "4874", "53100", "58030", "25006",
+        ] {
+            assert!(is_cannot_write_code(full), "{full}");
+        }
+        // SQLITE_IOERR_READ and _SHORT_READ, busy, a unique violation, SQLITE_CORRUPT.
+        for other in ["266", "522", "5", "2067", "11", "23505", "57P01", "x"] {
+            assert!(!is_cannot_write_code(other), "{other}");
         }
     }
 }

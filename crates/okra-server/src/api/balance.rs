@@ -179,18 +179,6 @@ fn periodic() -> Value {
     schema::boolean("`false` leaves the daily history (`periodic`) out")
 }
 
-fn customer() -> Value {
-    schema::id("Customer id (alias `customer_id`)")
-}
-
-fn from() -> Value {
-    schema::date("First day, `YYYY-MM-DD` (UTC)")
-}
-
-fn to() -> Value {
-    schema::date("Last day, `YYYY-MM-DD` (UTC), included; not before `from`")
-}
-
 /// A balance read's body: `fields` (required) with paging and `includePeriodic`.
 fn read_schema(description: &str, fields: &[(&str, Value)]) -> Value {
     let mut properties: Vec<(&str, Value)> = fields.to_vec();
@@ -224,7 +212,10 @@ okra_core::request_schema!(
 okra_core::request_schema!(
     ByCustomer,
     "BalanceByCustomer",
-    read_schema("A customer's balances", &[("customer", customer())])
+    read_schema(
+        "A customer's balances",
+        &[("customer", schema::customer_id())]
+    )
 );
 
 okra_core::request_schema!(
@@ -232,7 +223,7 @@ okra_core::request_schema!(
     "BalanceByDate",
     read_schema(
         "Balances created within whole days",
-        &[("from", from()), ("to", to())]
+        &[("from", schema::from_date()), ("to", schema::to_date())]
     )
 );
 
@@ -241,7 +232,11 @@ okra_core::request_schema!(
     "BalanceByCustomerDate",
     read_schema(
         "A customer's balances created within whole days",
-        &[("customer", customer()), ("from", from()), ("to", to())]
+        &[
+            ("customer", schema::customer_id()),
+            ("from", schema::from_date()),
+            ("to", schema::to_date())
+        ]
     )
 );
 

@@ -266,25 +266,13 @@ list_request!(DateList, ListKind::Dates);
 list_request!(CustomerDateList, ListKind::CustomerDates);
 list_request!(OptionsList, ListKind::Options);
 
-fn customer() -> Value {
-    schema::id("Customer id (alias `customer_id`)")
-}
-
-fn from() -> Value {
-    schema::date("First day, `YYYY-MM-DD` (UTC)")
-}
-
-fn to() -> Value {
-    schema::date("Last day, `YYYY-MM-DD` (UTC), included; not before `from`")
-}
-
 okra_core::request_schema!(
     CustomerList,
     "IdentityByCustomer",
     schema::object_with_aliases(
         "A customer's identities",
         &[
-            ("customer", customer()),
+            ("customer", schema::customer_id()),
             ("page", schema::page()),
             ("limit", schema::limit())
         ],
@@ -299,8 +287,8 @@ okra_core::request_schema!(
     schema::object(
         "Identities created within whole days",
         &[
-            ("from", from()),
-            ("to", to()),
+            ("from", schema::from_date()),
+            ("to", schema::to_date()),
             ("page", schema::page()),
             ("limit", schema::limit())
         ],
@@ -314,9 +302,9 @@ okra_core::request_schema!(
     schema::object_with_aliases(
         "A customer's identities created within whole days",
         &[
-            ("customer", customer()),
-            ("from", from()),
-            ("to", to()),
+            ("customer", schema::customer_id()),
+            ("from", schema::from_date()),
+            ("to", schema::to_date()),
             ("page", schema::page()),
             ("limit", schema::limit())
         ],

@@ -75,6 +75,13 @@ fn host_port(url: &str) -> String {
     }
 }
 
+/// The database name of a PostgreSQL URL (`postgres://…/name?…`).
+#[cfg(okra_test_postgres)]
+fn database_name(url: &str) -> String {
+    let last = url.rsplit('/').next().unwrap();
+    last.split('?').next().unwrap().to_string()
+}
+
 // Compiled only when the suite is built to test PostgreSQL (see `common::postgres`), so without
 // it this test is absent, not silently "ok".
 #[cfg(okra_test_postgres)]
@@ -85,14 +92,7 @@ async fn postgres_unreachable_is_503_within_two_seconds() {
     let backend = Backend::Postgres(admin.clone());
     let direct = fresh_database(&backend).await.unwrap();
     let (proxy, mut tasks) = proxy_to(host_port(&admin)).await;
-    let db_name = direct
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let db_name = database_name(&direct);
     let via_proxy = replace_database(&admin.replacen(&host_port(&admin), &proxy, 1), &db_name);
     let s = TestServer::start_with(
         Backend::Sqlite, // the harness must not create another database: we point it at ours
@@ -139,7 +139,19 @@ struct Proxy {
 #[cfg(okra_test_postgres)]
 impl Proxy {
     async fn start(addr: &str, target: &str) -> Proxy {
-        let listener = TcpListener::bind(addr).await.unwrap();
+        // Restarting on the port it had: a moment's retry while the old socket goes away.
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(addr).await {
+                Ok(listener) => break listener,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    eprintln!("proxy: binding {addr} again: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("proxy: cannot bind {addr}: {e}"),
+            }
+        };
         let addr = listener.local_addr().unwrap().to_string();
         let mut tasks = JoinSet::new();
         let to = target.to_string();
@@ -168,8 +180,10 @@ impl Proxy {
 }
 
 /// PostgreSQL stops while requests (reads and writes) run: every answer is 200 or 503 (never a
-/// 500), each within about 2 seconds; when it is back, the same server answers 200 again without
-/// a restart; every write answered 200 is stored, and no write answered 503 is.
+/// 500), the first 503 within 2 seconds of the stop and every 503 within 2 seconds of its
+/// request (the pool's acquire timeout is 1.5 s); when it is back, the same server answers 200 again
+/// without a restart; every write answered 200 is stored. (A write answered 503 may still have
+/// committed: the connection can drop between COMMIT and its reply, which no server can tell.)
 #[cfg(okra_test_postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_mid_load_answers_503_then_recovers() {
@@ -181,14 +195,7 @@ async fn postgres_stopped_mid_load_answers_503_then_recovers() {
     let backend = Backend::Postgres(admin.clone());
     let direct = fresh_database(&backend).await.unwrap();
     let mut proxy = Proxy::start("127.0.0.1:0", &host_port(&admin)).await;
-    let db_name = direct
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let db_name = database_name(&direct);
     let via_proxy = replace_database(
         &admin.replacen(&host_port(&admin), &proxy.addr, 1),
         &db_name,
@@ -202,8 +209,9 @@ async fn postgres_stopped_mid_load_answers_503_then_recovers() {
         .await,
     );
     let key = s.sandbox_key();
-    // (kind, status, took, link id when created)
-    let seen: Arc<Mutex<Vec<(&str, u16, Duration, Option<String>)>>> = Arc::default();
+    // (kind, status, took, link id when created, when answered)
+    type Seen = (&'static str, u16, Duration, Option<String>, Instant);
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let running = Arc::new(AtomicBool::new(true));
     let mut load = tokio::task::JoinSet::new();
     for worker in 0..4 {
@@ -229,7 +237,7 @@ async fn postgres_stopped_mid_load_answers_503_then_recovers() {
                     .then(|| r.json()["data"]["link_id"].as_str().unwrap().to_string());
                 seen.lock()
                     .unwrap()
-                    .push((kind, r.status.as_u16(), took, id));
+                    .push((kind, r.status.as_u16(), took, id, Instant::now()));
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
@@ -237,6 +245,7 @@ async fn postgres_stopped_mid_load_answers_503_then_recovers() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before_stop = seen.lock().unwrap().len();
     proxy.stop().await; // PostgreSQL stops.
+    let stopped = Instant::now();
     tokio::time::sleep(Duration::from_secs(4)).await;
     let during = seen.lock().unwrap().len();
     proxy = Proxy::start(&proxy.addr.clone(), &proxy.target.clone()).await; // and is back.
@@ -263,29 +272,49 @@ async fn postgres_stopped_mid_load_answers_503_then_recovers() {
     let seen = seen.lock().unwrap().clone();
     assert!(before_stop > 4, "load ran before the stop: {before_stop}");
     let outage = &seen[before_stop..during];
+    let unavailable = outage.iter().filter(|x| x.1 == 503).count();
     assert!(
-        outage.iter().filter(|x| x.1 == 503).count() >= 4,
+        unavailable >= 4,
         "503s while PostgreSQL was stopped: {outage:?}"
     );
-    for (kind, status, took, _) in &seen {
+    let first_503 = outage
+        .iter()
+        .find(|x| x.1 == 503)
+        .map(|x| x.4.saturating_duration_since(stopped))
+        .unwrap();
+    assert!(
+        first_503 < Duration::from_secs(2),
+        "first 503 came {first_503:?} after the stop"
+    );
+    for (kind, status, took, _, _) in &seen {
         assert!(matches!(status, 200 | 503), "{kind} answered {status}");
-        assert!(
-            *took < Duration::from_millis(2500),
-            "{kind} {status} took {took:?}"
-        );
+        let limit = Duration::from_secs(if *status == 503 { 2 } else { 3 });
+        assert!(*took < limit, "{kind} {status} took {took:?}");
     }
     let recovered = recovered.expect("200s again once PostgreSQL is back, without a restart");
-    // Every write answered 200 is stored; the 503s stored nothing.
+    // Every write answered 200 is stored; at most the writes answered 503 are stored besides.
     let created: Vec<&String> = seen.iter().filter_map(|x| x.3.as_ref()).collect();
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM link_sessions")
-        .fetch_one(s.db.pool())
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM link_sessions")
+        .fetch_all(s.db.pool())
         .await
         .unwrap();
-    assert_eq!(stored as usize, created.len());
+    for id in &created {
+        assert!(
+            ids.contains(id),
+            "link {id} was answered 200 but is not stored"
+        );
+    }
+    let writes_503 = seen.iter().filter(|x| x.0 == "write" && x.1 == 503).count();
+    assert!(
+        ids.len() <= created.len() + writes_503,
+        "{} stored",
+        ids.len()
+    );
+    let slowest = seen.iter().map(|x| x.2).max().unwrap();
     eprintln!(
-        "{} requests, {} answered 503 during the outage, 200 again {recovered:?} after the restart",
+        "{} requests, {unavailable} answered 503 during the outage (the first {first_503:?} \
+         after the stop, the slowest answer {slowest:?}), 200 again {recovered:?} after the restart",
         seen.len(),
-        outage.iter().filter(|x| x.1 == 503).count()
     );
     proxy.stop().await;
     Arc::try_unwrap(s).ok().unwrap().stop().await;

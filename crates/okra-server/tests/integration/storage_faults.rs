@@ -95,13 +95,33 @@ async fn links(s: &TestServer, key: &str) -> i64 {
         .unwrap()
 }
 
+/// `PRAGMA integrity_check` of the file, read-only, through the same SQLite the server links.
 async fn integrity_ok(file: &Path) {
-    let out = Command::new("sqlite3")
-        .arg(file)
-        .arg("PRAGMA integrity_check;")
-        .output();
-    if let Ok(out) = out {
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    use sqlx::Connection;
+    let url = format!("sqlite://{}?mode=ro", file.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let report: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(report, ["ok"], "integrity_check of {}", file.display());
+    conn.close().await.unwrap();
+}
+
+/// The child's output once it exits; a child still running after `limit` is killed and the test
+/// fails (a server that should have refused to start must not hang the suite).
+fn output_within(child: std::process::Child, limit: std::time::Duration) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("the server neither served nor exited within {limit:?}");
+        }
     }
 }
 
@@ -161,7 +181,7 @@ async fn a_full_then_read_only_disk_refuses_writes_clearly_and_recovers() {
             .spawn()
             .unwrap()
     };
-    let refused = serve("127.0.0.1:0").wait_with_output().unwrap();
+    let refused = output_within(serve("127.0.0.1:0"), std::time::Duration::from_secs(30));
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(

@@ -39,7 +39,7 @@ fn check_redirect_url(url: &str) -> Result<(), Invalid> {
     let parsed = reqwest::Url::parse(url.trim()).map_err(|_| refused())?;
     if !matches!(parsed.scheme(), "http" | "https")
         || parsed.host_str().is_none()
-        || url.len() > 2048
+        || url.chars().count() > 2048
         || !okra_core::schema::is_http_url(url)
     {
         return Err(refused());
