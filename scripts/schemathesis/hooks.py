@@ -91,14 +91,10 @@ def _bank(body):
 
 
 def _set_check_digit(body):
-    """Sets the check digit of a 10-digit `nuban` (spaces around it kept) for a known bank."""
+    """Sets the check digit of a 10-digit `nuban` for a known bank."""
     nuban, code = body.get("nuban"), CODES.get(_bank(body) or "")
-    if not isinstance(nuban, str) or not code:
-        return
-    digits = nuban.strip()
-    if len(digits) == 10 and digits.isascii() and digits.isdigit():
-        start = nuban.index(digits)
-        body["nuban"] = nuban[:start] + with_check_digit(code, digits) + nuban[start + 10 :]
+    if isinstance(nuban, str) and code and len(nuban) == 10 and nuban.isascii() and nuban.isdigit():
+        body["nuban"] = with_check_digit(code, nuban)
 
 
 @schemathesis.hook

@@ -78,15 +78,17 @@ fn is_busy_code(code: &str) -> bool {
 
 /// Whether a database error code means "nothing can be written now": SQLite's primary codes
 /// SQLITE_READONLY (8) and SQLITE_FULL (13) with every extended code, SQLITE_IOERR (10) with
-/// every extended code but the read errors (SQLITE_IOERR_READ 266, SQLITE_IOERR_SHORT_READ 522:
-/// a disk that cannot give back what it holds is a server error, not a full one), and
+/// every extended code but the read errors (SQLITE_IOERR_READ 266, SQLITE_IOERR_SHORT_READ 522,
+/// SQLITE_IOERR_DATA 8202, SQLITE_IOERR_CORRUPTFS 8458: a disk that cannot give back what it
+/// holds is a server error, not a full one), and
 /// PostgreSQL's disk_full (53100), io_error (58030) and read_only_sql_transaction (25006).
 fn is_cannot_write_code(code: &str) -> bool {
     if code.len() == 5 {
         return matches!(code, "53100" | "58030" | "25006");
     }
-    code.parse::<i32>()
-        .is_ok_and(|c| matches!(c & 0xff, 8 | 13) || (c & 0xff == 10 && !matches!(c, 266 | 522)))
+    code.parse::<i32>().is_ok_and(|c| {
+        matches!(c & 0xff, 8 | 13) || (c & 0xff == 10 && !matches!(c, 266 | 522 | 8202 | 8458))
+    })
 }
 
 /// PostgreSQL SQLSTATEs that mean the database cannot be had right now: admin shutdown / cannot
@@ -178,7 +180,9 @@ mod tests {
             assert!(is_cannot_write_code(full), "{full}");
         }
         // SQLITE_IOERR_READ and _SHORT_READ, busy, a unique violation, SQLITE_CORRUPT.
-        for other in ["266", "522", "5", "2067", "11", "23505", "57P01", "x"] {
+        for other in [
+            "266", "522", "8202", "8458", "5", "2067", "11", "23505", "57P01", "x",
+        ] {
             assert!(!is_cannot_write_code(other), "{other}");
         }
     }
