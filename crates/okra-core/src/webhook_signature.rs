@@ -79,8 +79,9 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     // Plain decimal digits only, and the signature covers exactly those characters: a header
     // that reads as the same number in another spelling (`+…`, ` 0…`) is not the signed one.
+    // Up to 19 digits: every time `sign` can write (an i64) verifies; longer is refused unread.
     if timestamp.is_empty()
-        || timestamp.len() > 18
+        || timestamp.len() > 19
         || !timestamp.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(SignatureError::InvalidTimestamp);
@@ -209,6 +210,28 @@ mod tests {
                 verify(&key, MSG_ID, odd, BODY, SIGNATURE, TIMESTAMP),
                 want,
                 "{odd:?}"
+            );
+        }
+    }
+
+    /// Found by the `webhook_signature` fuzz target: a time of 19 digits (10¹⁸ s and later) was
+    /// signed but refused as malformed. Every time `sign` writes verifies at that time; beyond
+    /// an i64 it is refused unread.
+    #[test]
+    fn every_signable_time_verifies() {
+        let key = decode_secret(SECRET).unwrap();
+        for now in [0, 1_000_000_000_000_000_000, i64::MAX] {
+            let signature = sign(&key, MSG_ID, now, BODY);
+            assert_eq!(
+                verify(&key, MSG_ID, &now.to_string(), BODY, &signature, now),
+                Ok(()),
+                "{now}"
+            );
+        }
+        for beyond in ["9223372036854775808", "99999999999999999999"] {
+            assert_eq!(
+                verify(&key, MSG_ID, beyond, BODY, SIGNATURE, i64::MAX),
+                Err(SignatureError::InvalidTimestamp)
             );
         }
     }
