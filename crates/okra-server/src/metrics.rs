@@ -126,7 +126,7 @@ impl Metrics {
         }
     }
 
-    /// Counts an answered request.
+    /// Counts an answered request (`method` as [`method_label`] names it).
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let status = status.to_string();
         self.requests
@@ -177,4 +177,26 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// A request method as a metrics label and in logs: the standard methods by name, any other
+/// (HTTP allows any token, of any length) as `OTHER`, so that a client cannot make a label, a
+/// series or a log line per request.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    static KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::PATCH,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("OTHER", |known| known.as_str())
 }

@@ -179,9 +179,17 @@ fn idempotency_key(
     operation: &'static str,
     raw: &Value,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    // Two keys are refused, not one of them picked: a proxy that kept the other one would make
+    // a retry a second charge.
+    if values.next().is_some() {
+        return Err(ApiError::Validation(
+            "`Idempotency-Key` must be sent once".into(),
+        ));
+    }
     let key = value
         .to_str()
         .ok()

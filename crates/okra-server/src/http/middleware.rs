@@ -121,7 +121,7 @@ pub async fn request_context(State(state): State<AppState>, req: Request, next: 
         .and_then(acceptable_request_id)
         .unwrap_or_else(okra_core::id::new_id);
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().clone();
+    let method = crate::metrics::method_label(req.method());
     // The route template, never the raw path or query string: clients can put anything there,
     // including personal data (`/v2/unknown/<phone>`), and logs must not hold it.
     let path = req
@@ -170,7 +170,7 @@ pub async fn request_context(State(state): State<AppState>, req: Request, next: 
     let elapsed = started.elapsed();
     state.metrics.request(
         &path,
-        method.as_str(),
+        method,
         response.status().as_u16(),
         elapsed.as_secs_f64(),
     );

@@ -296,6 +296,34 @@ async fn scripted_faults_produce_their_errors(b: Backend) {
         source(&s).await.lookup_bvn(&bvn).await.is_ok(),
         "count: 1 applies once"
     );
+    // Outages scripted for a BVN apply to its lookups (an adversarial run found them ignored:
+    // the lookup matched faults as if it had no target); one bank's outage does not (a BVN
+    // lookup calls no bank).
+    for (kind, expected) in [
+        ("bank_down", SourceError::BankUnavailable),
+        ("timeout", SourceError::Timeout),
+    ] {
+        let f = fault(&s, json!({"type": kind, "bvn": bvn})).await;
+        assert_eq!(
+            source(&s).await.lookup_bvn(&bvn).await.unwrap_err(),
+            expected,
+            "{kind} on the BVN"
+        );
+        s.post(
+            "/v2/sandbox/faults/delete",
+            Some(&s.sandbox_key()),
+            json!({"id": f["id"]}),
+        )
+        .await;
+    }
+    let f = fault(&s, json!({"type": "bank_down", "bank": "zenith-bank"})).await;
+    assert!(source(&s).await.lookup_bvn(&bvn).await.is_ok());
+    s.post(
+        "/v2/sandbox/faults/delete",
+        Some(&s.sandbox_key()),
+        json!({"id": f["id"]}),
+    )
+    .await;
     let account = source(&s)
         .await
         .list_accounts(&session)

@@ -1096,6 +1096,22 @@ async fn an_idempotency_key_charges_once(b: Backend) {
     let (status, other) = post(json!({"bvn": bvns[1]}), "order-1").await;
     assert_eq!(status, 422, "{other}");
     assert!(other.contains("Idempotency-Key"), "{other}");
+    // Two keys on one request are refused (charging nothing), not one of them picked.
+    let two = reqwest::Client::new()
+        .post(format!("{}{BVN_VERIFY}", s.base))
+        .bearer_auth(&k)
+        .header("Idempotency-Key", "order-9a")
+        .header("Idempotency-Key", "order-9b")
+        .json(&json!({"bvn": bvns[1]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(two.status().as_u16(), 422);
+    assert!(two
+        .text()
+        .await
+        .unwrap()
+        .contains("`Idempotency-Key` must be sent once"));
     // While the first call runs (a slow source), the same key is refused with 409.
     fault(
         &s,

@@ -4,16 +4,17 @@
 use okra_core::source::{NameEnquiry, SourceError, SourceIdentity};
 use okra_sandbox::Lookup;
 
-use super::super::scripted::Target;
 use super::TenantSource;
 
 impl TenantSource {
     /// The identity registered for a BVN.
     pub async fn lookup_bvn(&self, bvn: &str) -> Result<SourceIdentity, SourceError> {
-        self.refuse_identity(&["invalid_identity"], &self.bvn_target(bvn))
-            .await?;
+        // The BVN is the call's target: faults scripted for it (an outage, a timeout, a slow
+        // answer) apply; faults of one bank do not (a BVN lookup calls no bank).
+        let target = self.bvn_target(bvn);
+        self.refuse_identity(&["invalid_identity"], &target).await?;
         self.routed_identity(
-            &Target::default(),
+            &target,
             Lookup::Bvn(bvn),
             false,
             |network, person| network.identity_by_bvn_for(person, bvn),
