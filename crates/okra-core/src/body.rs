@@ -167,10 +167,10 @@ impl Body {
         let minor = match self.raw(names) {
             None => return Err(required(names[0])),
             // A JSON number is read as the decimal it was written as, to a double's 17 significant
-            // digits: its shortest round-trip text (what serde_json's exact parsing gives
-            // back), so `0.29` is 29 kobo and
-            // `0.30000000000000004` (a float sum sent unrounded) has too many decimals. This is
-            // JSON Schema's `multipleOf: 0.01` as decimal validators judge it.
+            // digits: its shortest round-trip text (what serde_json's exact parsing gives back),
+            // so `0.29` is 29 kobo and `0.30000000000000004` (a float sum sent unrounded) has
+            // too many decimals. This is JSON Schema's `multipleOf: 0.01` as decimal validators
+            // judge it.
             Some((_, Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => i.checked_mul(100),
                 // The bound is checked on the number itself: 1e300 has no short text.

@@ -368,7 +368,13 @@ pub fn bank() -> Value {
 
 /// An optional bank, by id or slug.
 pub fn opt_bank(description: &str) -> Value {
-    json!({"type": ["string", "null"], "pattern": one_of_any_case(&bank_names()),
+    opt_one_of_any_case(&bank_names(), description)
+}
+
+/// An optional string that must be one of `words` (any case, spaces around): the pattern of
+/// [`one_of_any_case`] within the length every string is read with first.
+pub fn opt_one_of_any_case(words: &[&str], description: &str) -> Value {
+    json!({"type": ["string", "null"], "pattern": one_of_any_case(words),
            "maxLength": MAX_STRING_LEN, "description": description})
 }
 

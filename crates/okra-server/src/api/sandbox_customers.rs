@@ -169,8 +169,6 @@ pub struct CreateCustomersRequest(pub Vec<CustomerSpec>);
 /// a specification with every field absent).
 fn spec_schema(kind: Value) -> Value {
     let (bad, space) = (schema::CONTROL_OR_INVISIBLE, schema::SPACE);
-    // Every string is read with `Body::opt_str` first: at most 1,024 characters, spaces included.
-    let max = okra_core::body::MAX_STRING_LEN;
     json!({
         "type": kind,
         "description": "One sandbox customer (every field optional: made up when absent)",
@@ -182,16 +180,13 @@ fn spec_schema(kind: Value) -> Value {
             "bank": schema::opt_bank("Bank id or slug of the first account; an unknown one is \
                 answered 400"),
             "noOfAccount": schema::small_int("Number of accounts, 1 to 5", 1, 5),
-            "type": {"type": ["string", "null"], "maxLength": max,
-                     "pattern": schema::one_of_any_case(&["ind", "corp"]),
-                     "description": "`ind` (default) or `corp`"},
-            "volume": {"type": ["string", "null"], "maxLength": max,
-                       "pattern": schema::one_of_any_case(&["low", "medium", "high"]),
-                       "description": "How much money and activity the accounts carry (default \
-                           medium)"},
+            "type": schema::opt_one_of_any_case(&["ind", "corp"], "`ind` (default) or `corp`"),
+            "volume": schema::opt_one_of_any_case(&["low", "medium", "high"],
+                "How much money and activity the accounts carry (default medium)"),
             "identity": schema::small_int("How complete the identity profile is, 1 to 100", 1, 100),
             "internetSpeed": schema::small_int("How fast the bank answers, 2 to 4 (4: at once)", 2, 4),
-            "username": {"type": ["string", "null"], "maxLength": max,
+            // Read with `Body::opt_str` first: at most 1,024 characters, spaces included.
+            "username": {"type": ["string", "null"], "maxLength": okra_core::body::MAX_STRING_LEN,
                          "pattern": format!("^([{space}]*|[^{space}{bad}]{{1,64}})$"),
                          "description": "Login username, 1 to 64 characters without spaces or \
                              control characters (made up when absent or empty)"},

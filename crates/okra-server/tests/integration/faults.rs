@@ -52,6 +52,18 @@ async fn fault(s: &TestServer, body: Value) -> Value {
     r.json()["data"].clone()
 }
 
+/// Deletes the fault `f` (as `fault` answered it); it must exist.
+async fn unfault(s: &TestServer, f: &Value) {
+    let r = s
+        .post(
+            "/v2/sandbox/faults/delete",
+            Some(&s.sandbox_key()),
+            json!({"id": f["id"]}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+}
+
 async fn fault_endpoints_validate_and_are_sandbox_only(b: Backend) {
     let s = TestServer::start(b).await;
     let key = s.sandbox_key();
@@ -218,12 +230,7 @@ async fn scripted_faults_produce_their_errors(b: Backend) {
                 .is_ok(),
             "{kind} leaked to another bank"
         );
-        s.post(
-            "/v2/sandbox/faults/delete",
-            Some(&s.sandbox_key()),
-            json!({"id": f["id"]}),
-        )
-        .await;
+        unfault(&s, &f).await;
     }
     // Outages render as the contract's 503.
     for e in [SourceError::BankUnavailable, SourceError::Timeout] {
@@ -309,21 +316,11 @@ async fn scripted_faults_produce_their_errors(b: Backend) {
             expected,
             "{kind} on the BVN"
         );
-        s.post(
-            "/v2/sandbox/faults/delete",
-            Some(&s.sandbox_key()),
-            json!({"id": f["id"]}),
-        )
-        .await;
+        unfault(&s, &f).await;
     }
     let f = fault(&s, json!({"type": "bank_down", "bank": "zenith-bank"})).await;
     assert!(source(&s).await.lookup_bvn(&bvn).await.is_ok());
-    s.post(
-        "/v2/sandbox/faults/delete",
-        Some(&s.sandbox_key()),
-        json!({"id": f["id"]}),
-    )
-    .await;
+    unfault(&s, &f).await;
     let account = source(&s)
         .await
         .list_accounts(&session)
